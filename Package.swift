@@ -1,0 +1,116 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6)
+]
+
+let package = Package(
+    name: "Starling",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "starling", targets: ["starling"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        .target(name: "CStarlingProcess", path: "Sources/CStarlingProcess"),
+        .target(
+            name: "StarlingAPI",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "StarlingClient",
+            dependencies: [
+                "StarlingAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "StarlingAPIServer",
+            dependencies: [
+                "StarlingAPI",
+                "CSQLite",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "StarlingControllers",
+            dependencies: [
+                "StarlingAPI", "StarlingClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "StarlingScheduler",
+            dependencies: [
+                "StarlingAPI", "StarlingClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "StarlingNodeAgent",
+            dependencies: [
+                "StarlingAPI", "StarlingClient", "CStarlingProcess",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "StarlingCLI",
+            dependencies: [
+                "StarlingAPI", "StarlingClient", "StarlingAPIServer", "StarlingControllers",
+                "StarlingScheduler", "StarlingNodeAgent",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "starling", dependencies: ["StarlingCLI"], swiftSettings: swiftSettings),
+        .testTarget(name: "StarlingAPITests", dependencies: ["StarlingAPI"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "StarlingClientTests",
+            dependencies: ["StarlingClient", "StarlingAPIServer"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StarlingAPIServerTests",
+            dependencies: ["StarlingAPIServer", "StarlingClient"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "StarlingControllersTests", dependencies: ["StarlingControllers"], swiftSettings: swiftSettings),
+        .testTarget(name: "StarlingSchedulerTests", dependencies: ["StarlingScheduler"], swiftSettings: swiftSettings),
+        .testTarget(name: "StarlingNodeAgentTests", dependencies: ["StarlingNodeAgent"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "StarlingCLITests",
+            dependencies: ["StarlingCLI", "StarlingClient"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,150 @@
+import Foundation
+
+extension ModelService {
+    /// Longest ModelService name whose pod names (`<name>-<group>-<worker>`) still fit a DNS label.
+    public static let maxNameLength = 52
+
+    /// Every field error in the object. Fields whose behaviour a later release brings are accepted only with
+    /// the values honoured today; anything else is rejected as not supported yet.
+    public func validate() -> [FieldError] {
+        var errors = Validation.dnsLabelErrors(metadata.nameOrEmpty, path: "metadata.name", maxLength: Self.maxNameLength)
+        errors += spec.validate(path: "spec")
+        return errors
+    }
+}
+
+extension ModelServiceSpec {
+    func validate(path: String) -> [FieldError] {
+        var errors: [FieldError] = []
+        if model.trimmingCharacters(in: .whitespaces).isEmpty { errors.append(.required("\(path).model")) }
+        if let replicas, replicas < 0 {
+            errors.append(FieldError("\(path).replicas", "Invalid value: \(replicas): must be >= 0"))
+        }
+        if let group { errors += group.validate(path: "\(path).group") }
+        if let accelerators { errors += accelerators.validate(path: "\(path).accelerators") }
+        errors += server.validate(path: "\(path).server")
+        if let adapters, !adapters.isEmpty {
+            errors.append(.notSupportedYet("\(path).adapters", "LoRA adapters arrive with the model server simulator"))
+        }
+        if autoscaling != nil {
+            errors.append(.notSupportedYet("\(path).autoscaling", "the autoscaler is not built yet; set spec.replicas"))
+        }
+        if let rollout { errors += rollout.validate(path: "\(path).rollout") }
+        if let routing { errors += routing.validate(path: "\(path).routing") }
+        return errors
+    }
+}
+
+extension GroupSpec {
+    func validate(path: String) -> [FieldError] {
+        var errors: [FieldError] = []
+        if let size, size < 1 {
+            errors.append(FieldError("\(path).size", "Invalid value: \(size): must be >= 1"))
+        }
+        if let size, size > 64 {
+            errors.append(FieldError("\(path).size", "Invalid value: \(size): must be <= 64"))
+        }
+        if let restartPolicy, !restartPolicy.isKnown {
+            errors.append(
+                .notSupported("\(path).restartPolicy", restartPolicy.rawValue, allowed: GroupRestartPolicy.allowedValues))
+        }
+        if let startupPolicy, !startupPolicy.isKnown {
+            errors.append(
+                .notSupported("\(path).startupPolicy", startupPolicy.rawValue, allowed: StartupPolicy.allowedValues))
+        }
+        if exclusiveTopology != nil {
+            errors.append(.notSupportedYet("\(path).exclusiveTopology", "topology-aware placement comes with a later scheduler"))
+        }
+        return errors
+    }
+}
+
+extension AcceleratorSpec {
+    func validate(path: String) -> [FieldError] {
+        var errors: [FieldError] = []
+        if let type, type.isEmpty { errors.append(FieldError("\(path).type", "must not be empty")) }
+        if let count {
+            if count < 0 { errors.append(FieldError("\(path).count", "Invalid value: \(count): must be >= 0")) }
+            if count > 0 && type == nil { errors.append(FieldError("\(path).type", "Required value: count > 0 needs a type")) }
+        }
+        if partition != nil {
+            errors.append(.notSupportedYet("\(path).partition", "accelerator partitions come with a later scheduler"))
+        }
+        if firstAvailable != nil {
+            errors.append(.notSupportedYet("\(path).firstAvailable", "alternative accelerators come with a later scheduler"))
+        }
+        return errors
+    }
+}
+
+extension ServerSpec {
+    func validate(path: String) -> [FieldError] {
+        var errors: [FieldError] = []
+        switch engine {
+        case .command:
+            if (command ?? []).isEmpty {
+                errors.append(FieldError("\(path).command", "Required value: engine \"command\" needs a command"))
+            }
+            if image != nil { errors.append(FieldError("\(path).image", "must not be set with engine \"command\"")) }
+            if profile != nil { errors.append(FieldError("\(path).profile", "is only for engine \"sim\"")) }
+        case .sim:
+            errors.append(.notSupportedYet("\(path).engine", "engine \"sim\" arrives with the model server simulator"))
+        case .image:
+            errors.append(
+                .notSupportedYet("\(path).engine", "engine \"image\" needs Kubernetes mode, which is not built yet"))
+        default:
+            errors.append(.notSupported("\(path).engine", engine.rawValue, allowed: Engine.allowedValues))
+        }
+        if let port, !(1...65535).contains(port) {
+            errors.append(FieldError("\(path).port", "Invalid value: \(port): must be between 1 and 65535, inclusive"))
+        }
+        for (field, value) in [("readinessPath", readinessPath), ("metricsPath", metricsPath)] {
+            if let value, !value.hasPrefix("/") {
+                errors.append(FieldError("\(path).\(field)", "Invalid value: \"\(value)\": must start with '/'"))
+            }
+        }
+        var seen = Set<String>()
+        for (i, e) in (env ?? []).enumerated() {
+            errors += Validation.envNameErrors(e.name, path: "\(path).env[\(i)].name")
+            if !seen.insert(e.name).inserted {
+                errors.append(FieldError("\(path).env[\(i)].name", "Duplicate value: \"\(e.name)\""))
+            }
+        }
+        return errors
+    }
+}
+
+extension RolloutSpec {
+    func validate(path: String) -> [FieldError] {
+        var errors: [FieldError] = []
+        if let maxUnavailable, maxUnavailable != 1 {
+            errors.append(
+                .notSupportedYet("\(path).maxUnavailable", "only 1 (one group replaced at a time) is honoured today"))
+        }
+        if let maxSurge, maxSurge != 0 {
+            errors.append(.notSupportedYet("\(path).maxSurge", "only 0 is honoured today"))
+        }
+        if let partition, partition != 0 {
+            errors.append(.notSupportedYet("\(path).partition", "only 0 is honoured today"))
+        }
+        return errors
+    }
+}
+
+extension RoutingSpec {
+    func validate(path: String) -> [FieldError] {
+        var errors: [FieldError] = []
+        if let criticality {
+            if !criticality.isKnown {
+                errors.append(
+                    .notSupported("\(path).criticality", criticality.rawValue, allowed: Criticality.allowedValues))
+            } else if criticality != .standard {
+                errors.append(.notSupportedYet("\(path).criticality", "criticality arrives with the gateway"))
+            }
+        }
+        if affinity != nil {
+            errors.append(.notSupportedYet("\(path).affinity", "routing affinity arrives with the gateway"))
+        }
+        return errors
+    }
+}

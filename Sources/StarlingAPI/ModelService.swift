@@ -1,0 +1,222 @@
+/// The one object a user writes to serve a model: replicas of a (possibly multi-host) model server.
+public struct ModelService: KubernetesResource {
+    public static let descriptor = ResourceDescriptor(
+        group: WellKnown.group, version: "v1alpha1", kind: "ModelService", plural: "modelservices",
+        singular: "modelservice", namespaced: true, shortNames: ["ms"], hasStatus: true, hasScale: true,
+        categories: ["all", "starling"])
+
+    public var apiVersion: String?
+    public var kind: String?
+    public var metadata: ObjectMeta
+    public var spec: ModelServiceSpec
+    public var status: ModelServiceStatus?
+
+    public init(metadata: ObjectMeta, spec: ModelServiceSpec, status: ModelServiceStatus? = nil) {
+        self.apiVersion = Self.descriptor.apiVersion
+        self.kind = Self.descriptor.kind
+        self.metadata = metadata
+        self.spec = spec
+        self.status = status
+    }
+}
+
+/// `spec` of a ModelService.
+public struct ModelServiceSpec: Codable, Sendable, Equatable {
+    /// The model name clients send.
+    public var model: String
+    /// Number of replicas (groups).
+    public var replicas: Int?
+    public var group: GroupSpec?
+    public var accelerators: AcceleratorSpec?
+    public var server: ServerSpec
+    public var adapters: [AdapterSpec]?
+    public var priority: Int?
+    public var autoscaling: AutoscalingSpec?
+    public var rollout: RolloutSpec?
+    public var routing: RoutingSpec?
+
+    public init(
+        model: String, replicas: Int? = nil, group: GroupSpec? = nil, accelerators: AcceleratorSpec? = nil,
+        server: ServerSpec
+    ) {
+        self.model = model
+        self.replicas = replicas
+        self.group = group
+        self.accelerators = accelerators
+        self.server = server
+    }
+
+    /// Replicas with the default applied.
+    public var desiredReplicas: Int { replicas ?? 1 }
+    /// Hosts per replica with the default applied.
+    public var groupSize: Int { group?.size ?? 1 }
+}
+
+/// `spec.group`: how many hosts one replica spans and how the group behaves.
+public struct GroupSpec: Codable, Sendable, Equatable {
+    public var size: Int?
+    public var restartPolicy: GroupRestartPolicy?
+    public var startupPolicy: StartupPolicy?
+    public var exclusiveTopology: String?
+
+    public init(
+        size: Int? = nil, restartPolicy: GroupRestartPolicy? = nil, startupPolicy: StartupPolicy? = nil,
+        exclusiveTopology: String? = nil
+    ) {
+        self.size = size
+        self.restartPolicy = restartPolicy
+        self.startupPolicy = startupPolicy
+        self.exclusiveTopology = exclusiveTopology
+    }
+}
+
+/// What happens to a group when one of its pods fails or restarts.
+public struct GroupRestartPolicy: StringEnum {
+    public static let recreateGroupOnPodRestart = Self("RecreateGroupOnPodRestart")
+    public static let none = Self("None")
+    public static let allowed: [Self] = [.recreateGroupOnPodRestart, .none]
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+/// When workers are created relative to their leader.
+public struct StartupPolicy: StringEnum {
+    public static let leaderCreated = Self("LeaderCreated")
+    public static let leaderReady = Self("LeaderReady")
+    public static let allowed: [Self] = [.leaderCreated, .leaderReady]
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+/// `spec.accelerators`: the devices each host of a replica needs.
+public struct AcceleratorSpec: Codable, Sendable, Equatable {
+    public var type: String?
+    public var count: Int?
+    public var partition: String?
+    public var firstAvailable: [AcceleratorChoice]?
+
+    public init(type: String?, count: Int? = nil, partition: String? = nil) {
+        self.type = type
+        self.count = count
+        self.partition = partition
+    }
+
+    /// Whole devices per host with the default applied (1 when a type is named).
+    public var wholeDevices: Int { count ?? (type == nil ? 0 : 1) }
+}
+
+/// One alternative of `spec.accelerators.firstAvailable`.
+public struct AcceleratorChoice: Codable, Sendable, Equatable {
+    public var type: String?
+    public var count: Int?
+    public var partition: String?
+}
+
+/// `spec.server`: the model server each pod runs.
+public struct ServerSpec: Codable, Sendable, Equatable {
+    public var engine: Engine
+    public var profile: String?
+    public var image: String?
+    public var command: [String]?
+    public var args: [String]?
+    public var env: [EnvVar]?
+    public var port: Int?
+    public var readinessPath: String?
+    public var metricsPath: String?
+
+    public init(engine: Engine, command: [String]? = nil, port: Int? = nil, readinessPath: String? = nil) {
+        self.engine = engine
+        self.command = command
+        self.port = port
+        self.readinessPath = readinessPath
+    }
+
+    public static let defaultPort = 8000
+    public static let defaultReadinessPath = "/health"
+    public static let defaultMetricsPath = "/metrics"
+}
+
+/// The kind of model server.
+public struct Engine: StringEnum {
+    public static let sim = Self("sim")
+    public static let command = Self("command")
+    public static let image = Self("image")
+    public static let allowed: [Self] = [.sim, .command, .image]
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+/// A LoRA adapter to serve.
+public struct AdapterSpec: Codable, Sendable, Equatable {
+    public var name: String
+    public var source: String?
+}
+
+/// `spec.autoscaling`.
+public struct AutoscalingSpec: Codable, Sendable, Equatable {
+    public var minReplicas: Int?
+    public var maxReplicas: Int?
+    public var metric: String?
+    public var target: Double?
+}
+
+/// `spec.rollout`.
+public struct RolloutSpec: Codable, Sendable, Equatable {
+    public var maxUnavailable: Int?
+    public var maxSurge: Int?
+    public var partition: Int?
+}
+
+/// `spec.routing`.
+public struct RoutingSpec: Codable, Sendable, Equatable {
+    public var criticality: Criticality?
+    public var affinity: String?
+}
+
+/// Request criticality; maps onto InferenceObjective priority (Critical > 0, Standard = 0, Sheddable < 0).
+public struct Criticality: StringEnum {
+    public static let critical = Self("Critical")
+    public static let standard = Self("Standard")
+    public static let sheddable = Self("Sheddable")
+    public static let allowed: [Self] = [.critical, .standard, .sheddable]
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+/// `status` of a ModelService.
+public struct ModelServiceStatus: Codable, Sendable, Equatable {
+    public var observedGeneration: Int64?
+    public var replicas: Int?
+    public var readyReplicas: Int?
+    public var updatedReplicas: Int?
+    /// Label selector of the service's pods, for the scale subresource.
+    public var selector: String?
+    public var currentRevision: String?
+    public var conditions: [Condition]?
+
+    public init() {}
+}
+
+/// A string-valued enumeration that decodes any string, so that validation (not decoding) names the field and
+/// the allowed values when a value is wrong.
+public protocol StringEnum: RawRepresentable, Codable, Sendable, Hashable, CustomStringConvertible
+where RawValue == String {
+    static var allowed: [Self] { get }
+    init(rawValue: String)
+}
+
+extension StringEnum {
+    public init(_ raw: String) { self.init(rawValue: raw) }
+    public var description: String { rawValue }
+    public var isKnown: Bool { Self.allowed.contains(self) }
+    public static var allowedValues: [String] { allowed.map(\.rawValue) }
+
+    public init(from decoder: any Decoder) throws {
+        self.init(rawValue: try decoder.singleValueContainer().decode(String.self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(rawValue)
+    }
+}

@@ -1,0 +1,34 @@
+/// Label, annotation and resource names Starling writes and reads.
+public enum WellKnown {
+    public static let group = "starling.dev"
+    /// Extended resource name for whole accelerators on a node.
+    public static let acceleratorResource = "nvidia.com/gpu"
+    /// Node label holding the accelerator type (`H100-80GB`).
+    public static let acceleratorTypeLabel = "starling.dev/accelerator-type"
+    /// Node label holding the rack a node sits in.
+    public static let rackLabel = "topology.starling.dev/rack"
+
+    public static let modelServiceLabel = "starling.dev/model-service"
+    public static let groupIndexLabel = "starling.dev/group-index"
+    public static let workerIndexLabel = "starling.dev/worker-index"
+    public static let revisionLabel = "starling.dev/revision"
+    /// Pods with the same gang label are placed together or not at all.
+    public static let gangLabel = "starling.dev/gang"
+    /// How many pods the gang has in all (some may not exist yet).
+    public static let gangSizeAnnotation = "starling.dev/gang-size"
+    /// Device indexes the scheduler allocated on the node, comma-separated.
+    public static let devicesAnnotation = "starling.dev/devices"
+    /// Set by the embedded node agent when a node's devices are real GPUs.
+    public static let realDevicesAnnotation = "starling.dev/real-devices"
+
+    public static let envLeaderAddress = "STARLING_LEADER_ADDRESS"
+    public static let envGroupSize = "STARLING_GROUP_SIZE"
+    public static let envGroupIndex = "STARLING_GROUP_INDEX"
+    public static let envWorkerIndex = "STARLING_WORKER_INDEX"
+    public static let envPort = "PORT"
+
+    public static let defaultNamespace = "default"
+    public static let schedulerName = "starling-scheduler"
+    public static let foregroundDeletionFinalizer = "foregroundDeletion"
+    public static let orphanFinalizer = "orphan"
+}

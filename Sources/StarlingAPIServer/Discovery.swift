@@ -1,0 +1,98 @@
+import StarlingAPI
+
+/// Discovery documents (`/api`, `/apis`, resource lists, `/version`) built from the served kinds.
+struct Discovery {
+    let descriptors: [ResourceDescriptor]
+
+    var groups: [String] {
+        var seen: [String] = []
+        for d in descriptors where !d.group.isEmpty && !seen.contains(d.group) { seen.append(d.group) }
+        return seen
+    }
+
+    func versions(of group: String) -> [String] {
+        var seen: [String] = []
+        for d in descriptors where d.group == group && !seen.contains(d.version) { seen.append(d.version) }
+        return seen
+    }
+
+    func apiVersions(serverAddress: String) -> JSONValue {
+        .object([
+            "kind": .string("APIVersions"), "versions": .array([.string("v1")]),
+            "serverAddressByClientCIDRs": .array([
+                .object(["clientCIDR": .string("0.0.0.0/0"), "serverAddress": .string(serverAddress)])
+            ]),
+        ])
+    }
+
+    func apiGroup(_ group: String) -> JSONValue? {
+        let versions = versions(of: group)
+        guard !versions.isEmpty else { return nil }
+        let entries: [JSONValue] = versions.map {
+            .object(["groupVersion": .string("\(group)/\($0)"), "version": .string($0)])
+        }
+        return .object([
+            "kind": .string("APIGroup"), "apiVersion": .string("v1"), "name": .string(group),
+            "versions": .array(entries), "preferredVersion": entries[0],
+        ])
+    }
+
+    var apiGroupList: JSONValue {
+        var list = groups.compactMap { apiGroup($0) }
+        for i in list.indices {
+            list[i]["kind"] = nil
+            list[i]["apiVersion"] = nil
+        }
+        return .object(["kind": .string("APIGroupList"), "apiVersion": .string("v1"), "groups": .array(list)])
+    }
+
+    func resourceList(group: String, version: String) -> JSONValue? {
+        let matching = descriptors.filter { $0.group == group && $0.version == version }
+        guard !matching.isEmpty else { return nil }
+        var resources: [JSONValue] = []
+        let verbs: [JSONValue] = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+            .map { .string($0) }
+        for d in matching {
+            var entry: [String: JSONValue] = [
+                "name": .string(d.plural), "singularName": .string(d.singular), "namespaced": .bool(d.namespaced),
+                "kind": .string(d.kind), "verbs": .array(verbs),
+            ]
+            if !d.shortNames.isEmpty { entry["shortNames"] = .array(d.shortNames.map { .string($0) }) }
+            if !d.categories.isEmpty { entry["categories"] = .array(d.categories.map { .string($0) }) }
+            resources.append(.object(entry))
+            let subVerbs: JSONValue = .array(["get", "patch", "update"].map { .string($0) })
+            if d.hasStatus {
+                resources.append(
+                    .object([
+                        "name": .string("\(d.plural)/status"), "singularName": .string(""),
+                        "namespaced": .bool(d.namespaced), "kind": .string(d.kind), "verbs": subVerbs,
+                    ]))
+            }
+            if d.hasScale {
+                resources.append(
+                    .object([
+                        "name": .string("\(d.plural)/scale"), "singularName": .string(""),
+                        "namespaced": .bool(d.namespaced), "group": .string("autoscaling"), "version": .string("v1"),
+                        "kind": .string("Scale"), "verbs": subVerbs,
+                    ]))
+            }
+            if d.kind == "Pod" {
+                resources.append(
+                    .object([
+                        "name": .string("pods/binding"), "singularName": .string(""), "namespaced": .bool(true),
+                        "kind": .string("Binding"), "verbs": .array([.string("create")]),
+                    ]))
+            }
+        }
+        return .object([
+            "kind": .string("APIResourceList"), "apiVersion": .string("v1"),
+            "groupVersion": .string(group.isEmpty ? version : "\(group)/\(version)"), "resources": .array(resources),
+        ])
+    }
+
+    static let version: JSONValue = .object([
+        "major": .string("1"), "minor": .string("31"), "gitVersion": .string("v1.31.0-starling.0.1.0"),
+        "gitCommit": .string(""), "gitTreeState": .string("clean"), "buildDate": .string("2026-11-22T00:00:00Z"),
+        "goVersion": .string("swift6"), "compiler": .string("swift"), "platform": .string("linux/amd64"),
+    ])
+}

@@ -1,0 +1,614 @@
+import Foundation
+import Logging
+import StarlingAPI
+
+/// The API server's state: objects in SQLite (WAL), a global resourceVersion, a bounded history of changes
+/// for watches, and the Kubernetes rules for writes (optimistic concurrency, generation, subresources,
+/// finalizers, graceful pod deletion, owner-reference garbage collection).
+///
+/// All logic runs inside the actor, so each request is atomic with respect to every other.
+public actor ObjectStore {
+    let db: SQLiteDatabase
+    let handlers: [String: ResourceHandler]
+    let historyLimit: Int
+    let logger: Logger
+    var currentRV: Int64 = 0
+    /// Every change with an rv at or below this has been compacted away.
+    var compactedRV: Int64 = 0
+    var watchers: [Int: Watcher] = [:]
+    var nextWatcherID = 0
+
+    /// Opens the store at `path` (a SQLite file; nil for in-memory) keeping `historyLimit` changes for watches.
+    public init(path: String?, historyLimit: Int = 10_000, logger: Logger = Logger(label: "starling.store")) throws {
+        db = try SQLiteDatabase(path: path)
+        handlers = Dictionary(uniqueKeysWithValues: ResourceHandler.all.map { ($0.resourceKey, $0) })
+        self.historyLimit = max(1, historyLimit)
+        self.logger = logger
+        try db.execute(
+            """
+            PRAGMA journal_mode=WAL;
+            PRAGMA synchronous=NORMAL;
+            CREATE TABLE IF NOT EXISTS objects (
+                resource TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
+                rv INTEGER NOT NULL, uid TEXT NOT NULL, data BLOB NOT NULL,
+                PRIMARY KEY (resource, namespace, name));
+            CREATE INDEX IF NOT EXISTS objects_uid ON objects(uid);
+            CREATE TABLE IF NOT EXISTS changes (
+                rv INTEGER PRIMARY KEY, resource TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
+                type TEXT NOT NULL, data BLOB NOT NULL, prev BLOB);
+            CREATE INDEX IF NOT EXISTS changes_resource ON changes(resource, rv);
+            CREATE TABLE IF NOT EXISTS owners (
+                owner_uid TEXT NOT NULL, resource TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
+                PRIMARY KEY (owner_uid, resource, namespace, name));
+            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+            """)
+        var rv: Int64 = 0
+        var compacted: Int64 = 0
+        try db.query("SELECT value FROM meta WHERE key = 'rv'") { rv = $0.int(0) }
+        try db.query("SELECT value FROM meta WHERE key = 'compacted'") { compacted = $0.int(0) }
+        currentRV = rv
+        compactedRV = compacted
+    }
+
+    /// The latest resourceVersion.
+    public var resourceVersion: Int64 { currentRV }
+
+    func handler(for descriptor: ResourceDescriptor) throws(Status) -> ResourceHandler {
+        guard let h = handlers[descriptor.description] else { throw Status.pathNotFound(descriptor.description) }
+        return h
+    }
+
+    // MARK: Reading
+
+    struct Record {
+        var resource: String
+        var namespace: String
+        var name: String
+        var rv: Int64
+        var data: Data
+    }
+
+    func record(_ resource: String, _ namespace: String, _ name: String) throws(Status) -> Record? {
+        var found: Record?
+        do {
+            try db.query(
+                "SELECT rv, data FROM objects WHERE resource = ? AND namespace = ? AND name = ?",
+                [.text(resource), .text(namespace), .text(name)]
+            ) { row in
+                found = Record(resource: resource, namespace: namespace, name: name, rv: row.int(0), data: row.blob(1))
+            }
+        } catch {
+            throw Status.internalError("\(error)")
+        }
+        return found
+    }
+
+    func parse(_ data: Data) throws(Status) -> JSONValue {
+        do { return try JSONValue.parse(data) } catch { throw Status.internalError("corrupt stored object: \(error)") }
+    }
+
+    /// Reads one object.
+    public func get(_ descriptor: ResourceDescriptor, namespace: String?, name: String) throws(Status) -> Data {
+        let h = try handler(for: descriptor)
+        guard let r = try record(h.resourceKey, namespace ?? "", name) else {
+            throw Status.notFound(descriptor, name: name)
+        }
+        return r.data
+    }
+
+    /// Reads one object as a value.
+    public func getValue(_ descriptor: ResourceDescriptor, namespace: String?, name: String) throws(Status) -> JSONValue {
+        try parse(get(descriptor, namespace: namespace, name: name))
+    }
+
+    /// A page of a list.
+    public struct ListResult: Sendable {
+        public var items: [Data]
+        public var resourceVersion: Int64
+        public var continueToken: String?
+    }
+
+    /// Lists objects of a kind in a namespace (nil: all), filtered by selectors, in name order, paged by `limit`.
+    public func list(
+        _ descriptor: ResourceDescriptor, namespace: String?, labelSelector: LabelSelector? = nil,
+        fieldSelector: FieldSelector? = nil, limit: Int? = nil, continueAfter: String? = nil
+    ) throws(Status) -> ListResult {
+        let h = try handler(for: descriptor)
+        var sql = "SELECT namespace, name, data FROM objects WHERE resource = ?"
+        var params: [SQLiteDatabase.Value] = [.text(h.resourceKey)]
+        if let namespace {
+            sql += " AND namespace = ?"
+            params.append(.text(namespace))
+        }
+        if let continueAfter {
+            sql += " AND (namespace || '/' || name) > ?"
+            params.append(.text(continueAfter))
+        }
+        sql += " ORDER BY namespace || '/' || name"
+        var items: [Data] = []
+        var lastKey: String?
+        var more = false
+        let needsParse = !(labelSelector?.isEmpty ?? true) || !(fieldSelector?.terms.isEmpty ?? true)
+        var parseError: Status?
+        do {
+            try db.query(sql, params) { row in
+                if more { return }
+                let data = row.blob(2)
+                if needsParse {
+                    guard let value = try? JSONValue.parse(data) else {
+                        parseError = Status.internalError("corrupt stored object \(row.text(1))")
+                        return
+                    }
+                    if let labelSelector, !labelSelector.matches(Self.labels(of: value)) { return }
+                    if let fieldSelector, !fieldSelector.matches(value) { return }
+                }
+                if let limit, items.count >= limit {
+                    more = true
+                    return
+                }
+                items.append(data)
+                lastKey = "\(row.text(0))/\(row.text(1))"
+            }
+        } catch {
+            throw Status.internalError("\(error)")
+        }
+        if let parseError { throw parseError }
+        return ListResult(items: items, resourceVersion: currentRV, continueToken: more ? lastKey : nil)
+    }
+
+    static func labels(of value: JSONValue) -> [String: String] {
+        var labels: [String: String] = [:]
+        for (k, v) in value.value(atPath: "metadata.labels")?.objectValue ?? [:] {
+            if let s = v.stringValue { labels[k] = s }
+        }
+        return labels
+    }
+
+    // MARK: Writing primitives
+
+    /// Writes `value` (already carrying everything but its new resourceVersion) and records the change.
+    @discardableResult
+    func write(
+        _ h: ResourceHandler, _ value: JSONValue, type: WatchEventType, previous: JSONValue?
+    ) throws(Status) -> JSONValue {
+        var value = value
+        let rv = currentRV + 1
+        value["metadata"]?["resourceVersion"] = .string(String(rv))
+        let namespace = value.value(atPath: "metadata.namespace")?.stringValue ?? ""
+        let name = value.value(atPath: "metadata.name")?.stringValue ?? ""
+        let uid = value.value(atPath: "metadata.uid")?.stringValue ?? ""
+        let data: Data
+        let prevData: Data?
+        do {
+            data = try value.data()
+            prevData = try previous?.data()
+        } catch {
+            throw Status.internalError("cannot encode object: \(error)")
+        }
+        let key: [SQLiteDatabase.Value] = [.text(h.resourceKey), .text(namespace), .text(name)]
+        do {
+            try db.transaction {
+                if type == .deleted {
+                    try db.query("DELETE FROM objects WHERE resource = ? AND namespace = ? AND name = ?", key)
+                } else {
+                    try db.query(
+                        "INSERT OR REPLACE INTO objects (resource, namespace, name, rv, uid, data) VALUES (?, ?, ?, ?, ?, ?)",
+                        key + [.int(rv), .text(uid), .blob(data)])
+                }
+                try db.query("DELETE FROM owners WHERE resource = ? AND namespace = ? AND name = ?", key)
+                if type != .deleted {
+                    for owner in value.value(atPath: "metadata.ownerReferences")?.arrayValue ?? [] {
+                        if let ownerUID = owner["uid"]?.stringValue {
+                            try db.query(
+                                "INSERT OR IGNORE INTO owners (owner_uid, resource, namespace, name) VALUES (?, ?, ?, ?)",
+                                [.text(ownerUID)] + key)
+                        }
+                    }
+                }
+                try db.query(
+                    "INSERT INTO changes (rv, resource, namespace, name, type, data, prev) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [.int(rv)] + key + [.text(type.rawValue), .blob(data), prevData.map { .blob($0) } ?? .null])
+                try db.query("INSERT OR REPLACE INTO meta (key, value) VALUES ('rv', ?)", [.int(rv)])
+                if rv - compactedRV > Int64(historyLimit) + Int64(historyLimit / 10) {
+                    let newCompacted = rv - Int64(historyLimit)
+                    try db.query("DELETE FROM changes WHERE rv <= ?", [.int(newCompacted)])
+                    try db.query("INSERT OR REPLACE INTO meta (key, value) VALUES ('compacted', ?)", [.int(newCompacted)])
+                }
+            }
+        } catch {
+            throw Status.internalError("storage write failed: \(error)")
+        }
+        currentRV = rv
+        if rv - compactedRV > Int64(historyLimit) + Int64(historyLimit / 10) {
+            compactedRV = rv - Int64(historyLimit)
+        }
+        broadcast(
+            Change(
+                rv: rv, resource: h.resourceKey, namespace: namespace, type: type, object: value, objectData: data,
+                previous: previous))
+        return value
+    }
+
+    // MARK: Create
+
+    /// Creates an object from a request body. `namespace` is the namespace in the path.
+    public func create(_ descriptor: ResourceDescriptor, namespace: String?, body: JSONValue) throws(Status) -> JSONValue {
+        let h = try handler(for: descriptor)
+        var object = try checkTypeMeta(body, descriptor)
+        var meta = object["metadata"]?.objectValue ?? [:]
+        if descriptor.namespaced {
+            let ns = namespace ?? meta["namespace"]?.stringValue ?? WellKnown.defaultNamespace
+            if let given = meta["namespace"]?.stringValue, !given.isEmpty, given != ns {
+                throw Status.badRequest(
+                    "the namespace of the provided object (\(given)) does not match the namespace sent on the request (\(ns))")
+            }
+            let nsErrors = Validation.dnsLabelErrors(ns, path: "metadata.namespace")
+            if !nsErrors.isEmpty { throw Status.invalid(descriptor, name: meta["name"]?.stringValue ?? "", errors: nsErrors) }
+            meta["namespace"] = .string(ns)
+        } else {
+            meta.removeValue(forKey: "namespace")
+        }
+        if meta["name"]?.stringValue?.isEmpty ?? true {
+            guard let prefix = meta["generateName"]?.stringValue, !prefix.isEmpty else {
+                throw Status.invalid(
+                    descriptor, name: "",
+                    errors: [FieldError("metadata.name", "Required value: name or generateName is required")])
+            }
+            meta["name"] = .string(prefix + Self.randomSuffix())
+        }
+        let name = meta["name"]!.stringValue!
+        let nameErrors = Validation.dnsSubdomainErrors(name, path: "metadata.name")
+        if !nameErrors.isEmpty { throw Status.invalid(descriptor, name: name, errors: nameErrors) }
+        if try record(h.resourceKey, meta["namespace"]?.stringValue ?? "", name) != nil {
+            throw Status.alreadyExists(descriptor, name: name)
+        }
+        meta["uid"] = .string(UUID().uuidString.lowercased())
+        meta["creationTimestamp"] = .string(Timestamp.now())
+        meta["generation"] = .int(1)
+        for k in ["resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", "managedFields"] {
+            meta.removeValue(forKey: k)
+        }
+        object["metadata"] = .object(meta)
+        if descriptor.hasStatus && descriptor.kind != "Node" {
+            object["status"] = descriptor.kind == "Pod" ? .object(["phase": .string("Pending")]) : nil
+        }
+        object = try normalize(h, object)
+        return try write(h, object, type: .added, previous: nil)
+    }
+
+    static func randomSuffix() -> String {
+        let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+        return String((0..<5).map { _ in alphabet.randomElement()! })
+    }
+
+    func checkTypeMeta(_ body: JSONValue, _ descriptor: ResourceDescriptor) throws(Status) -> JSONValue {
+        guard case .object = body else { throw Status.badRequest("the request body must be a JSON object") }
+        var object = body
+        if let kind = object["kind"]?.stringValue, kind != descriptor.kind {
+            throw Status.badRequest("the kind of the provided object (\(kind)) does not match the path (\(descriptor.kind))")
+        }
+        if let apiVersion = object["apiVersion"]?.stringValue, apiVersion != descriptor.apiVersion {
+            throw Status.badRequest(
+                "the apiVersion of the provided object (\(apiVersion)) does not match the path (\(descriptor.apiVersion))")
+        }
+        object["kind"] = .string(descriptor.kind)
+        object["apiVersion"] = .string(descriptor.apiVersion)
+        if object["metadata"] == nil { object["metadata"] = .object([:]) }
+        return object
+    }
+
+    func normalize(_ h: ResourceHandler, _ object: JSONValue) throws(Status) -> JSONValue {
+        do {
+            return try h.normalize(object)
+        } catch {
+            throw Status.invalid(h.descriptor, name: object.value(atPath: "metadata.name")?.stringValue ?? "", errors: error.errors)
+        }
+    }
+
+    // MARK: Update
+
+    /// Which part of an object an update may change.
+    public enum UpdateScope: Sendable {
+        /// The main resource: everything but `status` (for kinds with a status subresource).
+        case main
+        /// The status subresource: only `status`.
+        case status
+    }
+
+    /// Replaces an object (PUT). The body's resourceVersion must match the stored one.
+    public func update(
+        _ descriptor: ResourceDescriptor, namespace: String?, name: String, body: JSONValue, scope: UpdateScope = .main
+    ) throws(Status) -> JSONValue {
+        let h = try handler(for: descriptor)
+        guard let current = try record(h.resourceKey, namespace ?? "", name) else {
+            throw Status.notFound(descriptor, name: name)
+        }
+        let body = try checkTypeMeta(body, descriptor)
+        if let bodyName = body.value(atPath: "metadata.name")?.stringValue, !bodyName.isEmpty, bodyName != name {
+            throw Status.badRequest("the name of the object (\(bodyName)) does not match the name on the URL (\(name))")
+        }
+        guard let rv = body.value(atPath: "metadata.resourceVersion")?.stringValue, !rv.isEmpty else {
+            throw Status.invalid(
+                descriptor, name: name,
+                errors: [FieldError("metadata.resourceVersion", "Invalid value: 0x0: must be specified for an update")])
+        }
+        return try applyUpdate(h, current: current, desired: body, expectedRV: rv, scope: scope)
+    }
+
+    /// The common path of update and patch: carries server-owned fields over, checks the resourceVersion,
+    /// bumps generation on spec changes, and finalises deletion when the last finalizer goes.
+    func applyUpdate(
+        _ h: ResourceHandler, current: Record, desired: JSONValue, expectedRV: String?, scope: UpdateScope
+    ) throws(Status) -> JSONValue {
+        let descriptor = h.descriptor
+        if let expectedRV, expectedRV != String(current.rv) {
+            throw Status.conflict(
+                descriptor, name: current.name,
+                detail: "the object has been modified; please apply your changes to the latest version and try again")
+        }
+        let old = try parse(current.data)
+        var new: JSONValue
+        switch scope {
+        case .status:
+            new = old
+            new["status"] = desired["status"]
+        case .main:
+            new = desired
+            if descriptor.hasStatus { new["status"] = old["status"] }
+            var meta = desired["metadata"]?.objectValue ?? [:]
+            let oldMeta = old["metadata"]?.objectValue ?? [:]
+            for k in ["name", "namespace", "uid", "creationTimestamp", "generation", "deletionTimestamp",
+                "deletionGracePeriodSeconds"]
+            {
+                meta[k] = oldMeta[k]
+            }
+            meta.removeValue(forKey: "managedFields")
+            meta.removeValue(forKey: "selfLink")
+            new["metadata"] = .object(meta)
+            if descriptor.kind == "Pod",
+                old.value(atPath: "spec.nodeName") != nil,
+                new.value(atPath: "spec.nodeName") != old.value(atPath: "spec.nodeName")
+            {
+                throw Status.invalid(
+                    descriptor, name: current.name,
+                    errors: [FieldError("spec.nodeName", "field is immutable once set; use the binding subresource")])
+            }
+            if oldMeta["deletionTimestamp"] != nil {
+                let oldFinalizers = Set(oldMeta["finalizers"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+                let newFinalizers = Set(meta["finalizers"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+                if !newFinalizers.isSubset(of: oldFinalizers) {
+                    throw Status.invalid(
+                        descriptor, name: current.name,
+                        errors: [
+                            FieldError(
+                                "metadata.finalizers", "Forbidden: no new finalizers can be added if the object is being deleted")
+                        ])
+                }
+            }
+        }
+        new["metadata"]?["resourceVersion"] = .string(String(current.rv))
+        new = try normalize(h, new)
+        if Self.specPart(new) != Self.specPart(old) {
+            let generation = old.value(atPath: "metadata.generation")?.intValue ?? 1
+            new["metadata"]?["generation"] = .int(generation + 1)
+        }
+        if new == old { return old }
+        if new.value(atPath: "metadata.deletionTimestamp") != nil
+            && (new.value(atPath: "metadata.finalizers")?.arrayValue ?? []).isEmpty
+            && !isGracefullyTerminatingPod(new)
+        {
+            try remove(h, new)
+            return new
+        }
+        return try write(h, new, type: .modified, previous: old)
+    }
+
+    /// Everything that counts for `metadata.generation`: the object without metadata and status.
+    static func specPart(_ value: JSONValue) -> JSONValue {
+        var v = value
+        v["metadata"] = nil
+        v["status"] = nil
+        return v
+    }
+
+    // MARK: Patch
+
+    /// Patch content types the server understands.
+    public enum PatchType: String, Sendable {
+        case merge = "application/merge-patch+json"
+        /// Treated as a JSON merge patch: lists are replaced rather than merged by key.
+        case strategicMerge = "application/strategic-merge-patch+json"
+        case json = "application/json-patch+json"
+    }
+
+    /// Applies a patch to an object or its status.
+    public func patch(
+        _ descriptor: ResourceDescriptor, namespace: String?, name: String, patch: JSONValue, type: PatchType,
+        scope: UpdateScope = .main
+    ) throws(Status) -> JSONValue {
+        let h = try handler(for: descriptor)
+        guard let current = try record(h.resourceKey, namespace ?? "", name) else {
+            throw Status.notFound(descriptor, name: name)
+        }
+        let old = try parse(current.data)
+        let patched = try Self.apply(patch: patch, type: type, to: old)
+        let expected = patched.value(atPath: "metadata.resourceVersion")?.stringValue
+        return try applyUpdate(
+            h, current: current, desired: try checkTypeMeta(patched, descriptor),
+            expectedRV: expected.flatMap { $0.isEmpty ? nil : $0 }, scope: scope)
+    }
+
+    static func apply(patch: JSONValue, type: PatchType, to value: JSONValue) throws(Status) -> JSONValue {
+        switch type {
+        case .merge, .strategicMerge:
+            guard case .object = patch else { throw Status.badRequest("a merge patch must be a JSON object") }
+            return value.merging(patch: patch)
+        case .json:
+            do { return try JSONPatch.apply(patch, to: value) } catch { throw Status.badRequest("\(error)") }
+        }
+    }
+
+    // MARK: Delete
+
+    /// Deletes an object, honouring finalizers, graceful pod termination and the propagation policy.
+    /// Returns the object as it stands after the call (still present when deletion is pending).
+    public func delete(
+        _ descriptor: ResourceDescriptor, namespace: String?, name: String, options: DeleteOptions = DeleteOptions()
+    ) throws(Status) -> JSONValue {
+        let h = try handler(for: descriptor)
+        guard let current = try record(h.resourceKey, namespace ?? "", name) else {
+            throw Status.notFound(descriptor, name: name)
+        }
+        var object = try parse(current.data)
+        if let pre = options.preconditions {
+            if let uid = pre.uid, uid != object.value(atPath: "metadata.uid")?.stringValue {
+                throw Status.conflict(descriptor, name: name, detail: "Precondition failed: UID in precondition: \(uid)")
+            }
+            if let rv = pre.resourceVersion, rv != String(current.rv) {
+                throw Status.conflict(
+                    descriptor, name: name, detail: "Precondition failed: ResourceVersion in precondition: \(rv)")
+            }
+        }
+        let policy = options.propagationPolicy ?? "Background"
+        guard ["Background", "Foreground", "Orphan"].contains(policy) else {
+            throw Status.badRequest(
+                "propagationPolicy: Unsupported value: \"\(policy)\": supported values: \"Background\", \"Foreground\", \"Orphan\"")
+        }
+        let uid = object.value(atPath: "metadata.uid")?.stringValue ?? ""
+        var finalizers = object.value(atPath: "metadata.finalizers")?.arrayValue?.compactMap(\.stringValue) ?? []
+        let alreadyDeleting = object.value(atPath: "metadata.deletionTimestamp") != nil
+        var changed = false
+        if !alreadyDeleting {
+            object["metadata"]?["deletionTimestamp"] = .string(Timestamp.now())
+            changed = true
+        }
+        if policy == "Orphan" {
+            try orphanDependents(of: uid)
+        }
+        if policy == "Foreground", try !dependents(of: uid).isEmpty,
+            !finalizers.contains(WellKnown.foregroundDeletionFinalizer)
+        {
+            finalizers.append(WellKnown.foregroundDeletionFinalizer)
+            object["metadata"]?["finalizers"] = .array(finalizers.map { .string($0) })
+            changed = true
+        }
+        if descriptor.kind == "Pod" {
+            let grace = options.gracePeriodSeconds ?? object.value(atPath: "spec.terminationGracePeriodSeconds")?.intValue ?? 30
+            let bound = object.value(atPath: "spec.nodeName")?.stringValue.map { !$0.isEmpty } ?? false
+            let phase = object.value(atPath: "status.phase")?.stringValue
+            let terminal = phase == "Succeeded" || phase == "Failed"
+            if bound && !terminal && grace > 0 {
+                let previousGrace = object.value(atPath: "metadata.deletionGracePeriodSeconds")?.intValue
+                if previousGrace == nil || grace < previousGrace! {
+                    object["metadata"]?["deletionGracePeriodSeconds"] = .int(grace)
+                    changed = true
+                }
+            } else {
+                object["metadata"]?["deletionGracePeriodSeconds"] = .int(0)
+                changed = true
+            }
+        }
+        if finalizers.isEmpty && !isGracefullyTerminatingPod(object) {
+            try remove(h, object)
+            return object
+        }
+        if changed {
+            object = try write(h, object, type: .modified, previous: try parse(current.data))
+        }
+        if policy == "Foreground" { try deleteDependents(of: uid) }
+        return object
+    }
+
+    /// A pod that has been asked to stop and is waiting for its node agent to confirm (grace period > 0).
+    func isGracefullyTerminatingPod(_ object: JSONValue) -> Bool {
+        guard object["kind"]?.stringValue == "Pod" else { return false }
+        guard object.value(atPath: "metadata.deletionTimestamp") != nil else { return false }
+        return (object.value(atPath: "metadata.deletionGracePeriodSeconds")?.intValue ?? 0) > 0
+    }
+
+    /// Removes the object for good and collects what depended on it.
+    func remove(_ h: ResourceHandler, _ object: JSONValue) throws(Status) {
+        let previous = object
+        try write(h, object, type: .deleted, previous: previous)
+        let uid = object.value(atPath: "metadata.uid")?.stringValue ?? ""
+        // Background propagation: dependents go after their owner.
+        try deleteDependents(of: uid)
+        // Foreground owners waiting for this dependent may now finish.
+        for owner in object.value(atPath: "metadata.ownerReferences")?.arrayValue ?? [] {
+            if let ownerUID = owner["uid"]?.stringValue { try finishForegroundDeletion(ownerUID: ownerUID) }
+        }
+    }
+
+    struct DependentKey: Hashable {
+        var resource: String
+        var namespace: String
+        var name: String
+    }
+
+    func dependents(of uid: String) throws(Status) -> [DependentKey] {
+        guard !uid.isEmpty else { return [] }
+        var keys: [DependentKey] = []
+        do {
+            try db.query("SELECT resource, namespace, name FROM owners WHERE owner_uid = ?", [.text(uid)]) { row in
+                keys.append(DependentKey(resource: row.text(0), namespace: row.text(1), name: row.text(2)))
+            }
+        } catch {
+            throw Status.internalError("\(error)")
+        }
+        return keys
+    }
+
+    func deleteDependents(of uid: String) throws(Status) {
+        for key in try dependents(of: uid) {
+            guard let h = handlers[key.resource] else { continue }
+            guard let r = try record(key.resource, key.namespace, key.name) else { continue }
+            let value = try parse(r.data)
+            if value.value(atPath: "metadata.deletionTimestamp") != nil { continue }
+            _ = try? delete(
+                h.descriptor, namespace: key.namespace.isEmpty ? nil : key.namespace, name: key.name,
+                options: DeleteOptions(propagationPolicy: "Background"))
+        }
+    }
+
+    func orphanDependents(of uid: String) throws(Status) {
+        for key in try dependents(of: uid) {
+            guard let h = handlers[key.resource], let r = try record(key.resource, key.namespace, key.name) else {
+                continue
+            }
+            let old = try parse(r.data)
+            var value = old
+            let refs = (value.value(atPath: "metadata.ownerReferences")?.arrayValue ?? []).filter {
+                $0["uid"]?.stringValue != uid
+            }
+            value["metadata"]?["ownerReferences"] = refs.isEmpty ? nil : .array(refs)
+            try write(h, value, type: .modified, previous: old)
+        }
+    }
+
+    func finishForegroundDeletion(ownerUID: String) throws(Status) {
+        var found: (resource: String, namespace: String, name: String)?
+        do {
+            try db.query("SELECT resource, namespace, name FROM objects WHERE uid = ?", [.text(ownerUID)]) { row in
+                found = (row.text(0), row.text(1), row.text(2))
+            }
+        } catch {
+            throw Status.internalError("\(error)")
+        }
+        guard let found, let h = handlers[found.resource], let r = try record(found.resource, found.namespace, found.name)
+        else { return }
+        let old = try parse(r.data)
+        var finalizers = old.value(atPath: "metadata.finalizers")?.arrayValue?.compactMap(\.stringValue) ?? []
+        guard old.value(atPath: "metadata.deletionTimestamp") != nil,
+            finalizers.contains(WellKnown.foregroundDeletionFinalizer),
+            try dependents(of: ownerUID).isEmpty
+        else { return }
+        finalizers.removeAll { $0 == WellKnown.foregroundDeletionFinalizer }
+        var value = old
+        value["metadata"]?["finalizers"] = finalizers.isEmpty ? nil : .array(finalizers.map { .string($0) })
+        if finalizers.isEmpty && !isGracefullyTerminatingPod(value) {
+            try remove(h, value)
+        } else {
+            try write(h, value, type: .modified, previous: old)
+        }
+    }
+}
