@@ -267,9 +267,18 @@ struct APIResponder: HTTPResponder {
         target: APIRequestPath.ResourceTarget, query: [String: String], labels: LabelSelector?, fields: FieldSelector?
     ) async throws -> Response {
         let d = target.descriptor
-        let (id, stream) = try await store.watch(
-            d, namespace: target.namespace, resourceVersion: query["resourceVersion"], labelSelector: labels,
-            fieldSelector: fields)
+        let opened: (id: Int, stream: AsyncStream<Data>)
+        do {
+            opened = try await store.watch(
+                d, namespace: target.namespace, resourceVersion: query["resourceVersion"], labelSelector: labels,
+                fieldSelector: fields)
+        } catch {
+            guard error.isGone else { throw error }
+            // As kube-apiserver does: the watch opens, then reports the expired version as an ERROR event.
+            return Self.raw(watchLine(type: .error, objectData: Self.encoded(error)))
+        }
+        let id = opened.id
+        let stream = opened.stream
         let bookmarks = query["allowWatchBookmarks"] == "true"
         let timeout = query["timeoutSeconds"].flatMap(Int.init).map { Duration.seconds($0) } ?? .seconds(1800)
         let interval = configuration.bookmarkInterval
@@ -318,6 +327,10 @@ struct APIResponder: HTTPResponder {
     static func json(_ value: some Encodable, code: Int = 200) -> Response {
         let data = (try? StarlingJSON.encoder.encode(value)) ?? Data("{}".utf8)
         return raw(data, code: code)
+    }
+
+    static func encoded(_ value: some Encodable) -> Data {
+        (try? StarlingJSON.encoder.encode(value)) ?? Data("{}".utf8)
     }
 
     static func raw(_ data: Data, code: Int = 200) -> Response {

@@ -156,3 +156,8 @@ extension ObjectStore {
         }
     }
 }
+
+extension Status {
+    /// True for 410 Gone.
+    var isGone: Bool { code == 410 }
+}

@@ -1,0 +1,135 @@
+import Logging
+import StarlingAPI
+
+/// A change an informer delivers to its handler.
+public enum InformerEvent<T: KubernetesResource>: Sendable {
+    case added(T)
+    case updated(old: T, new: T)
+    case deleted(T)
+}
+
+/// Keeps a local cache of one kind in step with the API server: list, then watch from the list's
+/// resourceVersion; relist when the history has expired (410); reconnect with backoff on errors.
+public actor Informer<T: KubernetesResource> {
+    let client: KubeClient
+    let namespace: String?
+    let labelSelector: String?
+    let logger: Logger
+    private var cache: [ObjectKey: T] = [:]
+    private var handlers: [@Sendable (InformerEvent<T>) async -> Void] = []
+    private var synced = false
+    private var syncWaiters: [CheckedContinuation<Void, Never>] = []
+    private var lastResourceVersion: String?
+
+    public init(
+        client: KubeClient, namespace: String? = nil, labelSelector: String? = nil,
+        logger: Logger = Logger(label: "starling.informer")
+    ) {
+        self.client = client
+        self.namespace = namespace
+        self.labelSelector = labelSelector
+        var logger = logger
+        logger[metadataKey: "informer.kind"] = "\(T.descriptor.kind)"
+        self.logger = logger
+    }
+
+    /// Registers a handler for every change; call before `run()`.
+    public func addHandler(_ handler: @escaping @Sendable (InformerEvent<T>) async -> Void) {
+        handlers.append(handler)
+    }
+
+    /// The cached object with `key`.
+    public func get(_ key: ObjectKey) -> T? { cache[key] }
+
+    /// Cached objects, optionally in one namespace and matching a selector.
+    public func list(namespace: String? = nil, selector: LabelSelector? = nil) -> [T] {
+        cache.values.filter { obj in
+            (namespace == nil || obj.metadata.namespace == namespace)
+                && (selector?.matches(obj.metadata.labels) ?? true)
+        }
+    }
+
+    /// Whether the first list has completed.
+    public var hasSynced: Bool { synced }
+
+    /// Waits for the first list.
+    public func waitForSync() async {
+        if synced { return }
+        await withCheckedContinuation { syncWaiters.append($0) }
+    }
+
+    /// Runs until cancelled.
+    public func run() async {
+        var backoff = Duration.milliseconds(100)
+        while !Task.isCancelled {
+            do {
+                if lastResourceVersion == nil { try await relist() }
+                backoff = .milliseconds(100)
+                try await watchOnce()
+            } catch let status as Status where status.isGone {
+                logger.debug("watch history expired; relisting")
+                lastResourceVersion = nil
+            } catch {
+                if Task.isCancelled { break }
+                logger.debug("watch failed; retrying", metadata: ["error": "\(error)", "retry.in": "\(backoff)"])
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(5))
+            }
+        }
+    }
+
+    private func relist() async throws {
+        let list = try await client.list(T.self, namespace: namespace, labelSelector: labelSelector)
+        var fresh: [ObjectKey: T] = [:]
+        for item in list.items { fresh[ObjectKey(item.metadata)] = item }
+        let old = cache
+        cache = fresh
+        lastResourceVersion = list.metadata.resourceVersion
+        for (key, item) in fresh {
+            if let previous = old[key] {
+                if previous.metadata.resourceVersion != item.metadata.resourceVersion {
+                    await emit(.updated(old: previous, new: item))
+                }
+            } else {
+                await emit(.added(item))
+            }
+        }
+        for (key, item) in old where fresh[key] == nil { await emit(.deleted(item)) }
+        if !synced {
+            synced = true
+            for w in syncWaiters { w.resume() }
+            syncWaiters.removeAll()
+        }
+    }
+
+    private func watchOnce() async throws {
+        let stream = client.watch(
+            T.self, namespace: namespace, resourceVersion: lastResourceVersion, labelSelector: labelSelector,
+            allowBookmarks: true, timeoutSeconds: 300 + Int.random(in: 0..<60))
+        for try await update in stream {
+            switch update {
+            case .added(let obj), .modified(let obj):
+                let key = ObjectKey(obj.metadata)
+                lastResourceVersion = obj.metadata.resourceVersion
+                if let old = cache[key] {
+                    cache[key] = obj
+                    await emit(.updated(old: old, new: obj))
+                } else {
+                    cache[key] = obj
+                    await emit(.added(obj))
+                }
+            case .deleted(let obj):
+                lastResourceVersion = obj.metadata.resourceVersion
+                let key = ObjectKey(obj.metadata)
+                cache[key] = nil
+                await emit(.deleted(obj))
+            case .bookmark(let rv):
+                if !rv.isEmpty { lastResourceVersion = rv }
+            }
+        }
+    }
+
+    private func emit(_ event: InformerEvent<T>) async {
+        for h in handlers { await h(event) }
+    }
+}
