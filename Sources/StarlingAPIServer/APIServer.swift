@@ -16,11 +16,14 @@ public struct APIServerConfiguration: Sendable {
     public var bookmarkInterval: Duration
     /// Largest request body accepted.
     public var maxBodyBytes: Int
+    /// Where the node agent writes pod logs (`<namespace>_<pod>.log`), served by `pods/{name}/log`.
+    public var podLogDirectory: String?
 
     public init(
         host: String = "127.0.0.1", port: Int = 0, token: String?, bookmarkInterval: Duration = .seconds(15),
-        maxBodyBytes: Int = 3 * 1024 * 1024
+        maxBodyBytes: Int = 3 * 1024 * 1024, podLogDirectory: String? = nil
     ) {
+        self.podLogDirectory = podLogDirectory
         self.host = host
         self.port = port
         self.token = token
@@ -163,6 +166,8 @@ struct APIResponder: HTTPResponder {
             return Self.listResponse(d, result)
         case (.get, let name?, nil), (.get, let name?, "status"):
             return Self.raw(try await store.get(d, namespace: target.namespace, name: name))
+        case (.get, let name?, "log") where d.kind == "Pod":
+            return try await logResponse(namespace: target.namespace ?? WellKnown.defaultNamespace, name: name, query: query)
         case (.get, let name?, "scale"):
             return Self.json(try await store.getScale(d, namespace: target.namespace, name: name))
         case (.post, nil, nil):
@@ -216,6 +221,47 @@ struct APIResponder: HTTPResponder {
             throw Status.methodNotAllowed(
                 "the server does not allow this method on the requested resource (\(request.method) \(request.uri.path))")
         }
+    }
+
+    func logResponse(namespace: String, name: String, query: [String: String]) async throws -> Response {
+        _ = try await store.get(Pod.descriptor, namespace: namespace, name: name)
+        guard let dir = configuration.podLogDirectory else {
+            throw Status.badRequest("pod logs are not available: no node agent log directory is configured")
+        }
+        let path = "\(dir)/\(namespace)_\(name).log"
+        var data = FileManager.default.contents(atPath: path) ?? Data()
+        if let tail = query["tailLines"].flatMap(Int.init), tail >= 0 {
+            let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            let kept = lines.suffix(tail + (data.last == UInt8(ascii: "\n") ? 1 : 0))
+            data = Data(kept.joined(separator: [UInt8(ascii: "\n")]))
+        }
+        let follow = query["follow"] == "true"
+        if !follow {
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
+        let store = self.store
+        let initial = data
+        let body = ResponseBody { writer in
+            try await writer.write(ByteBuffer(bytes: initial))
+            var offset = UInt64((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? UInt64) ?? 0)
+            while !Task.isCancelled {
+                try await Task.sleep(for: .milliseconds(200))
+                if (try? await store.get(Pod.descriptor, namespace: namespace, name: name)) == nil { break }
+                guard let handle = FileHandle(forReadingAtPath: path) else { continue }
+                let size = (try? handle.seekToEnd()) ?? 0
+                if size < offset { offset = 0 }
+                if size > offset {
+                    try? handle.seek(toOffset: offset)
+                    let chunk = handle.readData(ofLength: Int(size - offset))
+                    offset = size
+                    try await writer.write(ByteBuffer(bytes: chunk))
+                }
+                try? handle.close()
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/plain"], body: body)
     }
 
     func checkSubresource(_ d: ResourceDescriptor, _ sub: String?) throws(Status) {

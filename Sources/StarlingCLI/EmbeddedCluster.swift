@@ -1,0 +1,189 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import StarlingAPI
+import StarlingAPIServer
+import StarlingClient
+import StarlingControllers
+import StarlingNodeAgent
+import StarlingScheduler
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Everything `starling up` runs in one process: API server (SQLite), ModelService controller, scheduler and
+/// node agent, as services of one `ServiceGroup`.
+public struct EmbeddedCluster {
+    public struct Options: Sendable {
+        public var dataDirectory: String
+        public var apiPort: Int
+        public var nodes: [Node]
+        public var manifests: [String]
+        public var logLevel: Logger.Level
+
+        public init(dataDirectory: String, apiPort: Int, nodes: [Node], manifests: [String], logLevel: Logger.Level = .info) {
+            self.dataDirectory = dataDirectory
+            self.apiPort = apiPort
+            self.nodes = nodes
+            self.manifests = manifests
+            self.logLevel = logLevel
+        }
+    }
+
+    public let options: Options
+    let logger: Logger
+
+    public init(options: Options, logger: Logger) {
+        self.options = options
+        self.logger = logger
+    }
+
+    var kubeconfigPath: String { "\(options.dataDirectory)/kubeconfig" }
+
+    /// Runs until SIGINT or SIGTERM.
+    public func run() async throws {
+        let dir = options.dataDirectory
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let token = try Self.loadOrCreateToken(at: "\(dir)/token")
+        let port = options.apiPort == 0 ? try Self.freePort() : options.apiPort
+        let server = "http://127.0.0.1:\(port)"
+        try Self.writePrivate(KubeConfig.document(server: server, token: token), to: kubeconfigPath)
+
+        let store = try ObjectStore(path: "\(dir)/state.db", logger: logger.labelled("starling.store"))
+        let (listening, listeningContinuation) = AsyncStream<Int>.makeStream()
+        let apiServer = APIServer(
+            store: store,
+            configuration: APIServerConfiguration(
+                port: port, token: token, podLogDirectory: "\(dir)/logs"),
+            logger: logger.labelled("starling.apiserver"),
+            onListening: { listeningContinuation.yield($0) })
+        let client = try KubeClient(config: KubeConfig(server: server, token: token), logger: logger.labelled("starling.client"))
+        let agent = NodeAgent(
+            client: client,
+            configuration: NodeAgentConfiguration(
+                nodeNames: Set(options.nodes.map(\.metadata.nameOrEmpty)),
+                realDeviceNodes: Set(
+                    options.nodes.filter { $0.metadata.annotations?[WellKnown.realDevicesAnnotation] == "true" }.map(
+                        \.metadata.nameOrEmpty)),
+                logDirectory: "\(dir)/logs", runDirectory: "\(dir)/run"),
+            logger: logger.labelled("starling.agent"))
+        let bootstrap = Bootstrap(
+            client: client, nodes: options.nodes, manifests: options.manifests, listening: listening, server: server,
+            kubeconfig: kubeconfigPath, logger: logger)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: apiServer),
+                    .init(service: bootstrap, successTerminationBehavior: .ignore),
+                    .init(service: ModelServiceController(client: client, logger: logger.labelled("starling.controller"))),
+                    .init(service: SchedulerService(client: client, logger: logger.labelled("starling.scheduler"))),
+                    .init(service: agent),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+
+    static func loadOrCreateToken(at path: String) throws -> String {
+        if let existing = try? String(contentsOfFile: path, encoding: .utf8) {
+            let t = existing.trimmingCharacters(in: .whitespacesAndNewlines)
+            if t.count >= 32 { return t }
+        }
+        var bytes = [UInt8](repeating: 0, count: 32)
+        let fd = open("/dev/urandom", O_RDONLY)
+        guard fd >= 0, read(fd, &bytes, 32) == 32 else { throw CLIError("cannot read /dev/urandom for a token") }
+        close(fd)
+        let token = bytes.map { String(format: "%02x", $0) }.joined()
+        try writePrivate(token + "\n", to: path)
+        return token
+    }
+
+    /// Writes a file readable by the owner only (mode 0600).
+    static func writePrivate(_ text: String, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else { throw CLIError("cannot write \(path): errno \(errno)") }
+        defer { close(fd) }
+        fchmod(fd, 0o600)
+        let data = Array(text.utf8)
+        guard write(fd, data, data.count) == data.count else { throw CLIError("cannot write \(path)") }
+    }
+
+    /// A port that is free on 127.0.0.1 now.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw CLIError("cannot open a socket") }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0
+            }
+        }
+        guard ok else { throw CLIError("cannot find a free port") }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+}
+
+/// Registers nodes and applies manifests once the API server listens, then prints where things are.
+struct Bootstrap: Service {
+    let client: KubeClient
+    let nodes: [Node]
+    let manifests: [String]
+    let listening: AsyncStream<Int>
+    let server: String
+    let kubeconfig: String
+    let logger: Logger
+
+    func run() async throws {
+        for await _ in listening { break }
+        for node in nodes { try await register(node) }
+        var lines: [String] = []
+        for file in manifests {
+            lines += try await Applier(client: client).apply(file: file)
+        }
+        let out = [
+            "Starling is up.",
+            "  API server:  \(server)   (kubeconfig: \(kubeconfig))",
+            "  Nodes:       " + nodes.map { "\($0.metadata.nameOrEmpty) (\($0.acceleratorCount) x \($0.acceleratorType ?? "none"))" }
+                .joined(separator: ", "),
+            "  Try:         starling get modelservices    |    kubectl --kubeconfig \(kubeconfig) get pods",
+        ] + lines.map { "  \($0)" }
+        FileHandle.standardOutput.write(Data((out.joined(separator: "\n") + "\n").utf8))
+    }
+
+    /// Creates the node or brings its labels and capacity up to date.
+    func register(_ node: Node) async throws {
+        do {
+            var existing = try await client.get(Node.self, name: node.metadata.nameOrEmpty)
+            existing.metadata.labels = node.metadata.labels
+            existing.metadata.annotations = node.metadata.annotations
+            existing = try await client.update(existing)
+            existing.status = node.status
+            _ = try await client.updateStatus(existing)
+        } catch let status as Status where status.isNotFound {
+            let created = try await client.create(node)
+            var withStatus = created
+            withStatus.status = node.status
+            _ = try await client.updateStatus(withStatus)
+        }
+    }
+}
+
+extension Logger {
+    /// A copy of this logger with another label but the same level.
+    func labelled(_ label: String) -> Logger {
+        var l = Logger(label: label)
+        l.logLevel = logLevel
+        return l
+    }
+}
+
+/// An error the CLI prints as it is.
+public struct CLIError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import Logging
+import StarlingAPI
+
+/// `starling up`: the embedded control plane in the foreground.
+struct UpCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "up",
+        abstract: "Run the API server, controllers, scheduler and node agent on this machine, in the foreground.")
+
+    @Option(name: [.short, .customLong("filename")], help: "Manifests to apply once up (YAML or JSON; repeatable).")
+    var files: [String] = []
+
+    @Option(help: "Nodes file (Node manifests or a `nodes:` inventory). Default: real GPUs from nvidia-smi, else one simulated node with 8 x H100-80GB.")
+    var nodes: String?
+
+    @Option(help: "Where state, logs and the kubeconfig live (default: $STARLING_DATA_DIR or ~/.starling).")
+    var dataDir: String?
+
+    @Option(help: "API server port on 127.0.0.1 (0 picks a free port).")
+    var apiPort: Int = 7443
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level: unsupported value \"\(logLevel)\": use trace, debug, info, notice, warning, error or critical")
+        }
+        guard (0...65535).contains(apiPort) else { throw ValidationError("--api-port: must be between 0 and 65535") }
+        let nodeList: [Node]
+        if let nodes {
+            nodeList = try NodeInventory.load(path: nodes)
+        } else {
+            nodeList = NodeInventory.detectGPUs() ?? NodeInventory.simulatedDefault()
+        }
+        for file in files where file != "-" && !FileManager.default.fileExists(atPath: file) {
+            throw ValidationError("-f \(file): no such file")
+        }
+        var logger = Logger(label: "starling")
+        logger.logLevel = level
+        let options = EmbeddedCluster.Options(
+            dataDirectory: dataDir ?? DataDirectory.default, apiPort: apiPort, nodes: nodeList, manifests: files,
+            logLevel: level)
+        try await EmbeddedCluster(options: options, logger: logger).run()
+    }
+}

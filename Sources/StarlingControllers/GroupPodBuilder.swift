@@ -1,0 +1,94 @@
+import StarlingAPI
+
+/// Builds the pods of one group of a ModelService: the leader (worker 0) and its workers, with LWS-style labels
+/// and environment.
+public struct GroupPodBuilder: Sendable {
+    public let service: ModelService
+    public let revision: String
+
+    public init(service: ModelService, revision: String) {
+        self.service = service
+        self.revision = revision
+    }
+
+    var name: String { service.metadata.nameOrEmpty }
+    var namespace: String { service.metadata.namespace ?? WellKnown.defaultNamespace }
+
+    /// `<name>-<group>` for the leader, `<name>-<group>-<worker>` for workers.
+    public static func podName(service: String, group: Int, worker: Int) -> String {
+        worker == 0 ? "\(service)-\(group)" : "\(service)-\(group)-\(worker)"
+    }
+
+    /// The gang (placement unit) a group's pods share.
+    public static func gangName(service: String, group: Int) -> String { "\(service)-\(group)" }
+
+    /// The pod for `worker` of `group`.
+    public func pod(group: Int, worker: Int) -> Pod {
+        let spec = service.spec
+        let size = spec.groupSize
+        let port = spec.server.port ?? ServerSpec.defaultPort
+        let leader = Self.podName(service: name, group: group, worker: 0)
+        let podName = Self.podName(service: name, group: group, worker: worker)
+        var env: [EnvVar] = spec.server.env ?? []
+        env += [
+            EnvVar(name: WellKnown.envLeaderAddress, value: "\(leader).\(name).\(namespace):\(port)"),
+            EnvVar(name: WellKnown.envGroupSize, value: String(size)),
+            EnvVar(name: WellKnown.envGroupIndex, value: String(group)),
+            EnvVar(name: WellKnown.envWorkerIndex, value: String(worker)),
+            EnvVar(name: WellKnown.envPort, value: String(port)),
+            EnvVar(name: "STARLING_MODEL", value: spec.model),
+        ]
+        var container = Container(
+            name: "server", command: spec.server.command, args: spec.server.args, env: env,
+            ports: [ContainerPort(name: "http", containerPort: port)],
+            readinessProbe: Probe(
+                httpGet: HTTPGetAction(path: spec.server.readinessPath ?? ServerSpec.defaultReadinessPath, port: .string("http")),
+                periodSeconds: 1))
+        container.image = spec.server.image
+        if let accelerators = spec.accelerators, accelerators.wholeDevices > 0 {
+            container.resources = ResourceRequirements(limits: [WellKnown.acceleratorResource: String(accelerators.wholeDevices)])
+        }
+        var podSpec = PodSpec(containers: [container])
+        if let type = spec.accelerators?.type { podSpec.nodeSelector = [WellKnown.acceleratorTypeLabel: type] }
+        podSpec.restartPolicy = "Always"
+        podSpec.schedulerName = WellKnown.schedulerName
+        podSpec.priority = spec.priority
+        podSpec.hostname = podName
+        podSpec.subdomain = name
+        podSpec.terminationGracePeriodSeconds = 10
+        let labels = [
+            WellKnown.modelServiceLabel: name,
+            WellKnown.groupIndexLabel: String(group),
+            WellKnown.workerIndexLabel: String(worker),
+            WellKnown.revisionLabel: revision,
+            WellKnown.gangLabel: Self.gangName(service: name, group: group),
+            "starling.dev/role": worker == 0 ? "leader" : "worker",
+        ]
+        let annotations = [
+            WellKnown.gangSizeAnnotation: String(size),
+            "starling.dev/leader": leader,
+        ]
+        let meta = ObjectMeta(
+            name: podName, namespace: namespace, labels: labels, annotations: annotations,
+            ownerReferences: [service.ownerReference()])
+        return Pod(metadata: meta, spec: podSpec)
+    }
+
+    /// A short stable hash of everything that shapes the pods, so that a change rolls the groups.
+    public static func revision(of spec: ModelServiceSpec) -> String {
+        var shaping = spec
+        shaping.replicas = nil
+        shaping.autoscaling = nil
+        shaping.rollout = nil
+        shaping.routing = nil
+        let data = (try? StarlingJSON.encoder.encode(shaping)) ?? Data()
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in data {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return String(hash, radix: 16).prefix(10).description
+    }
+}
+
+import Foundation

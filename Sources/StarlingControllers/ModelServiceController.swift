@@ -1,0 +1,101 @@
+import Logging
+import ServiceLifecycle
+import StarlingAPI
+import StarlingClient
+
+/// Keeps each ModelService's pods and status in line with its spec. Level-based: it can stop and restart at any
+/// point and converges from what the API server holds.
+public struct ModelServiceController: Service {
+    let client: KubeClient
+    let logger: Logger
+    let planner = ModelServicePlanner()
+    let workers: Int
+
+    public init(client: KubeClient, workers: Int = 2, logger: Logger = Logger(label: "starling.controller.modelservice")) {
+        self.client = client
+        self.workers = workers
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let services = Informer<ModelService>(client: client, logger: logger)
+        let pods = Informer<Pod>(client: client, labelSelector: WellKnown.modelServiceLabel, logger: logger)
+        let queue = WorkQueue<ObjectKey>()
+        await services.addHandler { event in
+            switch event {
+            case .added(let s), .updated(_, let s), .deleted(let s): await queue.add(ObjectKey(s.metadata))
+            }
+        }
+        await pods.addHandler { event in
+            let pod: Pod
+            switch event {
+            case .added(let p), .updated(_, let p), .deleted(let p): pod = p
+            }
+            if let owner = pod.metadata.labels?[WellKnown.modelServiceLabel] {
+                await queue.add(ObjectKey(namespace: pod.metadata.namespace, name: owner))
+            }
+        }
+        let recorder = EventRecorder(client: client, component: "modelservice-controller", logger: logger)
+        let loop = ControllerLoop(queue: queue, workers: workers, logger: logger) { key in
+            try await reconcile(key, services: services, pods: pods, recorder: recorder)
+        }
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await services.run() }
+                group.addTask { await pods.run() }
+                group.addTask {
+                    await services.waitForSync()
+                    await pods.waitForSync()
+                    await loop.run()
+                }
+                await group.next()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            Task { await queue.shutDown() }
+        }
+    }
+
+    func reconcile(
+        _ key: ObjectKey, services: Informer<ModelService>, pods: Informer<Pod>, recorder: EventRecorder
+    ) async throws {
+        guard let service = await services.get(key), service.metadata.deletionTimestamp == nil else { return }
+        let owned = await pods.list(
+            namespace: key.namespace, selector: LabelSelector(matching: [WellKnown.modelServiceLabel: key.name])
+        ).filter { pod in
+            pod.metadata.ownerReferences?.contains { $0.uid == service.metadata.uid } ?? false
+        }
+        let plan = planner.plan(service: service, pods: owned, now: Timestamp.now())
+        let namespace = key.namespace ?? WellKnown.defaultNamespace
+        var deletedAny = false
+        var createdAny = false
+        for name in plan.delete {
+            do {
+                try await client.delete(Pod.self, namespace: namespace, name: name)
+                deletedAny = true
+            } catch let status as Status where status.isNotFound {}
+        }
+        for pod in plan.create {
+            do {
+                _ = try await client.create(pod)
+                createdAny = true
+            } catch let status as Status where status.isConflict {}
+        }
+        // A stale cache can plan work that is already done; only report what this pass actually did.
+        for event in plan.events {
+            if event.reason == "CreatedGroup" && !createdAny { continue }
+            if ["DeletedGroup", "RecreatingGroup", "RollingGroup"].contains(event.reason) && !deletedAny { continue }
+            await recorder.record(service, type: event.type, reason: event.reason, message: event.message)
+        }
+        if plan.status != service.status {
+            var updated = service
+            updated.status = plan.status
+            _ = try await client.updateStatus(updated)
+        }
+        logger.debug(
+            "reconciled",
+            metadata: [
+                "modelservice": "\(key)", "plan.create": "\(plan.create.count)", "plan.delete": "\(plan.delete.count)",
+            ])
+    }
+}

@@ -1,0 +1,212 @@
+import StarlingAPI
+
+/// What the controller should do for one ModelService, decided from the service and its pods with no I/O.
+public struct ModelServicePlan: Sendable, Equatable {
+    public var create: [Pod] = []
+    /// Names of pods to delete.
+    public var delete: [String] = []
+    public var status: ModelServiceStatus
+    public var events: [PlannedEvent] = []
+}
+
+/// An Event the controller should record.
+public struct PlannedEvent: Sendable, Equatable {
+    public var type: String
+    public var reason: String
+    public var message: String
+
+    public init(type: String = "Normal", reason: String, message: String) {
+        self.type = type
+        self.reason = reason
+        self.message = message
+    }
+}
+
+/// The ModelService controller's decisions: groups of leader + workers, scale up and down, group recreation,
+/// startup order, one-group-at-a-time rollouts, and status.
+public struct ModelServicePlanner: Sendable {
+    public init() {}
+
+    struct GroupState {
+        var index: Int
+        var live: [Int: Pod] = [:]
+        var terminating: [Pod] = []
+
+        var leader: Pod? { live[0] }
+        var isEmpty: Bool { live.isEmpty && terminating.isEmpty }
+        func isReady(size: Int, revision: String?) -> Bool {
+            terminating.isEmpty && live.count == size && live.values.allSatisfy(\.isReady)
+        }
+        func isUpdated(_ revision: String) -> Bool {
+            !live.isEmpty && live.values.allSatisfy { $0.metadata.labels?[WellKnown.revisionLabel] == revision }
+        }
+    }
+
+    public func plan(service: ModelService, pods: [Pod], now: String) -> ModelServicePlan {
+        let spec = service.spec
+        let name = service.metadata.nameOrEmpty
+        let desired = spec.desiredReplicas
+        let size = spec.groupSize
+        let revision = GroupPodBuilder.revision(of: spec)
+        let builder = GroupPodBuilder(service: service, revision: revision)
+        let restartPolicy = spec.group?.restartPolicy ?? .recreateGroupOnPodRestart
+        let startupPolicy = spec.group?.startupPolicy ?? .leaderCreated
+
+        var groups: [Int: GroupState] = [:]
+        for pod in pods {
+            guard let labels = pod.metadata.labels, labels[WellKnown.modelServiceLabel] == name,
+                let g = labels[WellKnown.groupIndexLabel].flatMap(Int.init),
+                let w = labels[WellKnown.workerIndexLabel].flatMap(Int.init)
+            else { continue }
+            var state = groups[g] ?? GroupState(index: g)
+            if pod.metadata.deletionTimestamp != nil {
+                state.terminating.append(pod)
+            } else {
+                state.live[w] = pod
+            }
+            groups[g] = state
+        }
+
+        var plan = ModelServicePlan(status: ModelServiceStatus())
+        var deleted = Set<String>()
+        func deleteGroup(_ state: GroupState) {
+            for pod in state.live.values.sorted(by: { $0.metadata.nameOrEmpty < $1.metadata.nameOrEmpty }) {
+                let n = pod.metadata.nameOrEmpty
+                if deleted.insert(n).inserted { plan.delete.append(n) }
+            }
+        }
+
+        // Scale down: every group at or above the desired count goes, highest index first.
+        for g in groups.keys.sorted(by: >) where g >= desired {
+            let state = groups[g]!
+            if !state.live.isEmpty {
+                deleteGroup(state)
+                plan.events.append(PlannedEvent(reason: "DeletedGroup", message: "Deleted group \(g) (scaled to \(desired))"))
+            }
+        }
+
+        // Groups that must be recreated because a pod failed or restarted.
+        var recreating = Set<Int>()
+        for g in 0..<desired {
+            guard let state = groups[g] else { continue }
+            let failed = state.live.values.filter { pod in
+                pod.status?.phase == .failed || (restartPolicy == .recreateGroupOnPodRestart && pod.restartCount > 0)
+            }
+            if failed.isEmpty { continue }
+            if restartPolicy == .recreateGroupOnPodRestart {
+                recreating.insert(g)
+                deleteGroup(state)
+                let who = failed.map(\.metadata.nameOrEmpty).sorted().joined(separator: ", ")
+                plan.events.append(
+                    PlannedEvent(
+                        type: "Warning", reason: "RecreatingGroup",
+                        message: "Recreating group \(g): pod \(who) failed or restarted"))
+            } else {
+                for pod in failed where pod.status?.phase == .failed {
+                    let n = pod.metadata.nameOrEmpty
+                    if deleted.insert(n).inserted { plan.delete.append(n) }
+                }
+            }
+        }
+
+        // Rollout: replace one outdated group at a time, highest index first, while every other group is ready.
+        let outdated = (0..<desired).filter { g in
+            guard let s = groups[g], !recreating.contains(g) else { return false }
+            return !s.live.isEmpty && !s.isUpdated(revision)
+        }
+        if let g = outdated.max() {
+            let othersReady = (0..<desired).allSatisfy { other in
+                other == g || (groups[other]?.isReady(size: size, revision: revision) ?? false)
+            }
+            if othersReady && recreating.isEmpty {
+                deleteGroup(groups[g]!)
+                recreating.insert(g)
+                plan.events.append(
+                    PlannedEvent(reason: "RollingGroup", message: "Replacing group \(g) with revision \(revision)"))
+            }
+        }
+
+        // Create what is missing in groups that are not being torn down.
+        var createdGroups: [Int] = []
+        for g in 0..<desired where !recreating.contains(g) {
+            let state = groups[g] ?? GroupState(index: g)
+            if !state.terminating.isEmpty { continue }
+            var made = false
+            if state.leader == nil {
+                plan.create.append(builder.pod(group: g, worker: 0))
+                made = true
+            }
+            let leaderReady = state.leader?.isReady ?? false
+            if size > 1 && (startupPolicy == .leaderCreated || leaderReady) {
+                for w in 1..<size where state.live[w] == nil {
+                    plan.create.append(builder.pod(group: g, worker: w))
+                    made = true
+                }
+            }
+            if made && state.isEmpty { createdGroups.append(g) }
+        }
+        if !createdGroups.isEmpty {
+            let list = createdGroups.map(String.init).joined(separator: ", ")
+            plan.events.append(
+                PlannedEvent(
+                    reason: "CreatedGroup",
+                    message: "Created group\(createdGroups.count > 1 ? "s" : "") \(list) (\(size) pod\(size > 1 ? "s" : "") each)"))
+        }
+
+        // Status.
+        let existing = groups.values.filter { !$0.live.isEmpty }
+        let ready = (0..<desired).filter { g in
+            !recreating.contains(g) && (groups[g]?.isReady(size: size, revision: revision) ?? false)
+        }.count
+        let updated = existing.filter { $0.index < desired && !recreating.contains($0.index) && $0.isUpdated(revision) }.count
+        var status = service.status ?? ModelServiceStatus()
+        status.observedGeneration = service.metadata.generation
+        status.replicas = existing.count
+        status.readyReplicas = ready
+        status.updatedReplicas = updated
+        status.selector = "\(WellKnown.modelServiceLabel)=\(name)"
+        status.currentRevision = revision
+        var conditions = status.conditions ?? []
+        let available = ready >= desired
+        let wasAvailable = conditions.condition("Available")?.isTrue
+        conditions.set(
+            Condition(
+                type: "Available", status: available ? "True" : "False",
+                reason: desired == 0 ? "ScaledToZero" : (available ? "AllGroupsReady" : "GroupsNotReady"),
+                message: "\(ready)/\(desired) groups ready", observedGeneration: service.metadata.generation),
+            now: now)
+        let converged = available && plan.create.isEmpty && plan.delete.isEmpty && existing.count == desired
+            && updated == desired && groups.values.allSatisfy({ $0.terminating.isEmpty })
+        let progressingReason: String
+        if converged {
+            progressingReason = "Complete"
+        } else if !recreating.isEmpty && !outdated.isEmpty {
+            progressingReason = "RollingUpdate"
+        } else if !recreating.isEmpty {
+            progressingReason = "RecreatingGroup"
+        } else if existing.count < desired || !plan.create.isEmpty {
+            progressingReason = "ScalingUp"
+        } else if existing.count > desired {
+            progressingReason = "ScalingDown"
+        } else {
+            progressingReason = "WaitingForReady"
+        }
+        conditions.set(
+            Condition(
+                type: "Progressing", status: converged ? "False" : "True", reason: progressingReason,
+                message: converged
+                    ? "\(desired) group\(desired == 1 ? "" : "s") ready at revision \(revision)"
+                    : "\(ready)/\(desired) groups ready, \(updated) at revision \(revision)",
+                observedGeneration: service.metadata.generation),
+            now: now)
+        status.conditions = conditions
+        if wasAvailable != available && !(wasAvailable == nil && !available) {
+            plan.events.append(
+                available
+                    ? PlannedEvent(reason: "Available", message: "All \(desired) groups are ready")
+                    : PlannedEvent(type: "Warning", reason: "Unavailable", message: "\(ready)/\(desired) groups ready"))
+        }
+        plan.status = status
+        return plan
+    }
+}

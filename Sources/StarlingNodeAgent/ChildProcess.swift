@@ -1,0 +1,85 @@
+import CStarlingProcess
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A model-server process started in its own process group, killed by the kernel if Starling dies.
+public struct ChildProcess: Sendable, Equatable {
+    public let pid: Int32
+
+    /// How a process ended.
+    public struct Exit: Sendable, Equatable {
+        public var code: Int
+        public var signal: Int
+    }
+
+    /// An error starting a process.
+    public struct StartError: Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
+
+    /// Starts `command` (resolved on `PATH` when it has no '/') with `environment`, output appended to `logPath`.
+    public static func start(
+        command: [String], environment: [String: String], logPath: String, workingDirectory: String? = nil
+    ) throws -> ChildProcess {
+        guard let program = command.first else { throw StartError(description: "empty command") }
+        guard let path = resolve(program, path: environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin") else {
+            throw StartError(description: "executable file not found in $PATH: \"\(program)\"")
+        }
+        let fd = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StartError(description: "cannot open log file \(logPath): errno \(errno)") }
+        defer { close(fd) }
+        let argv = command.map { strdup($0) } + [nil]
+        let envp = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        let pid = argv.withUnsafeBufferPointer { a in
+            envp.withUnsafeBufferPointer { e in
+                if let workingDirectory {
+                    return starling_spawn(path, a.baseAddress, e.baseAddress, fd, workingDirectory)
+                }
+                return starling_spawn(path, a.baseAddress, e.baseAddress, fd, nil)
+            }
+        }
+        if pid < 0 {
+            throw StartError(description: "cannot start \(path): \(String(cString: strerror(-pid)))")
+        }
+        return ChildProcess(pid: pid)
+    }
+
+    static func resolve(_ program: String, path: String) -> String? {
+        if program.contains("/") { return access(program, X_OK) == 0 ? program : nil }
+        for dir in path.split(separator: ":") {
+            let candidate = "\(dir)/\(program)"
+            var st = stat()
+            if access(candidate, X_OK) == 0 && stat(candidate, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG {
+                return candidate
+            }
+        }
+        return nil
+    }
+
+    /// The exit, if the process has ended (reaps it).
+    public func poll() -> Exit? {
+        var code: Int32 = 0
+        var sig: Int32 = 0
+        let r = starling_try_wait(pid, &code, &sig)
+        if r == pid { return Exit(code: Int(code), signal: Int(sig)) }
+        if r < 0 { return Exit(code: -1, signal: 0) }
+        return nil
+    }
+
+    /// Signals the whole process group.
+    public func signalGroup(_ sig: Int32) {
+        _ = starling_kill_group(pid, sig)
+    }
+
+    /// Signals a process group by id (left over from an earlier run).
+    public static func signalGroup(_ pgid: Int32, _ sig: Int32) -> Bool {
+        starling_kill_group(pgid, sig) == 0
+    }
+}

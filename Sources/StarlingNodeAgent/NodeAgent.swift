@@ -1,0 +1,362 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import ServiceLifecycle
+import StarlingAPI
+import StarlingClient
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The embedded node agent: runs each pod bound to its nodes as a local process on its own loopback port,
+/// probes readiness over HTTP, restarts exits with exponential backoff, stops pods that are being deleted
+/// (SIGTERM, then SIGKILL after the grace period) and reports pod status.
+public struct NodeAgent: Service {
+    let client: KubeClient
+    let configuration: NodeAgentConfiguration
+    let logger: Logger
+
+    public init(client: KubeClient, configuration: NodeAgentConfiguration, logger: Logger = Logger(label: "starling.agent")) {
+        self.client = client
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try FileManager.default.createDirectory(atPath: configuration.logDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: configuration.runDirectory, withIntermediateDirectories: true)
+        let state = NodeAgentState(client: client, configuration: configuration, logger: logger)
+        await state.killLeftovers()
+        let pods = Informer<Pod>(client: client, logger: logger)
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await pods.run() }
+                group.addTask {
+                    await pods.waitForSync()
+                    while !Task.isCancelled {
+                        let nodes = configuration.nodeNames
+                        let mine = await pods.list().filter { $0.spec.nodeName.map(nodes.contains) ?? false }
+                        await state.sync(mine)
+                        do { try await Task.sleep(for: configuration.tick) } catch { break }
+                    }
+                }
+                await group.next()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {}
+        await state.stopAll(grace: .seconds(5))
+    }
+}
+
+/// The agent's state and per-pod decisions; one actor so that ticks never overlap.
+actor NodeAgentState {
+    let client: KubeClient
+    let configuration: NodeAgentConfiguration
+    let logger: Logger
+    var runtimes: [String: PodRuntime] = [:]
+
+    init(client: KubeClient, configuration: NodeAgentConfiguration, logger: Logger) {
+        self.client = client
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    var pidFileDirectory: String { configuration.runDirectory }
+
+    /// Kills process groups a crashed earlier run left behind.
+    func killLeftovers() {
+        guard let files = try? FileManager.default.contentsOfDirectory(atPath: pidFileDirectory) else { return }
+        for file in files where file.hasSuffix(".pgid") {
+            let path = "\(pidFileDirectory)/\(file)"
+            if let text = try? String(contentsOfFile: path, encoding: .utf8), let pgid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pgid > 1 {
+                if ChildProcess.signalGroup(pgid, SIGKILL) {
+                    logger.info("killed a process group left by an earlier run", metadata: ["process.pgid": "\(pgid)"])
+                }
+            }
+            try? FileManager.default.removeItem(atPath: path)
+        }
+    }
+
+    func sync(_ pods: [Pod]) async {
+        let now = ContinuousClock.now
+        var seen = Set<String>()
+        var probes: [(String, Int, String)] = []
+        for pod in pods {
+            guard let uid = pod.metadata.uid else { continue }
+            seen.insert(uid)
+            if pod.metadata.deletionTimestamp != nil {
+                await terminate(pod, uid: uid, now: now)
+                continue
+            }
+            if pod.isTerminal && runtimes[uid] == nil { continue }
+            var rt = runtimes[uid] ?? newRuntime(for: pod, uid: uid)
+            reap(&rt, pod: pod, now: now)
+            if rt.process == nil && !rt.finished && (rt.nextStart.map { now >= $0 } ?? true) {
+                await start(&rt, pod: pod, pods: pods, now: now)
+            }
+            if rt.process != nil, let path = readinessPath(pod) {
+                let period = Duration.seconds(pod.spec.containers.first?.readinessProbe?.periodSeconds ?? 1)
+                let interval = rt.ready ? period : min(period, .milliseconds(200))
+                if rt.lastProbe.map({ now - $0 >= interval }) ?? true {
+                    rt.lastProbe = now
+                    probes.append((uid, rt.port, path))
+                }
+            } else if rt.process != nil && readinessPath(pod) == nil {
+                rt.ready = true
+            }
+            runtimes[uid] = rt
+        }
+        // Probe concurrently, bounded by a short timeout.
+        let results = await withTaskGroup(of: (String, Bool).self) { group in
+            for (uid, port, path) in probes {
+                group.addTask { (uid, await Self.probe(port: port, path: path)) }
+            }
+            var out: [String: Bool] = [:]
+            for await (uid, ok) in group { out[uid] = ok }
+            return out
+        }
+        for (uid, ok) in results where runtimes[uid]?.process != nil { runtimes[uid]?.ready = ok }
+        // Pods that vanished without a graceful stop (forced deletion): kill what is left.
+        for (uid, rt) in runtimes where !seen.contains(uid) {
+            rt.process?.signalGroup(SIGKILL)
+            _ = rt.process?.poll()
+            removePidFile(uid)
+            runtimes[uid] = nil
+        }
+        for pod in pods {
+            guard let uid = pod.metadata.uid, pod.metadata.deletionTimestamp == nil, let rt = runtimes[uid] else { continue }
+            await report(pod, rt)
+        }
+    }
+
+    func newRuntime(for pod: Pod, uid: String) -> PodRuntime {
+        let port = pod.status?.ports?.first?.port ?? LocalPort.free() ?? 0
+        return PodRuntime(
+            namespace: pod.metadata.namespace ?? WellKnown.defaultNamespace, name: pod.metadata.nameOrEmpty, uid: uid,
+            port: port, restartCount: pod.status?.containerStatuses?.first?.restartCount ?? 0)
+    }
+
+    func readinessPath(_ pod: Pod) -> String? {
+        pod.spec.containers.first?.readinessProbe?.httpGet.map { $0.path ?? "/" }
+    }
+
+    /// Notices an exit and decides on a restart.
+    func reap(_ rt: inout PodRuntime, pod: Pod, now: ContinuousClock.Instant) {
+        guard let process = rt.process, let exit = process.poll() else { return }
+        rt.process = nil
+        rt.ready = false
+        removePidFile(rt.uid)
+        let reason = exit.signal != 0 ? "Error" : (exit.code == 0 ? "Completed" : "Error")
+        rt.lastExit = ContainerState.Terminated(
+            exitCode: exit.signal != 0 ? 128 + exit.signal : exit.code, signal: exit.signal == 0 ? nil : exit.signal,
+            reason: reason, finishedAt: Timestamp.now())
+        rt.lastExit?.startedAt = rt.startedAt
+        let policy = pod.spec.restartPolicy ?? "Always"
+        let restart = policy == "Always" || (policy == "OnFailure" && (exit.code != 0 || exit.signal != 0))
+        logger.info(
+            "model server exited",
+            metadata: [
+                "pod": "\(rt.namespace)/\(rt.name)", "process.exit_code": "\(exit.code)", "process.signal": "\(exit.signal)",
+                "restart": "\(restart)",
+            ])
+        if restart {
+            rt.restartCount += 1
+            let factor = Double(1 << min(rt.restartCount - 1, 16))
+            rt.nextStart = now + min(configuration.restartBackoff * factor, configuration.maxRestartBackoff)
+            rt.waitingReason = "CrashLoopBackOff"
+            rt.waitingMessage = "back-off restarting failed container server"
+        } else {
+            rt.finished = true
+        }
+    }
+
+    func start(_ rt: inout PodRuntime, pod: Pod, pods: [Pod], now: ContinuousClock.Instant) async {
+        guard let container = pod.spec.containers.first else { return }
+        var env = ProcessInfo.processInfo.environment
+        var podEnv: [String: String] = [:]
+        for e in container.env ?? [] { podEnv[e.name] = EnvExpansion.expand(e.value ?? "", podEnv) }
+        podEnv[WellKnown.envPort] = String(rt.port)
+        podEnv["POD_NAME"] = rt.name
+        podEnv["POD_NAMESPACE"] = rt.namespace
+        podEnv["POD_IP"] = "127.0.0.1"
+        let devices = pod.metadata.annotations?[WellKnown.devicesAnnotation] ?? ""
+        podEnv["STARLING_DEVICES"] = devices
+        if let node = pod.spec.nodeName, configuration.realDeviceNodes.contains(node) {
+            podEnv["CUDA_VISIBLE_DEVICES"] = devices
+        }
+        if podEnv[WellKnown.envLeaderAddress] != nil {
+            let leaderName = pod.metadata.annotations?["starling.dev/leader"] ?? rt.name
+            if leaderName == rt.name {
+                podEnv[WellKnown.envLeaderAddress] = "127.0.0.1:\(rt.port)"
+            } else if let leader = pods.first(where: {
+                $0.metadata.name == leaderName && $0.metadata.namespace == pod.metadata.namespace
+            }), let leaderRuntime = leader.metadata.uid.flatMap({ runtimes[$0] }) {
+                podEnv[WellKnown.envLeaderAddress] = "127.0.0.1:\(leaderRuntime.port)"
+            } else if let leader = pods.first(where: { $0.metadata.name == leaderName }),
+                let port = leader.status?.ports?.first?.port
+            {
+                podEnv[WellKnown.envLeaderAddress] = "\(leader.status?.podIP ?? "127.0.0.1"):\(port)"
+            } else {
+                rt.waitingReason = "WaitingForLeader"
+                rt.waitingMessage = "waiting for leader pod \(leaderName) to be placed on this machine"
+                return
+            }
+        }
+        for (k, v) in podEnv { env[k] = v }
+        let command = ((container.command ?? []) + (container.args ?? [])).map { EnvExpansion.expand($0, podEnv) }
+        let logPath = NodeAgentConfiguration.logPath(directory: configuration.logDirectory, namespace: rt.namespace, pod: rt.name)
+        let note = "--- starling: starting \(rt.namespace)/\(rt.name) (restart \(rt.restartCount)) on port \(rt.port) at \(Timestamp.now())\n"
+        if let handle = FileHandle(forWritingAtPath: logPath) ?? (FileManager.default.createFile(atPath: logPath, contents: nil) ? FileHandle(forWritingAtPath: logPath) : nil) {
+            handle.seekToEndOfFile()
+            handle.write(Data(note.utf8))
+            try? handle.close()
+        }
+        rt.startedAt = Timestamp.now()
+        rt.ready = false
+        rt.lastProbe = nil
+        do {
+            let workingDirectory = container.workingDir
+            let env = env
+            let process = try await SpawnThread.shared.run {
+                try ChildProcess.start(
+                    command: command, environment: env, logPath: logPath, workingDirectory: workingDirectory)
+            }
+            rt.process = process
+            rt.waitingReason = nil
+            rt.waitingMessage = nil
+            writePidFile(rt.uid, process.pid)
+            logger.info(
+                "started model server",
+                metadata: ["pod": "\(rt.namespace)/\(rt.name)", "process.pid": "\(process.pid)", "pod.port": "\(rt.port)"])
+        } catch {
+            logger.warning("cannot start model server", metadata: ["pod": "\(rt.namespace)/\(rt.name)", "error": "\(error)"])
+            rt.restartCount += 1
+            rt.lastExit = ContainerState.Terminated(exitCode: 127, reason: "StartError", finishedAt: Timestamp.now())
+            rt.lastExit?.message = "\(error)"
+            rt.waitingReason = "RunContainerError"
+            rt.waitingMessage = "\(error)"
+            let factor = Double(1 << min(rt.restartCount - 1, 16))
+            rt.nextStart = now + min(configuration.restartBackoff * factor, configuration.maxRestartBackoff)
+        }
+    }
+
+    /// Stops a pod that is being deleted, then confirms the deletion to the API server.
+    func terminate(_ pod: Pod, uid: String, now: ContinuousClock.Instant) async {
+        if var rt = runtimes[uid], let process = rt.process {
+            if process.poll() == nil {
+                let grace = Duration.seconds(pod.metadata.deletionGracePeriodSeconds ?? 30)
+                if rt.stopRequestedAt == nil {
+                    rt.stopRequestedAt = now
+                    process.signalGroup(SIGTERM)
+                    runtimes[uid] = rt
+                    return
+                } else if now - rt.stopRequestedAt! >= grace && !rt.killed {
+                    process.signalGroup(SIGKILL)
+                    rt.killed = true
+                    runtimes[uid] = rt
+                    return
+                } else {
+                    return
+                }
+            }
+            // Make sure nothing of the group survives its leader process.
+            process.signalGroup(SIGKILL)
+            rt.process = nil
+        }
+        removePidFile(uid)
+        runtimes[uid] = nil
+        do {
+            try await client.delete(
+                Pod.self, namespace: pod.metadata.namespace, name: pod.metadata.nameOrEmpty,
+                options: DeleteOptions(gracePeriodSeconds: 0))
+        } catch let status as Status where status.isNotFound {
+        } catch {
+            logger.debug("cannot confirm pod deletion", metadata: ["pod": "\(pod.metadata.nameOrEmpty)", "error": "\(error)"])
+        }
+    }
+
+    func report(_ pod: Pod, _ rt: PodRuntime) async {
+        var status = pod.status ?? PodStatus()
+        let running = rt.process != nil
+        if rt.finished {
+            status.phase = (rt.lastExit?.exitCode ?? 0) == 0 ? .succeeded : .failed
+        } else {
+            status.phase = running || rt.restartCount > 0 ? .running : .pending
+        }
+        status.podIP = "127.0.0.1"
+        status.hostIP = "127.0.0.1"
+        status.ports = [PodPortStatus(name: "http", port: rt.port)]
+        status.startTime = status.startTime ?? rt.startedAt
+        var cs = ContainerStatus(name: pod.spec.containers.first?.name ?? "server", ready: running && rt.ready, restartCount: rt.restartCount)
+        cs.started = running
+        if running {
+            cs.state = ContainerState(running: .init(startedAt: rt.startedAt))
+        } else if rt.finished, let exit = rt.lastExit {
+            cs.state = ContainerState(terminated: exit)
+        } else {
+            cs.state = ContainerState(waiting: .init(reason: rt.waitingReason ?? "ContainerCreating", message: rt.waitingMessage))
+        }
+        if let exit = rt.lastExit, !rt.finished { cs.lastState = ContainerState(terminated: exit) }
+        status.containerStatuses = [cs]
+        var conditions = status.conditions ?? []
+        let now = Timestamp.now()
+        let ready = running && rt.ready
+        conditions.set(Condition(type: "Initialized", status: "True"), now: now)
+        conditions.set(Condition(type: "ContainersReady", status: ready ? "True" : "False"), now: now)
+        conditions.set(
+            Condition(type: "Ready", status: ready ? "True" : "False", reason: ready ? nil : "ContainersNotReady"),
+            now: now)
+        status.conditions = conditions
+        if status == pod.status || status == runtimes[rt.uid]?.lastReported { return }
+        do {
+            let patch: JSONValue = .object(["status": try JSONValue(encoding: status)])
+            _ = try await client.patch(
+                Pod.self, namespace: pod.metadata.namespace, name: pod.metadata.nameOrEmpty, patch: patch,
+                subresource: "status")
+            runtimes[rt.uid]?.lastReported = status
+        } catch {
+            logger.debug("cannot report pod status", metadata: ["pod": "\(pod.metadata.nameOrEmpty)", "error": "\(error)"])
+        }
+    }
+
+    static func probe(port: Int, path: String) async -> Bool {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = .GET
+        do {
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(1))
+            _ = try? await response.body.collect(upTo: 1 << 20)
+            return (200..<400).contains(Int(response.status.code))
+        } catch {
+            return false
+        }
+    }
+
+    /// Stops every running pod (on shutdown): SIGTERM, then SIGKILL after `grace`.
+    func stopAll(grace: Duration) async {
+        let processes = runtimes.values.compactMap(\.process)
+        for p in processes { p.signalGroup(SIGTERM) }
+        let deadline = ContinuousClock.now + grace
+        var remaining = processes
+        while !remaining.isEmpty && ContinuousClock.now < deadline {
+            remaining = remaining.filter { $0.poll() == nil }
+            if !remaining.isEmpty { try? await Task.sleep(for: .milliseconds(50)) }
+        }
+        for p in processes {
+            p.signalGroup(SIGKILL)
+            _ = p.poll()
+        }
+        for uid in runtimes.keys { removePidFile(uid) }
+        runtimes.removeAll()
+    }
+
+    func writePidFile(_ uid: String, _ pid: Int32) {
+        try? "\(pid)\n".write(toFile: "\(pidFileDirectory)/\(uid).pgid", atomically: true, encoding: .utf8)
+    }
+
+    func removePidFile(_ uid: String) {
+        try? FileManager.default.removeItem(atPath: "\(pidFileDirectory)/\(uid).pgid")
+    }
+}
+

@@ -1,0 +1,34 @@
+/// Settings of the embedded node agent.
+public struct NodeAgentConfiguration: Sendable {
+    /// Nodes whose pods this agent runs.
+    public var nodeNames: Set<String>
+    /// Nodes whose devices are real GPUs (pods get `CUDA_VISIBLE_DEVICES`).
+    public var realDeviceNodes: Set<String>
+    /// Where pod logs go (`<namespace>_<pod>.log`).
+    public var logDirectory: String
+    /// Where process-group ids of running pods are kept, to clean up after a crash.
+    public var runDirectory: String
+    /// How often pods are checked.
+    public var tick: Duration
+    /// First restart delay; doubles per restart up to `maxRestartBackoff`.
+    public var restartBackoff: Duration
+    public var maxRestartBackoff: Duration
+
+    public init(
+        nodeNames: Set<String>, realDeviceNodes: Set<String> = [], logDirectory: String, runDirectory: String,
+        tick: Duration = .milliseconds(200), restartBackoff: Duration = .seconds(1), maxRestartBackoff: Duration = .seconds(30)
+    ) {
+        self.nodeNames = nodeNames
+        self.realDeviceNodes = realDeviceNodes
+        self.logDirectory = logDirectory
+        self.runDirectory = runDirectory
+        self.tick = tick
+        self.restartBackoff = restartBackoff
+        self.maxRestartBackoff = maxRestartBackoff
+    }
+
+    /// The log file of a pod.
+    public static func logPath(directory: String, namespace: String, pod: String) -> String {
+        "\(directory)/\(namespace)_\(pod).log"
+    }
+}

@@ -1,0 +1,23 @@
+import StarlingAPI
+
+/// What the agent knows about one pod it runs.
+struct PodRuntime {
+    var namespace: String
+    var name: String
+    var uid: String
+    var port: Int
+    var process: ChildProcess?
+    var startedAt: String?
+    var restartCount: Int = 0
+    var ready = false
+    var lastExit: ContainerState.Terminated?
+    var nextStart: ContinuousClock.Instant?
+    var lastProbe: ContinuousClock.Instant?
+    var waitingReason: String?
+    var waitingMessage: String?
+    var finished = false
+    var stopRequestedAt: ContinuousClock.Instant?
+    var killed = false
+    /// What was last written to the API server, to skip writes that change nothing.
+    var lastReported: PodStatus?
+}
