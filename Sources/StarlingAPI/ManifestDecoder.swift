@@ -30,7 +30,9 @@ public enum ManifestDecoder {
         var result: [ManifestDocument] = []
         do {
             var index = 0
-            for node in try Yams.compose_all(yaml: text) {
+            // Yams.compose_all stops silently at a parse error; the parser itself throws.
+            let parser = try Parser(yaml: text)
+            while let node = try parser.nextRoot() {
                 index += 1
                 let where_ = "\(source)#\(index)"
                 let value: JSONValue

@@ -30,7 +30,8 @@ public struct NodeAgent: Service {
         let state = NodeAgentState(client: client, configuration: configuration, logger: logger)
         await state.killLeftovers()
         let pods = Informer<Pod>(client: client, logger: logger)
-        await withGracefulShutdownHandler {
+        // The tick loop runs until cancelled; graceful shutdown cancels it, then every pod is stopped.
+        try? await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await pods.run() }
                 group.addTask {
@@ -45,7 +46,7 @@ public struct NodeAgent: Service {
                 await group.next()
                 group.cancelAll()
             }
-        } onGracefulShutdown: {}
+        }
         await state.stopAll(grace: .seconds(5))
     }
 }

@@ -1,0 +1,69 @@
+import Foundation
+import Logging
+import StarlingAPI
+import StarlingClient
+
+@testable import StarlingAPIServer
+
+/// Runs an API server on a free loopback port for the duration of `body`, then stops it.
+func withAPIServer<T: Sendable>(
+    token: String? = "test-token", historyLimit: Int = 10_000, bookmarkInterval: Duration = .seconds(15),
+    path: String? = nil, _ body: @Sendable (KubeClient, ObjectStore) async throws -> T
+) async throws -> T {
+    let store = try ObjectStore(path: path, historyLimit: historyLimit)
+    let (ports, portContinuation) = AsyncStream<Int>.makeStream()
+    var logger = Logger(label: "test.apiserver")
+    logger.logLevel = .critical
+    let server = APIServer(
+        store: store, configuration: APIServerConfiguration(port: 0, token: token, bookmarkInterval: bookmarkInterval),
+        logger: logger, onListening: { portContinuation.yield($0) })
+    let task = Task { try await server.run() }
+    defer { task.cancel() }
+    var port = 0
+    for await p in ports {
+        port = p
+        break
+    }
+    let client = try KubeClient(config: KubeConfig(server: "http://127.0.0.1:\(port)", token: token))
+    let result = try await body(client, store)
+    task.cancel()
+    _ = await task.result
+    return result
+}
+
+/// Builders for API objects used by the tests.
+enum Objects {
+    static func service(_ name: String, replicas: Int = 1) -> ModelService {
+        ModelService(
+            metadata: ObjectMeta(name: name, namespace: "default"),
+            spec: ModelServiceSpec(model: "m", replicas: replicas, server: ServerSpec(engine: .command, command: ["x"])))
+    }
+
+    static func pod(_ name: String, owner: (any KubernetesResource)? = nil, labels: [String: String]? = nil) -> Pod {
+        var meta = ObjectMeta(name: name, namespace: "default", labels: labels)
+        if let owner {
+            meta.ownerReferences = [
+                OwnerReference(
+                    apiVersion: "starling.dev/v1alpha1", kind: "ModelService", name: owner.metadata.nameOrEmpty,
+                    uid: owner.metadata.uid ?? "", controller: true, blockOwnerDeletion: true)
+            ]
+        }
+        return Pod(metadata: meta, spec: PodSpec(containers: [Container(name: "c", command: ["sleep", "1"])]))
+    }
+}
+
+extension Status {
+    var codeValue: Int { code ?? 0 }
+}
+
+/// Waits (bounded) for `condition` to hold, polling.
+func eventually(
+    timeout: Duration = .seconds(10), _ condition: @Sendable () async throws -> Bool
+) async throws -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if (try? await condition()) == true { return true }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    return try await condition()
+}

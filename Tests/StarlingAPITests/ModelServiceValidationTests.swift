@@ -1,0 +1,125 @@
+import Testing
+
+@testable import StarlingAPI
+
+/// Builds ModelService manifests for validation tests.
+struct ModelServiceManifest {
+    var spec: [String: JSONValue] = [
+        "model": "m",
+        "server": .object(["engine": "command", "command": .array(["python3", "-m", "http.server"])]),
+    ]
+    var name = "svc"
+
+    func with(_ path: String, _ value: JSONValue) -> ModelServiceManifest {
+        var copy = self
+        var root = JSONValue.object(copy.spec)
+        root = root.setting(path.split(separator: ".").map(String.init), value)
+        copy.spec = root.objectValue!
+        return copy
+    }
+
+    var value: JSONValue {
+        .object([
+            "apiVersion": "starling.dev/v1alpha1", "kind": "ModelService",
+            "metadata": .object(["name": .string(name)]), "spec": .object(spec),
+        ])
+    }
+
+    func errors() -> [String] {
+        do {
+            _ = try ObjectDecoding.decode(value, as: ModelService.self)
+            return []
+        } catch {
+            return error.errors.map(\.description)
+        }
+    }
+}
+
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByArrayLiteral {
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int64) { self = .int(value) }
+    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+
+    func setting(_ path: [String], _ value: JSONValue) -> JSONValue {
+        guard let first = path.first else { return value }
+        var object = objectValue ?? [:]
+        object[first] = (object[first] ?? .object([:])).setting(Array(path.dropFirst()), value)
+        return .object(object)
+    }
+}
+
+@Suite struct ModelServiceValidationTests {
+    @Test func minimalServiceIsValid() {
+        #expect(ModelServiceManifest().errors() == [])
+    }
+
+    @Test(arguments: [
+        ("group.size", JSONValue.int(0), "spec.group.size: Invalid value: 0: must be >= 1"),
+        ("replicas", .int(-1), "spec.replicas: Invalid value: -1: must be >= 0"),
+        ("model", .string(""), "spec.model: Required value"),
+        (
+            "group.restartPolicy", .string("Sometimes"),
+            "spec.group.restartPolicy: Unsupported value: \"Sometimes\": supported values: \"RecreateGroupOnPodRestart\", \"None\""
+        ),
+        (
+            "group.startupPolicy", .string("Eager"),
+            "spec.group.startupPolicy: Unsupported value: \"Eager\": supported values: \"LeaderCreated\", \"LeaderReady\""
+        ),
+        ("server.port", .int(70000), "spec.server.port: Invalid value: 70000: must be between 1 and 65535, inclusive"),
+        ("server.readinessPath", .string("health"), "spec.server.readinessPath: Invalid value: \"health\": must start with '/'"),
+        ("accelerators.count", .int(-2), "spec.accelerators.count: Invalid value: -2: must be >= 0"),
+        ("server.engine", .string("docker"), "spec.server.engine: Unsupported value: \"docker\": supported values: \"sim\", \"command\", \"image\""),
+        ("group.size", .string("two"), "spec.group.size: Invalid value: expected integer"),
+        ("colour", .string("blue"), "spec.colour: unknown field"),
+    ])
+    func invalidFieldsAreNamed(path: String, value: JSONValue, expected: String) {
+        let errors = ModelServiceManifest().with(path, value).errors()
+        #expect(errors.contains(expected), "got \(errors)")
+    }
+
+    @Test(arguments: [
+        ("accelerators.partition", JSONValue.string("3g.40gb"), "spec.accelerators.partition: not supported yet"),
+        ("autoscaling.maxReplicas", .int(4), "spec.autoscaling: not supported yet"),
+        ("adapters", .array([.object(["name": "a"])]), "spec.adapters: not supported yet"),
+        ("rollout.maxSurge", .int(1), "spec.rollout.maxSurge: not supported yet"),
+        ("routing.criticality", .string("Critical"), "spec.routing.criticality: not supported yet"),
+        ("group.exclusiveTopology", .string("rack"), "spec.group.exclusiveTopology: not supported yet"),
+        ("server.engine", .string("sim"), "spec.server.engine: not supported yet"),
+    ])
+    func laterFeaturesAreRejectedNotIgnored(path: String, value: JSONValue, prefix: String) {
+        let errors = ModelServiceManifest().with(path, value).errors()
+        #expect(errors.contains { $0.hasPrefix(prefix) }, "got \(errors)")
+    }
+
+    @Test(arguments: [
+        ("rollout.maxUnavailable", JSONValue.int(1)), ("routing.criticality", .string("Standard")),
+        ("group.restartPolicy", .string("None")), ("group.startupPolicy", .string("LeaderReady")), ("priority", .int(10)),
+    ])
+    func honouredValuesAreAccepted(path: String, value: JSONValue) {
+        #expect(ModelServiceManifest().with(path, value).errors() == [])
+    }
+
+    @Test func commandEngineNeedsCommand() {
+        let errors = ModelServiceManifest().with("server", .object(["engine": "command"])).errors()
+        #expect(errors == ["spec.server.command: Required value: engine \"command\" needs a command"])
+    }
+
+    @Test func missingServerIsRequired() {
+        var m = ModelServiceManifest()
+        m.spec["server"] = nil
+        #expect(m.errors() == ["spec.server: Required value"])
+    }
+
+    @Test func namesMustFitPodNames() {
+        var m = ModelServiceManifest()
+        m.name = String(repeating: "a", count: 53)
+        #expect(m.errors().first?.hasPrefix("metadata.name: must be no more than 52 characters") == true)
+        m.name = "Bad_Name"
+        #expect(m.errors().first?.contains("lower case alphanumeric") == true)
+    }
+
+    @Test func everyErrorIsReportedAtOnce() {
+        let errors = ModelServiceManifest().with("group.size", .int(0)).with("replicas", .int(-1)).errors()
+        #expect(errors.count == 2)
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import StarlingAPI
+import StarlingClient
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A `starling up` child process for end-to-end tests, on OS-chosen loopback ports, always stopped.
+final class StarlingProcess: @unchecked Sendable {
+    // @unchecked: the Process is started once in init and only signalled afterwards.
+    let process = Process()
+    let dataDirectory: String
+    let outputPath: String
+
+    /// The built `starling` binary, next to the test bundle.
+    static var binary: String {
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var dir = exe.deletingLastPathComponent()
+        while dir.path != "/" {
+            let candidate = dir.appendingPathComponent("starling").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return ".build/debug/starling"
+    }
+
+    init(dataDirectory: String, arguments: [String]) throws {
+        self.dataDirectory = dataDirectory
+        outputPath = "\(dataDirectory)/up-\(UUID().uuidString.prefix(8)).log"
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["up", "--data-dir", dataDirectory, "--api-port", "0"] + arguments
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+    }
+
+    var output: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
+
+    /// Waits until the cluster reports it is up, then returns a client for it.
+    func client(timeout: Duration = .seconds(60)) async throws -> KubeClient {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if output.contains("Starling is up.") {
+                return try KubeClient(config: try KubeConfig.load(path: "\(dataDirectory)/kubeconfig"))
+            }
+            if !process.isRunning { throw CLIFailure("starling up exited:\n\(output)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw CLIFailure("starling up did not come up in time:\n\(output)")
+    }
+
+    func kill9() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// SIGTERM, then SIGKILL if it has not stopped within 20 seconds.
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(20)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill9() }
+    }
+
+    deinit { stop() }
+}
+
+struct CLIFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+/// Waits (bounded) for `condition`.
+func waitUntil(
+    _ what: String, timeout: Duration = .seconds(60), _ condition: @Sendable () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + timeout
+    var lastError: (any Error)?
+    while ContinuousClock.now < deadline {
+        do {
+            if try await condition() { return }
+        } catch {
+            lastError = error
+        }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    throw CLIFailure("timed out waiting for \(what)\(lastError.map { ": \($0)" } ?? "")")
+}
+
+func processAlive(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno != ESRCH }
