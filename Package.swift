@@ -106,7 +106,8 @@ let package = Package(
             dependencies: ["StarlingAPIServer", "StarlingClient"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "StarlingControllersTests", dependencies: ["StarlingControllers"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "StarlingControllersTests", dependencies: ["StarlingControllers"], swiftSettings: swiftSettings),
         .testTarget(name: "StarlingSchedulerTests", dependencies: ["StarlingScheduler"], swiftSettings: swiftSettings),
         .testTarget(name: "StarlingNodeAgentTests", dependencies: ["StarlingNodeAgent"], swiftSettings: swiftSettings),
         .testTarget(

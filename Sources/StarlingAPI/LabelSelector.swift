@@ -115,4 +115,3 @@ public struct LabelSelector: Sendable, Equatable, CustomStringConvertible {
         return .exists(try checkKey(part))
     }
 }
-

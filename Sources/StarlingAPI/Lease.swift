@@ -25,7 +25,9 @@ public struct LeaseSpec: Codable, Sendable, Equatable {
     public var renewTime: String?
     public var leaseTransitions: Int?
 
-    public init(holderIdentity: String?, leaseDurationSeconds: Int?, acquireTime: String? = nil, renewTime: String? = nil) {
+    public init(
+        holderIdentity: String?, leaseDurationSeconds: Int?, acquireTime: String? = nil, renewTime: String? = nil
+    ) {
         self.holderIdentity = holderIdentity
         self.leaseDurationSeconds = leaseDurationSeconds
         self.acquireTime = acquireTime

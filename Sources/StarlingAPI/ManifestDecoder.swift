@@ -62,7 +62,9 @@ public enum ManifestDecoder {
     }
 
     /// The type a document declares, or an error naming `apiVersion` / `kind`.
-    public static func resourceType(of document: ManifestDocument) throws(ManifestError)
+    public static func resourceType(
+        of document: ManifestDocument
+    ) throws(ManifestError)
         -> any KubernetesResource.Type
     {
         guard let apiVersion = document.apiVersion else {

@@ -7,7 +7,8 @@ extension ModelService {
     /// Every field error in the object. Fields whose behaviour a later release brings are accepted only with
     /// the values honoured today; anything else is rejected as not supported yet.
     public func validate() -> [FieldError] {
-        var errors = Validation.dnsLabelErrors(metadata.nameOrEmpty, path: "metadata.name", maxLength: Self.maxNameLength)
+        var errors = Validation.dnsLabelErrors(
+            metadata.nameOrEmpty, path: "metadata.name", maxLength: Self.maxNameLength)
         errors += spec.validate(path: "spec")
         return errors
     }
@@ -46,14 +47,16 @@ extension GroupSpec {
         }
         if let restartPolicy, !restartPolicy.isKnown {
             errors.append(
-                .notSupported("\(path).restartPolicy", restartPolicy.rawValue, allowed: GroupRestartPolicy.allowedValues))
+                .notSupported(
+                    "\(path).restartPolicy", restartPolicy.rawValue, allowed: GroupRestartPolicy.allowedValues))
         }
         if let startupPolicy, !startupPolicy.isKnown {
             errors.append(
                 .notSupported("\(path).startupPolicy", startupPolicy.rawValue, allowed: StartupPolicy.allowedValues))
         }
         if exclusiveTopology != nil {
-            errors.append(.notSupportedYet("\(path).exclusiveTopology", "topology-aware placement comes with a later scheduler"))
+            errors.append(
+                .notSupportedYet("\(path).exclusiveTopology", "topology-aware placement comes with a later scheduler"))
         }
         return errors
     }
@@ -65,13 +68,16 @@ extension AcceleratorSpec {
         if let type, type.isEmpty { errors.append(FieldError("\(path).type", "must not be empty")) }
         if let count {
             if count < 0 { errors.append(FieldError("\(path).count", "Invalid value: \(count): must be >= 0")) }
-            if count > 0 && type == nil { errors.append(FieldError("\(path).type", "Required value: count > 0 needs a type")) }
+            if count > 0 && type == nil {
+                errors.append(FieldError("\(path).type", "Required value: count > 0 needs a type"))
+            }
         }
         if partition != nil {
             errors.append(.notSupportedYet("\(path).partition", "accelerator partitions come with a later scheduler"))
         }
         if firstAvailable != nil {
-            errors.append(.notSupportedYet("\(path).firstAvailable", "alternative accelerators come with a later scheduler"))
+            errors.append(
+                .notSupportedYet("\(path).firstAvailable", "alternative accelerators come with a later scheduler"))
         }
         return errors
     }

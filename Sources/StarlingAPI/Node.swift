@@ -23,7 +23,9 @@ public struct Node: KubernetesResource {
 
     /// Whole accelerators the node has, from `status.capacity`.
     public var acceleratorCount: Int {
-        Int(status?.allocatable?[WellKnown.acceleratorResource] ?? status?.capacity?[WellKnown.acceleratorResource] ?? "0")
+        Int(
+            status?.allocatable?[WellKnown.acceleratorResource] ?? status?.capacity?[WellKnown.acceleratorResource]
+                ?? "0")
             ?? 0
     }
 

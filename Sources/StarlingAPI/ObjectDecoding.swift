@@ -26,7 +26,9 @@ public enum ObjectDecoding {
     }
 
     /// Paths present in `original` but not in `canonical` (what survived a typed round trip).
-    public static func unknownFields(in original: JSONValue, comparedTo canonical: JSONValue, path: String) -> [FieldError] {
+    public static func unknownFields(
+        in original: JSONValue, comparedTo canonical: JSONValue, path: String
+    ) -> [FieldError] {
         switch (original, canonical) {
         case (.object(let o), .object(let c)):
             var errors: [FieldError] = []

@@ -43,7 +43,8 @@ public struct Status: Codable, Sendable, Equatable, Error, CustomStringConvertib
     public static func conflict(_ resource: ResourceDescriptor, name: String, detail: String) -> Status {
         Status(
             message: "Operation cannot be fulfilled on \(resource.description) \"\(name)\": \(detail)",
-            reason: "Conflict", code: 409, details: StatusDetails(name: name, group: resource.group, kind: resource.plural))
+            reason: "Conflict", code: 409,
+            details: StatusDetails(name: name, group: resource.group, kind: resource.plural))
     }
 
     public static func invalid(_ resource: ResourceDescriptor, name: String, errors: [FieldError]) -> Status {

@@ -51,7 +51,9 @@ enum APIRequestPath: Equatable {
             rest = rest.dropFirst(2)
         }
         guard let plural = rest.first,
-            let descriptor = descriptors.first(where: { $0.group == group && $0.version == version && $0.plural == plural })
+            let descriptor = descriptors.first(where: {
+                $0.group == group && $0.version == version && $0.plural == plural
+            })
         else { return nil }
         if namespace != nil && !descriptor.namespaced { return nil }
         let name = rest.count > 1 ? rest[rest.startIndex + 1] : nil

@@ -104,7 +104,8 @@ struct APIResponder: HTTPResponder {
         if parsed != .health && !authorized(request) { throw Status.unauthorized() }
         switch parsed {
         case .health:
-            return Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok")))
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok")))
         case .version:
             return Self.json(Discovery.version)
         case .apiVersions:
@@ -116,7 +117,9 @@ struct APIResponder: HTTPResponder {
             guard let doc = discovery.apiGroup(group) else { throw Status.pathNotFound(path) }
             return Self.json(doc)
         case .resourceList(let group, let version):
-            guard let doc = discovery.resourceList(group: group, version: version) else { throw Status.pathNotFound(path) }
+            guard let doc = discovery.resourceList(group: group, version: version) else {
+                throw Status.pathNotFound(path)
+            }
             return Self.json(doc)
         case .resource(let target):
             return try await handleResource(request, target: target, query: query)
@@ -146,7 +149,8 @@ struct APIResponder: HTTPResponder {
             let labelSelector = try Self.labelSelector(query)
             let fieldSelector = try Self.fieldSelector(query, kind: d.kind)
             if let watch = query["watch"], watch == "true" || watch == "1" {
-                return try await watchResponse(target: target, query: query, labels: labelSelector, fields: fieldSelector)
+                return try await watchResponse(
+                    target: target, query: query, labels: labelSelector, fields: fieldSelector)
             }
             var limit: Int?
             if let l = query["limit"] {
@@ -161,20 +165,23 @@ struct APIResponder: HTTPResponder {
                 after = decoded
             }
             let result = try await store.list(
-                d, namespace: target.namespace, labelSelector: labelSelector, fieldSelector: fieldSelector, limit: limit,
+                d, namespace: target.namespace, labelSelector: labelSelector, fieldSelector: fieldSelector,
+                limit: limit,
                 continueAfter: after)
             return Self.listResponse(d, result)
         case (.get, let name?, nil), (.get, let name?, "status"):
             return Self.raw(try await store.get(d, namespace: target.namespace, name: name))
         case (.get, let name?, "log") where d.kind == "Pod":
-            return try await logResponse(namespace: target.namespace ?? WellKnown.defaultNamespace, name: name, query: query)
+            return try await logResponse(
+                namespace: target.namespace ?? WellKnown.defaultNamespace, name: name, query: query)
         case (.get, let name?, "scale"):
             return Self.json(try await store.getScale(d, namespace: target.namespace, name: name))
         case (.post, nil, nil):
             let created = try await store.create(d, namespace: target.namespace, body: try await body(request))
             return Self.json(created, code: 201)
         case (.post, let name?, "binding") where d.kind == "Pod":
-            try await store.bind(namespace: target.namespace ?? WellKnown.defaultNamespace, name: name, body: try await body(request))
+            try await store.bind(
+                namespace: target.namespace ?? WellKnown.defaultNamespace, name: name, body: try await body(request))
             return Self.json(Status.success(), code: 201)
         case (.put, let name?, nil), (.put, let name?, "status"):
             let scope: ObjectStore.UpdateScope = target.subresource == "status" ? .status : .main
@@ -183,21 +190,26 @@ struct APIResponder: HTTPResponder {
                 d, namespace: target.namespace, name: name, body: try await body(request), scope: scope)
             return Self.json(updated)
         case (.put, let name?, "scale"):
-            return Self.json(try await store.updateScale(d, namespace: target.namespace, name: name, body: try await body(request)))
+            return Self.json(
+                try await store.updateScale(d, namespace: target.namespace, name: name, body: try await body(request)))
         case (.patch, let name?, let sub):
             let type = try patchType(request)
             let patch = try await body(request)
             if sub == "scale" {
-                return Self.json(try await store.patchScale(d, namespace: target.namespace, name: name, patch: patch, type: type))
+                return Self.json(
+                    try await store.patchScale(d, namespace: target.namespace, name: name, patch: patch, type: type))
             }
             try checkSubresource(d, sub)
             let scope: ObjectStore.UpdateScope = sub == "status" ? .status : .main
             return Self.json(
-                try await store.patch(d, namespace: target.namespace, name: name, patch: patch, type: type, scope: scope))
+                try await store.patch(
+                    d, namespace: target.namespace, name: name, patch: patch, type: type, scope: scope))
         case (.delete, let name?, nil):
             var options = DeleteOptions()
             if let b = try await optionalBody(request) {
-                do { options = try b.decode(as: DeleteOptions.self) } catch { throw Status.badRequest("invalid DeleteOptions: \(error)") }
+                do { options = try b.decode(as: DeleteOptions.self) } catch {
+                    throw Status.badRequest("invalid DeleteOptions: \(error)")
+                }
             }
             if let g = query["gracePeriodSeconds"] {
                 guard let v = Int64(g) else { throw Status.badRequest("gracePeriodSeconds: must be an integer") }
@@ -219,7 +231,8 @@ struct APIResponder: HTTPResponder {
             return Self.json(Status.success())
         default:
             throw Status.methodNotAllowed(
-                "the server does not allow this method on the requested resource (\(request.method) \(request.uri.path))")
+                "the server does not allow this method on the requested resource (\(request.method) \(request.uri.path))"
+            )
         }
     }
 
@@ -276,7 +289,8 @@ struct APIResponder: HTTPResponder {
         guard let raw, let type = ObjectStore.PatchType(rawValue: raw) else {
             throw Status.unsupportedMediaType(
                 "the body of the request was in an unknown format - accepted media types include: "
-                    + "application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json")
+                    + "application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json"
+            )
         }
         return type
     }
@@ -292,7 +306,9 @@ struct APIResponder: HTTPResponder {
         do {
             buffer = try await request.collectBody(upTo: configuration.maxBodyBytes)
         } catch {
-            throw Status(message: "the request body is larger than \(configuration.maxBodyBytes) bytes", reason: "RequestEntityTooLarge", code: 413)
+            throw Status(
+                message: "the request body is larger than \(configuration.maxBodyBytes) bytes",
+                reason: "RequestEntityTooLarge", code: 413)
         }
         if buffer.readableBytes == 0 { return nil }
         let data = Data(buffer.readableBytesView)

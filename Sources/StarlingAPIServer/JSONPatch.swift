@@ -8,7 +8,9 @@ enum JSONPatch {
     }
 
     static func apply(_ patch: JSONValue, to document: JSONValue) throws -> JSONValue {
-        guard let ops = patch.arrayValue else { throw PatchError(description: "a JSON patch must be an array of operations") }
+        guard let ops = patch.arrayValue else {
+            throw PatchError(description: "a JSON patch must be an array of operations")
+        }
         var doc = document
         for (i, op) in ops.enumerated() {
             guard let name = op["op"]?.stringValue, let path = op["path"]?.stringValue else {
@@ -17,10 +19,14 @@ enum JSONPatch {
             let tokens = try pointer(path)
             switch name {
             case "add":
-                guard let value = op["value"] else { throw PatchError(description: "operation \(i): \"value\" is required") }
+                guard let value = op["value"] else {
+                    throw PatchError(description: "operation \(i): \"value\" is required")
+                }
                 doc = try set(doc, tokens, value, insert: true)
             case "replace":
-                guard let value = op["value"] else { throw PatchError(description: "operation \(i): \"value\" is required") }
+                guard let value = op["value"] else {
+                    throw PatchError(description: "operation \(i): \"value\" is required")
+                }
                 _ = try get(doc, tokens)
                 doc = try set(doc, tokens, value, insert: false)
             case "remove":
@@ -57,7 +63,9 @@ enum JSONPatch {
         for t in tokens {
             switch current {
             case .object(let o):
-                guard let v = o[t] else { throw PatchError(description: "path not found: /\(tokens.joined(separator: "/"))") }
+                guard let v = o[t] else {
+                    throw PatchError(description: "path not found: /\(tokens.joined(separator: "/"))")
+                }
                 current = v
             case .array(let a):
                 guard let i = Int(t), a.indices.contains(i) else {
@@ -88,7 +96,11 @@ enum JSONPatch {
                 if first == "-" {
                     a.append(value)
                 } else if let i = Int(first), i >= 0, i <= a.count {
-                    if insert { a.insert(value, at: i) } else if i < a.count { a[i] = value } else {
+                    if insert {
+                        a.insert(value, at: i)
+                    } else if i < a.count {
+                        a[i] = value
+                    } else {
                         throw PatchError(description: "index out of range: \(i)")
                     }
                 } else {

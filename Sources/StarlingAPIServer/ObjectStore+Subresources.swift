@@ -34,7 +34,8 @@ extension ObjectStore {
         }
         guard replicas >= 0 else {
             throw Status.invalid(
-                descriptor, name: name, errors: [FieldError("spec.replicas", "Invalid value: \(replicas): must be >= 0")])
+                descriptor, name: name,
+                errors: [FieldError("spec.replicas", "Invalid value: \(replicas): must be >= 0")])
         }
         var value = try parse(current.data)
         value["spec"]?["replicas"] = .int(replicas)
@@ -74,7 +75,8 @@ extension ObjectStore {
             throw Status.conflict(descriptor, name: name, detail: "pod is being deleted, cannot be assigned to a host")
         }
         if let existing = old.value(atPath: "spec.nodeName")?.stringValue, !existing.isEmpty {
-            throw Status.conflict(descriptor, name: name, detail: "pod \(name) is already assigned to node \"\(existing)\"")
+            throw Status.conflict(
+                descriptor, name: name, detail: "pod \(name) is already assigned to node \"\(existing)\"")
         }
         var value = old
         value["spec"]?["nodeName"] = .string(node)

@@ -98,7 +98,8 @@ extension ObjectStore {
                 throw Status.internalError("\(error)")
             }
         } else {
-            let current = try list(descriptor, namespace: namespace, labelSelector: labelSelector, fieldSelector: fieldSelector)
+            let current = try list(
+                descriptor, namespace: namespace, labelSelector: labelSelector, fieldSelector: fieldSelector)
             for item in current.items {
                 continuation.yield(watchLine(type: .added, objectData: item))
             }

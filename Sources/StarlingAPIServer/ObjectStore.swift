@@ -97,7 +97,8 @@ public actor ObjectStore {
     }
 
     /// Reads one object as a value.
-    public func getValue(_ descriptor: ResourceDescriptor, namespace: String?, name: String) throws(Status) -> JSONValue {
+    public func getValue(_ descriptor: ResourceDescriptor, namespace: String?, name: String) throws(Status) -> JSONValue
+    {
         try parse(get(descriptor, namespace: namespace, name: name))
     }
 
@@ -212,7 +213,8 @@ public actor ObjectStore {
                 if rv - compactedRV > Int64(historyLimit) + Int64(historyLimit / 10) {
                     let newCompacted = rv - Int64(historyLimit)
                     try db.query("DELETE FROM changes WHERE rv <= ?", [.int(newCompacted)])
-                    try db.query("INSERT OR REPLACE INTO meta (key, value) VALUES ('compacted', ?)", [.int(newCompacted)])
+                    try db.query(
+                        "INSERT OR REPLACE INTO meta (key, value) VALUES ('compacted', ?)", [.int(newCompacted)])
                 }
             }
         } catch {
@@ -232,7 +234,9 @@ public actor ObjectStore {
     // MARK: Create
 
     /// Creates an object from a request body. `namespace` is the namespace in the path.
-    public func create(_ descriptor: ResourceDescriptor, namespace: String?, body: JSONValue) throws(Status) -> JSONValue {
+    public func create(
+        _ descriptor: ResourceDescriptor, namespace: String?, body: JSONValue
+    ) throws(Status) -> JSONValue {
         let h = try handler(for: descriptor)
         var object = try checkTypeMeta(body, descriptor)
         var meta = object["metadata"]?.objectValue ?? [:]
@@ -240,10 +244,13 @@ public actor ObjectStore {
             let ns = namespace ?? meta["namespace"]?.stringValue ?? WellKnown.defaultNamespace
             if let given = meta["namespace"]?.stringValue, !given.isEmpty, given != ns {
                 throw Status.badRequest(
-                    "the namespace of the provided object (\(given)) does not match the namespace sent on the request (\(ns))")
+                    "the namespace of the provided object (\(given)) does not match the namespace sent on the request (\(ns))"
+                )
             }
             let nsErrors = Validation.dnsLabelErrors(ns, path: "metadata.namespace")
-            if !nsErrors.isEmpty { throw Status.invalid(descriptor, name: meta["name"]?.stringValue ?? "", errors: nsErrors) }
+            if !nsErrors.isEmpty {
+                throw Status.invalid(descriptor, name: meta["name"]?.stringValue ?? "", errors: nsErrors)
+            }
             meta["namespace"] = .string(ns)
         } else {
             meta.removeValue(forKey: "namespace")
@@ -285,11 +292,13 @@ public actor ObjectStore {
         guard case .object = body else { throw Status.badRequest("the request body must be a JSON object") }
         var object = body
         if let kind = object["kind"]?.stringValue, kind != descriptor.kind {
-            throw Status.badRequest("the kind of the provided object (\(kind)) does not match the path (\(descriptor.kind))")
+            throw Status.badRequest(
+                "the kind of the provided object (\(kind)) does not match the path (\(descriptor.kind))")
         }
         if let apiVersion = object["apiVersion"]?.stringValue, apiVersion != descriptor.apiVersion {
             throw Status.badRequest(
-                "the apiVersion of the provided object (\(apiVersion)) does not match the path (\(descriptor.apiVersion))")
+                "the apiVersion of the provided object (\(apiVersion)) does not match the path (\(descriptor.apiVersion))"
+            )
         }
         object["kind"] = .string(descriptor.kind)
         object["apiVersion"] = .string(descriptor.apiVersion)
@@ -301,7 +310,8 @@ public actor ObjectStore {
         do {
             return try h.normalize(object)
         } catch {
-            throw Status.invalid(h.descriptor, name: object.value(atPath: "metadata.name")?.stringValue ?? "", errors: error.errors)
+            throw Status.invalid(
+                h.descriptor, name: object.value(atPath: "metadata.name")?.stringValue ?? "", errors: error.errors)
         }
     }
 
@@ -357,9 +367,10 @@ public actor ObjectStore {
             if descriptor.hasStatus { new["status"] = old["status"] }
             var meta = desired["metadata"]?.objectValue ?? [:]
             let oldMeta = old["metadata"]?.objectValue ?? [:]
-            for k in ["name", "namespace", "uid", "creationTimestamp", "generation", "deletionTimestamp",
-                "deletionGracePeriodSeconds"]
-            {
+            for k in [
+                "name", "namespace", "uid", "creationTimestamp", "generation", "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+            ] {
                 meta[k] = oldMeta[k]
             }
             meta.removeValue(forKey: "managedFields")
@@ -381,7 +392,8 @@ public actor ObjectStore {
                         descriptor, name: current.name,
                         errors: [
                             FieldError(
-                                "metadata.finalizers", "Forbidden: no new finalizers can be added if the object is being deleted")
+                                "metadata.finalizers",
+                                "Forbidden: no new finalizers can be added if the object is being deleted")
                         ])
                 }
             }
@@ -462,7 +474,8 @@ public actor ObjectStore {
         var object = try parse(current.data)
         if let pre = options.preconditions {
             if let uid = pre.uid, uid != object.value(atPath: "metadata.uid")?.stringValue {
-                throw Status.conflict(descriptor, name: name, detail: "Precondition failed: UID in precondition: \(uid)")
+                throw Status.conflict(
+                    descriptor, name: name, detail: "Precondition failed: UID in precondition: \(uid)")
             }
             if let rv = pre.resourceVersion, rv != String(current.rv) {
                 throw Status.conflict(
@@ -472,7 +485,8 @@ public actor ObjectStore {
         let policy = options.propagationPolicy ?? "Background"
         guard ["Background", "Foreground", "Orphan"].contains(policy) else {
             throw Status.badRequest(
-                "propagationPolicy: Unsupported value: \"\(policy)\": supported values: \"Background\", \"Foreground\", \"Orphan\"")
+                "propagationPolicy: Unsupported value: \"\(policy)\": supported values: \"Background\", \"Foreground\", \"Orphan\""
+            )
         }
         let uid = object.value(atPath: "metadata.uid")?.stringValue ?? ""
         var finalizers = object.value(atPath: "metadata.finalizers")?.arrayValue?.compactMap(\.stringValue) ?? []
@@ -493,7 +507,8 @@ public actor ObjectStore {
             changed = true
         }
         if descriptor.kind == "Pod" {
-            let grace = options.gracePeriodSeconds ?? object.value(atPath: "spec.terminationGracePeriodSeconds")?.intValue ?? 30
+            let grace =
+                options.gracePeriodSeconds ?? object.value(atPath: "spec.terminationGracePeriodSeconds")?.intValue ?? 30
             let bound = object.value(atPath: "spec.nodeName")?.stringValue.map { !$0.isEmpty } ?? false
             let phase = object.value(atPath: "status.phase")?.stringValue
             let terminal = phase == "Succeeded" || phase == "Failed"
@@ -594,7 +609,8 @@ public actor ObjectStore {
         } catch {
             throw Status.internalError("\(error)")
         }
-        guard let found, let h = handlers[found.resource], let r = try record(found.resource, found.namespace, found.name)
+        guard let found, let h = handlers[found.resource],
+            let r = try record(found.resource, found.namespace, found.name)
         else { return }
         let old = try parse(r.data)
         var finalizers = old.value(atPath: "metadata.finalizers")?.arrayValue?.compactMap(\.stringValue) ?? []

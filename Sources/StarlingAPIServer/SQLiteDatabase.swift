@@ -63,7 +63,9 @@ final class SQLiteDatabase {
             case .int(let v): rc = sqlite3_bind_int64(statement, index, v)
             case .text(let v): rc = sqlite3_bind_text(statement, index, v, -1, SQLITE_TRANSIENT)
             case .blob(let v):
-                rc = v.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT) }
+                rc = v.withUnsafeBytes {
+                    sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT)
+                }
             case .null: rc = sqlite3_bind_null(statement, index)
             }
             guard rc == SQLITE_OK else { throw currentError(rc) }

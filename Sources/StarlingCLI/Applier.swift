@@ -12,7 +12,9 @@ struct Applier {
         if file == "-" {
             text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         } else {
-            guard let t = try? String(contentsOfFile: file, encoding: .utf8) else { throw CLIError("cannot read \(file)") }
+            guard let t = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw CLIError("cannot read \(file)")
+            }
             text = t
         }
         let docs = try ManifestDecoder.documents(from: text, source: file)
@@ -38,7 +40,9 @@ struct Applier {
         }
     }
 
-    private func apply(_ doc: ManifestDocument, descriptor d: ResourceDescriptor, namespace: String?) async throws -> String {
+    private func apply(
+        _ doc: ManifestDocument, descriptor d: ResourceDescriptor, namespace: String?
+    ) async throws -> String {
         guard let name = doc.name, !name.isEmpty else { throw CLIError("\(doc.source): metadata.name: Required value") }
         let ns = doc.value.value(atPath: "metadata.namespace")?.stringValue ?? namespace
         let label = d.group.isEmpty ? d.singular : "\(d.singular).\(d.group)"
@@ -48,17 +52,22 @@ struct Applier {
         do {
             let current = try await client.getRaw(d, namespace: ns, name: name)
             let patched = try await client.patchRaw(d, namespace: ns, name: name, patch: body)
-            var changed = patched.value(atPath: "metadata.resourceVersion") != current.value(atPath: "metadata.resourceVersion")
+            var changed =
+                patched.value(atPath: "metadata.resourceVersion") != current.value(atPath: "metadata.resourceVersion")
             if d.hasStatus, let status, d.kind == "Node" {
                 let after = try await client.patchRaw(
                     d, namespace: ns, name: name, patch: .object(["status": status]), subresource: "status")
-                changed = changed || after.value(atPath: "metadata.resourceVersion") != patched.value(atPath: "metadata.resourceVersion")
+                changed =
+                    changed
+                    || after.value(atPath: "metadata.resourceVersion")
+                        != patched.value(atPath: "metadata.resourceVersion")
             }
             return "\(label)/\(name) \(changed ? "configured" : "unchanged")"
         } catch let s as Status where s.isNotFound {
             _ = try await client.createRaw(d, namespace: ns, object: body)
             if d.hasStatus, let status, d.kind == "Node" {
-                _ = try await client.patchRaw(d, namespace: ns, name: name, patch: .object(["status": status]), subresource: "status")
+                _ = try await client.patchRaw(
+                    d, namespace: ns, name: name, patch: .object(["status": status]), subresource: "status")
             }
             return "\(label)/\(name) created"
         }

@@ -41,7 +41,8 @@ struct ApplyCommand: AsyncParsableCommand {
 
 struct GetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "get", abstract: "List objects of a kind (modelservices, pods, nodes, events, leases), or show one.")
+        commandName: "get",
+        abstract: "List objects of a kind (modelservices, pods, nodes, events, leases), or show one.")
     @OptionGroup var client: ClientOptions
     @Argument(help: "Kind (e.g. modelservices, ms, pods, nodes) or kind/name.") var kind: String
     @Argument(help: "Name of one object.") var name: String?
@@ -59,39 +60,44 @@ struct GetCommand: AsyncParsableCommand {
             if output == .yaml || output == .json {
                 print(try emit(obj, format: output), terminator: output == .json ? "\n" : "")
             } else {
-                let rows = [TablePrinter.columns(kind: d.kind, wide: output == .wide, allNamespaces: false)]
+                let rows =
+                    [TablePrinter.columns(kind: d.kind, wide: output == .wide, allNamespaces: false)]
                     + [TablePrinter.row(obj, kind: d.kind, wide: output == .wide, allNamespaces: false)]
                 print(TablePrinter.render(rows))
             }
             return
         }
-        try await listTable(client: client, kind: kind, allNamespaces: allNamespaces, selector: selector, output: output)
+        try await listTable(
+            client: client, kind: kind, allNamespaces: allNamespaces, selector: selector, output: output)
     }
 }
 
 /// Lists a kind as a table, YAML or JSON.
-func listTable(client: ClientOptions, kind: String, allNamespaces: Bool, selector: String?, output: OutputFormat) async throws {
-        let d = try resourceType(kind).descriptor
-        let c = try client.client()
-        let ns: String? = d.namespaced ? (allNamespaces ? nil : (client.namespace ?? c.defaultNamespace)) : nil
-        let list = try await c.listRaw(d, namespace: ns, labelSelector: selector)
-        let items = list["items"]?.arrayValue ?? []
-        if output == .yaml || output == .json {
-            print(try emit(list, format: output), terminator: output == .json ? "\n" : "")
-            return
-        }
-        if items.isEmpty {
-            FileHandle.standardError.write(Data("No resources found\(ns.map { " in \($0) namespace" } ?? "").\n".utf8))
-            return
-        }
-        let all = allNamespaces && d.namespaced
-        var sorted = items
-        if d.kind == "Event" {
-            sorted.sort { ($0["lastTimestamp"]?.stringValue ?? "") < ($1["lastTimestamp"]?.stringValue ?? "") }
-        }
-        let rows = [TablePrinter.columns(kind: d.kind, wide: output == .wide, allNamespaces: all)]
-            + sorted.map { TablePrinter.row($0, kind: d.kind, wide: output == .wide, allNamespaces: all) }
-        print(TablePrinter.render(rows))
+func listTable(
+    client: ClientOptions, kind: String, allNamespaces: Bool, selector: String?, output: OutputFormat
+) async throws {
+    let d = try resourceType(kind).descriptor
+    let c = try client.client()
+    let ns: String? = d.namespaced ? (allNamespaces ? nil : (client.namespace ?? c.defaultNamespace)) : nil
+    let list = try await c.listRaw(d, namespace: ns, labelSelector: selector)
+    let items = list["items"]?.arrayValue ?? []
+    if output == .yaml || output == .json {
+        print(try emit(list, format: output), terminator: output == .json ? "\n" : "")
+        return
+    }
+    if items.isEmpty {
+        FileHandle.standardError.write(Data("No resources found\(ns.map { " in \($0) namespace" } ?? "").\n".utf8))
+        return
+    }
+    let all = allNamespaces && d.namespaced
+    var sorted = items
+    if d.kind == "Event" {
+        sorted.sort { ($0["lastTimestamp"]?.stringValue ?? "") < ($1["lastTimestamp"]?.stringValue ?? "") }
+    }
+    let rows =
+        [TablePrinter.columns(kind: d.kind, wide: output == .wide, allNamespaces: all)]
+        + sorted.map { TablePrinter.row($0, kind: d.kind, wide: output == .wide, allNamespaces: all) }
+    print(TablePrinter.render(rows))
 }
 
 struct DescribeCommand: AsyncParsableCommand {
@@ -113,7 +119,13 @@ struct DescribeCommand: AsyncParsableCommand {
         out += "Created:      \(obj.value(atPath: "metadata.creationTimestamp")?.stringValue ?? "")\n"
         var body = obj
         body["metadata"]?["managedFields"] = nil
-        out += "\n" + (try emit(.object(["spec": body["spec"] ?? .null, "status": body["status"] ?? .null, "labels": body.value(atPath: "metadata.labels") ?? .null]), format: .yaml))
+        out +=
+            "\n"
+            + (try emit(
+                .object([
+                    "spec": body["spec"] ?? .null, "status": body["status"] ?? .null,
+                    "labels": body.value(atPath: "metadata.labels") ?? .null,
+                ]), format: .yaml))
         let uid = obj.value(atPath: "metadata.uid")?.stringValue ?? ""
         let events = try await c.listRaw(
             Event.descriptor, namespace: obj.value(atPath: "metadata.namespace")?.stringValue ?? c.defaultNamespace,
@@ -125,9 +137,14 @@ struct DescribeCommand: AsyncParsableCommand {
         if items.isEmpty {
             out += "  <none>\n"
         } else {
-            let rows = [["TYPE", "REASON", "AGE", "MESSAGE"]] + items.map {
-                [$0["type"]?.stringValue ?? "", $0["reason"]?.stringValue ?? "", Timestamp.age(of: $0["lastTimestamp"]?.stringValue), $0["message"]?.stringValue ?? ""]
-            }
+            let rows =
+                [["TYPE", "REASON", "AGE", "MESSAGE"]]
+                + items.map {
+                    [
+                        $0["type"]?.stringValue ?? "", $0["reason"]?.stringValue ?? "",
+                        Timestamp.age(of: $0["lastTimestamp"]?.stringValue), $0["message"]?.stringValue ?? "",
+                    ]
+                }
             out += TablePrinter.render(rows).split(separator: "\n").map { "  \($0)" }.joined(separator: "\n") + "\n"
         }
         print(out, terminator: "")
@@ -135,11 +152,13 @@ struct DescribeCommand: AsyncParsableCommand {
 }
 
 struct DeleteCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete objects by name or from a manifest.")
+    static let configuration = CommandConfiguration(
+        commandName: "delete", abstract: "Delete objects by name or from a manifest.")
     @OptionGroup var client: ClientOptions
     @Argument(help: "Kind or kind/name.") var kind: String?
     @Argument(help: "Names.") var names: [String] = []
-    @Option(name: [.short, .customLong("filename")], help: "Delete the objects in this manifest.") var files: [String] = []
+    @Option(name: [.short, .customLong("filename")], help: "Delete the objects in this manifest.") var files: [String] =
+        []
     @Option(help: "Propagation: Background, Foreground or Orphan.") var cascade: String = "Background"
 
     func run() async throws {
@@ -149,11 +168,17 @@ struct DeleteCommand: AsyncParsableCommand {
         let c = try client.client()
         var targets: [(ResourceDescriptor, String?, String)] = []
         for file in files {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CLIError("cannot read \(file)") }
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw CLIError("cannot read \(file)")
+            }
             for doc in try ManifestDecoder.documents(from: text, source: file) {
                 let type = try ManifestDecoder.resourceType(of: doc)
                 guard let name = doc.name else { throw CLIError("\(doc.source): metadata.name: Required value") }
-                targets.append((type.descriptor, doc.value.value(atPath: "metadata.namespace")?.stringValue ?? client.namespace, name))
+                targets.append(
+                    (
+                        type.descriptor, doc.value.value(atPath: "metadata.namespace")?.stringValue ?? client.namespace,
+                        name
+                    ))
             }
         }
         if let kind {
@@ -166,7 +191,8 @@ struct DeleteCommand: AsyncParsableCommand {
         var failed = false
         for (d, ns, name) in targets {
             do {
-                _ = try await c.deleteRaw(d, namespace: ns, name: name, options: DeleteOptions(propagationPolicy: cascade))
+                _ = try await c.deleteRaw(
+                    d, namespace: ns, name: name, options: DeleteOptions(propagationPolicy: cascade))
                 print("\(d.singular) \"\(name)\" deleted")
             } catch let s as Status {
                 FileHandle.standardError.write(Data("Error from server (\(s.reason ?? "")): \(s.message ?? "")\n".utf8))
@@ -178,7 +204,8 @@ struct DeleteCommand: AsyncParsableCommand {
 }
 
 struct ScaleCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "scale", abstract: "Set the replicas of a ModelService.")
+    static let configuration = CommandConfiguration(
+        commandName: "scale", abstract: "Set the replicas of a ModelService.")
     @OptionGroup var client: ClientOptions
     @Argument(help: "modelservice/NAME or NAME.") var target: String
     @Option(help: "Desired replicas (groups).") var replicas: Int
@@ -205,13 +232,15 @@ struct LogsCommand: AsyncParsableCommand {
         if follow { query.append(("follow", "true")) }
         if let tail { query.append(("tailLines", String(tail))) }
         let path = Pod.descriptor.path(namespace: client.namespace ?? c.defaultNamespace, name: pod, subresource: "log")
-        let data = try await c.send(.GET, path: path, query: query, timeout: follow ? .seconds(86400 * 365) : .seconds(30))
+        let data = try await c.send(
+            .GET, path: path, query: query, timeout: follow ? .seconds(86400 * 365) : .seconds(30))
         FileHandle.standardOutput.write(data)
     }
 }
 
 struct EventsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "events", abstract: "List recent events, oldest first.")
+    static let configuration = CommandConfiguration(
+        commandName: "events", abstract: "List recent events, oldest first.")
     @OptionGroup var client: ClientOptions
     @Flag(name: [.short, .customLong("all-namespaces")], help: "Across all namespaces.") var allNamespaces = false
 
@@ -221,7 +250,8 @@ struct EventsCommand: AsyncParsableCommand {
 }
 
 struct VersionCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print the client and server versions.")
+    static let configuration = CommandConfiguration(
+        commandName: "version", abstract: "Print the client and server versions.")
     @OptionGroup var client: ClientOptions
 
     func run() async throws {

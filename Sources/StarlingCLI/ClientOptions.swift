@@ -8,14 +8,16 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "Path to a kubeconfig file (default: $KUBECONFIG, then <data-dir>/kubeconfig of `starling up`).")
     var kubeconfig: String?
 
-    @Option(help: "Data directory of `starling up` whose kubeconfig to use (default: $STARLING_DATA_DIR or ~/.starling).")
+    @Option(
+        help: "Data directory of `starling up` whose kubeconfig to use (default: $STARLING_DATA_DIR or ~/.starling).")
     var dataDir: String?
 
     @Option(name: [.short, .long], help: "Namespace (default: the kubeconfig context's, usually `default`).")
     var namespace: String?
 
     func client() throws -> KubeClient {
-        let path = kubeconfig ?? ProcessInfo.processInfo.environment["KUBECONFIG"]
+        let path =
+            kubeconfig ?? ProcessInfo.processInfo.environment["KUBECONFIG"]
             ?? "\(dataDir ?? DataDirectory.default)/kubeconfig"
         guard FileManager.default.fileExists(atPath: path) else {
             throw CLIError("no kubeconfig at \(path): is `starling up` running? (or pass --kubeconfig)")
@@ -39,7 +41,8 @@ enum DataDirectory {
 func resourceType(_ name: String) throws -> any KubernetesResource.Type {
     guard let type = ResourceTypes.type(named: name) else {
         throw CLIError(
-            "the server doesn't have a resource type \"\(name)\" (known: \(ResourceTypes.knownNames.joined(separator: ", ")))")
+            "the server doesn't have a resource type \"\(name)\" (known: \(ResourceTypes.knownNames.joined(separator: ", ")))"
+        )
     }
     return type
 }

@@ -9,7 +9,7 @@ import StarlingNodeAgent
 import StarlingScheduler
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Everything `starling up` runs in one process: API server (SQLite), ModelService controller, scheduler and
@@ -22,7 +22,9 @@ public struct EmbeddedCluster {
         public var manifests: [String]
         public var logLevel: Logger.Level
 
-        public init(dataDirectory: String, apiPort: Int, nodes: [Node], manifests: [String], logLevel: Logger.Level = .info) {
+        public init(
+            dataDirectory: String, apiPort: Int, nodes: [Node], manifests: [String], logLevel: Logger.Level = .info
+        ) {
             self.dataDirectory = dataDirectory
             self.apiPort = apiPort
             self.nodes = nodes
@@ -58,7 +60,8 @@ public struct EmbeddedCluster {
                 port: port, token: token, podLogDirectory: "\(dir)/logs"),
             logger: logger.labelled("starling.apiserver"),
             onListening: { listeningContinuation.yield($0) })
-        let client = try KubeClient(config: KubeConfig(server: server, token: token), logger: logger.labelled("starling.client"))
+        let client = try KubeClient(
+            config: KubeConfig(server: server, token: token), logger: logger.labelled("starling.client"))
         let agent = NodeAgent(
             client: client,
             configuration: NodeAgentConfiguration(
@@ -76,7 +79,8 @@ public struct EmbeddedCluster {
                 services: [
                     .init(service: apiServer),
                     .init(service: bootstrap, successTerminationBehavior: .ignore),
-                    .init(service: ModelServiceController(client: client, logger: logger.labelled("starling.controller"))),
+                    .init(
+                        service: ModelServiceController(client: client, logger: logger.labelled("starling.controller"))),
                     .init(service: SchedulerService(client: client, logger: logger.labelled("starling.scheduler"))),
                     .init(service: agent),
                 ],
@@ -145,13 +149,17 @@ struct Bootstrap: Service {
         for file in manifests {
             lines += try await Applier(client: client).apply(file: file)
         }
-        let out = [
-            "Starling is up.",
-            "  API server:  \(server)   (kubeconfig: \(kubeconfig))",
-            "  Nodes:       " + nodes.map { "\($0.metadata.nameOrEmpty) (\($0.acceleratorCount) x \($0.acceleratorType ?? "none"))" }
-                .joined(separator: ", "),
-            "  Try:         starling get modelservices    |    kubectl --kubeconfig \(kubeconfig) get pods",
-        ] + lines.map { "  \($0)" }
+        let out =
+            [
+                "Starling is up.",
+                "  API server:  \(server)   (kubeconfig: \(kubeconfig))",
+                "  Nodes:       "
+                    + nodes.map {
+                        "\($0.metadata.nameOrEmpty) (\($0.acceleratorCount) x \($0.acceleratorType ?? "none"))"
+                    }
+                    .joined(separator: ", "),
+                "  Try:         starling get modelservices    |    kubectl --kubeconfig \(kubeconfig) get pods",
+            ] + lines.map { "  \($0)" }
         FileHandle.standardOutput.write(Data((out.joined(separator: "\n") + "\n").utf8))
     }
 

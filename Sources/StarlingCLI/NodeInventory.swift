@@ -26,7 +26,9 @@ public enum NodeInventory {
         [makeNode(name: "node-0", accelerator: "H100-80GB", devices: 8, labels: [WellKnown.rackLabel: "rack-0"])]
     }
 
-    public static func makeNode(name: String, accelerator: String?, devices: Int, labels: [String: String] = [:], real: Bool = false)
+    public static func makeNode(
+        name: String, accelerator: String?, devices: Int, labels: [String: String] = [:], real: Bool = false
+    )
         -> Node
     {
         var allLabels = labels
@@ -39,7 +41,11 @@ public enum NodeInventory {
             metadata: meta, spec: NodeSpec(),
             status: NodeStatus(
                 capacity: resources, allocatable: resources,
-                conditions: [NodeCondition(type: "Ready", status: "True", reason: "StarlingAgentReady", message: "embedded node agent is running")],
+                conditions: [
+                    NodeCondition(
+                        type: "Ready", status: "True", reason: "StarlingAgentReady",
+                        message: "embedded node agent is running")
+                ],
                 addresses: [NodeAddress(type: "InternalIP", address: "127.0.0.1")]))
     }
 
@@ -58,7 +64,9 @@ public enum NodeInventory {
             if doc.kind != nil {
                 let type = try ManifestDecoder.resourceType(of: doc)
                 guard type == Node.self else {
-                    throw InventoryError(description: "\(doc.source): kind \(doc.kind ?? ""): a nodes file holds Node objects or a `nodes:` list")
+                    throw InventoryError(
+                        description:
+                            "\(doc.source): kind \(doc.kind ?? ""): a nodes file holds Node objects or a `nodes:` list")
                 }
                 nodes.append(try ObjectDecoding.decode(doc.value, as: Node.self))
                 continue
@@ -82,15 +90,19 @@ public enum NodeInventory {
         guard let fields = entry.objectValue else { throw InventoryError(description: "\(path): expected an object") }
         let known: Set<String> = ["name", "namePrefix", "count", "racks", "accelerator", "devices", "labels"]
         if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
-            throw InventoryError(description: "\(path).\(unknown): unknown field (known: \(known.sorted().joined(separator: ", ")))")
+            throw InventoryError(
+                description: "\(path).\(unknown): unknown field (known: \(known.sorted().joined(separator: ", ")))")
         }
         let accelerator = fields["accelerator"]?.stringValue
-        guard let devices = fields["devices"]?.intValue ?? (accelerator == nil ? 0 : nil), devices >= 0, devices <= 64 else {
+        guard let devices = fields["devices"]?.intValue ?? (accelerator == nil ? 0 : nil), devices >= 0, devices <= 64
+        else {
             throw InventoryError(description: "\(path).devices: Required value: a whole number of devices from 0 to 64")
         }
         var labels: [String: String] = [:]
         for (k, v) in fields["labels"]?.objectValue ?? [:] {
-            guard let s = v.stringValue else { throw InventoryError(description: "\(path).labels.\(k): must be a string") }
+            guard let s = v.stringValue else {
+                throw InventoryError(description: "\(path).labels.\(k): must be a string")
+            }
             labels[k] = s
         }
         if let name = fields["name"]?.stringValue {
@@ -113,7 +125,9 @@ public enum NodeInventory {
     /// Real NVIDIA GPUs from `nvidia-smi`, as one node named after this host; nil when there are none.
     public static func detectGPUs() -> [Node]? {
         let candidates = ["/usr/bin/nvidia-smi", "/usr/local/bin/nvidia-smi", "/usr/local/nvidia/bin/nvidia-smi"]
-        guard let smi = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return nil }
+        guard let smi = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            return nil
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: smi)
         process.arguments = ["--query-gpu=index,name,memory.total", "--format=csv,noheader,nounits"]
@@ -124,16 +138,20 @@ public enum NodeInventory {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0, let text = String(data: data, encoding: .utf8) else { return nil }
-        let rows = text.split(separator: "\n").map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        let rows = text.split(separator: "\n").map {
+            $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
         guard let first = rows.first, first.count >= 3 else { return nil }
         let type = acceleratorType(name: first[1], memoryMiB: Int(first[2]) ?? 0)
-        let host = ProcessInfo.processInfo.hostName.lowercased().split(separator: ".").first.map(String.init) ?? "gpu-node"
+        let host =
+            ProcessInfo.processInfo.hostName.lowercased().split(separator: ".").first.map(String.init) ?? "gpu-node"
         return [makeNode(name: host, accelerator: type, devices: rows.count, real: true)]
     }
 
     /// `NVIDIA H100 80GB HBM3` with 81559 MiB becomes `H100-80GB`.
     public static func acceleratorType(name: String, memoryMiB: Int) -> String {
-        let model = name.replacingOccurrences(of: "NVIDIA ", with: "").split(separator: " ").first.map(String.init) ?? name
+        let model =
+            name.replacingOccurrences(of: "NVIDIA ", with: "").split(separator: " ").first.map(String.init) ?? name
         let gb = Int((Double(memoryMiB) / 1024).rounded())
         let rounded = [16, 24, 32, 40, 48, 80, 94, 141, 192].min { abs($0 - gb) < abs($1 - gb) } ?? gb
         return "\(model)-\(rounded)GB"

@@ -6,7 +6,9 @@ enum TablePrinter {
     static func render(_ rows: [[String]]) -> String {
         guard let header = rows.first else { return "" }
         var widths = header.map(\.count)
-        for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+        for row in rows {
+            for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
+        }
         return rows.map { row in
             row.enumerated().map { i, cell in
                 i == row.count - 1 ? cell : cell.padding(toLength: widths[i] + 3, withPad: " ", startingAt: 0)
@@ -17,8 +19,12 @@ enum TablePrinter {
     static func columns(kind: String, wide: Bool, allNamespaces: Bool) -> [String] {
         var cols: [String]
         switch kind {
-        case "ModelService": cols = ["NAME", "MODEL", "REPLICAS", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"] + (wide ? ["GROUP-SIZE", "ACCELERATORS", "REVISION"] : [])
-        case "Pod": cols = ["NAME", "READY", "STATUS", "RESTARTS", "AGE"] + (wide ? ["IP", "PORT", "NODE", "DEVICES"] : [])
+        case "ModelService":
+            cols =
+                ["NAME", "MODEL", "REPLICAS", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+                + (wide ? ["GROUP-SIZE", "ACCELERATORS", "REVISION"] : [])
+        case "Pod":
+            cols = ["NAME", "READY", "STATUS", "RESTARTS", "AGE"] + (wide ? ["IP", "PORT", "NODE", "DEVICES"] : [])
         case "Node": cols = ["NAME", "STATUS", "ACCELERATOR", "DEVICES", "ALLOCATABLE", "AGE"] + (wide ? ["RACK"] : [])
         case "Event": cols = ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
         case "Lease": cols = ["NAME", "HOLDER", "AGE"]
@@ -36,11 +42,20 @@ enum TablePrinter {
         switch kind {
         case "ModelService":
             let desired = i("spec.replicas") ?? 1
-            let available = (o.value(atPath: "status.conditions")?.arrayValue ?? []).first { $0["type"]?.stringValue == "Available" }?["status"]?.stringValue ?? "Unknown"
-            cells = [name, s("spec.model") ?? "", String(desired), "\(i("status.readyReplicas") ?? 0)/\(desired)", String(i("status.updatedReplicas") ?? 0), available, age]
+            let available =
+                (o.value(atPath: "status.conditions")?.arrayValue ?? []).first {
+                    $0["type"]?.stringValue == "Available"
+                }?["status"]?.stringValue ?? "Unknown"
+            cells = [
+                name, s("spec.model") ?? "", String(desired), "\(i("status.readyReplicas") ?? 0)/\(desired)",
+                String(i("status.updatedReplicas") ?? 0), available, age,
+            ]
             if wide {
                 let count = i("spec.accelerators.count") ?? (s("spec.accelerators.type") == nil ? 0 : 1)
-                cells += [String(i("spec.group.size") ?? 1), s("spec.accelerators.type").map { "\(count) x \($0)" } ?? "none", s("status.currentRevision") ?? ""]
+                cells += [
+                    String(i("spec.group.size") ?? 1), s("spec.accelerators.type").map { "\(count) x \($0)" } ?? "none",
+                    s("status.currentRevision") ?? "",
+                ]
             }
         case "Pod":
             let statuses = o.value(atPath: "status.containerStatuses")?.arrayValue ?? []
@@ -49,21 +64,33 @@ enum TablePrinter {
             let restarts = statuses.reduce(Int64(0)) { $0 + ($1["restartCount"]?.intValue ?? 0) }
             cells = [name, "\(ready)/\(total)", podStatus(o), String(restarts), age]
             if wide {
-                let port = o.value(atPath: "status.ports")?.arrayValue?.first?["port"]?.intValue.map(String.init) ?? "<none>"
-                cells += [s("status.podIP") ?? "<none>", port, s("spec.nodeName") ?? "<none>", s("metadata.annotations.starling\\.dev/devices") ?? o.value(atPath: "metadata.annotations")?[WellKnown.devicesAnnotation]?.stringValue ?? "<none>"]
+                let port =
+                    o.value(atPath: "status.ports")?.arrayValue?.first?["port"]?.intValue.map(String.init) ?? "<none>"
+                cells += [
+                    s("status.podIP") ?? "<none>", port, s("spec.nodeName") ?? "<none>",
+                    s("metadata.annotations.starling\\.dev/devices") ?? o.value(atPath: "metadata.annotations")?[
+                        WellKnown.devicesAnnotation]?.stringValue ?? "<none>",
+                ]
             }
         case "Node":
-            let ready = (o.value(atPath: "status.conditions")?.arrayValue ?? []).first { $0["type"]?.stringValue == "Ready" }?["status"]?.stringValue
+            let ready = (o.value(atPath: "status.conditions")?.arrayValue ?? []).first {
+                $0["type"]?.stringValue == "Ready"
+            }?["status"]?.stringValue
             var status = ready == "True" ? "Ready" : (ready == nil ? "Unknown" : "NotReady")
             if o.value(atPath: "spec.unschedulable") == .bool(true) { status += ",SchedulingDisabled" }
             let labels = o.value(atPath: "metadata.labels")
-            cells = [name, status, labels?[WellKnown.acceleratorTypeLabel]?.stringValue ?? "<none>",
+            cells = [
+                name, status, labels?[WellKnown.acceleratorTypeLabel]?.stringValue ?? "<none>",
                 o.value(atPath: "status.capacity")?[WellKnown.acceleratorResource]?.stringValue ?? "0",
-                o.value(atPath: "status.allocatable")?[WellKnown.acceleratorResource]?.stringValue ?? "0", age]
+                o.value(atPath: "status.allocatable")?[WellKnown.acceleratorResource]?.stringValue ?? "0", age,
+            ]
             if wide { cells.append(labels?[WellKnown.rackLabel]?.stringValue ?? "<none>") }
         case "Event":
             let obj = "\(s("involvedObject.kind")?.lowercased() ?? "")/\(s("involvedObject.name") ?? "")"
-            cells = [Timestamp.age(of: s("lastTimestamp") ?? s("metadata.creationTimestamp")), s("type") ?? "", s("reason") ?? "", obj, s("message") ?? ""]
+            cells = [
+                Timestamp.age(of: s("lastTimestamp") ?? s("metadata.creationTimestamp")), s("type") ?? "",
+                s("reason") ?? "", obj, s("message") ?? "",
+            ]
         case "Lease":
             cells = [name, s("spec.holderIdentity") ?? "", age]
         default:
@@ -76,11 +103,15 @@ enum TablePrinter {
     static func podStatus(_ o: JSONValue) -> String {
         if o.value(atPath: "metadata.deletionTimestamp") != nil { return "Terminating" }
         let cs = o.value(atPath: "status.containerStatuses")?.arrayValue?.first
-        if let reason = cs?.value(atPath: "state.waiting.reason")?.stringValue, reason != "ContainerCreating" || o.value(atPath: "spec.nodeName") != nil {
+        if let reason = cs?.value(atPath: "state.waiting.reason")?.stringValue,
+            reason != "ContainerCreating" || o.value(atPath: "spec.nodeName") != nil
+        {
             return reason
         }
         if let reason = cs?.value(atPath: "state.terminated.reason")?.stringValue { return reason }
-        let scheduled = (o.value(atPath: "status.conditions")?.arrayValue ?? []).first { $0["type"]?.stringValue == "PodScheduled" }
+        let scheduled = (o.value(atPath: "status.conditions")?.arrayValue ?? []).first {
+            $0["type"]?.stringValue == "PodScheduled"
+        }
         if o.value(atPath: "spec.nodeName") == nil, scheduled?["status"]?.stringValue == "False" { return "Pending" }
         return o.value(atPath: "status.phase")?.stringValue ?? "Pending"
     }

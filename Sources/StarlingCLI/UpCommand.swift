@@ -12,7 +12,10 @@ struct UpCommand: AsyncParsableCommand {
     @Option(name: [.short, .customLong("filename")], help: "Manifests to apply once up (YAML or JSON; repeatable).")
     var files: [String] = []
 
-    @Option(help: "Nodes file (Node manifests or a `nodes:` inventory). Default: real GPUs from nvidia-smi, else one simulated node with 8 x H100-80GB.")
+    @Option(
+        help:
+            "Nodes file (Node manifests or a `nodes:` inventory). Default: real GPUs from nvidia-smi, else one simulated node with 8 x H100-80GB."
+    )
     var nodes: String?
 
     @Option(help: "Where state, logs and the kubeconfig live (default: $STARLING_DATA_DIR or ~/.starling).")
@@ -26,7 +29,9 @@ struct UpCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
-            throw ValidationError("--log-level: unsupported value \"\(logLevel)\": use trace, debug, info, notice, warning, error or critical")
+            throw ValidationError(
+                "--log-level: unsupported value \"\(logLevel)\": use trace, debug, info, notice, warning, error or critical"
+            )
         }
         guard (0...65535).contains(apiPort) else { throw ValidationError("--api-port: must be between 0 and 65535") }
         let nodeList: [Node]

@@ -10,7 +10,8 @@ public struct ControllerLoop<Key: Hashable & Sendable>: Sendable {
     let reconcile: @Sendable (Key) async throws -> Void
 
     public init(
-        queue: WorkQueue<Key>, workers: Int = 2, logger: Logger, reconcile: @escaping @Sendable (Key) async throws -> Void
+        queue: WorkQueue<Key>, workers: Int = 2, logger: Logger,
+        reconcile: @escaping @Sendable (Key) async throws -> Void
     ) {
         self.queue = queue
         self.workers = workers
@@ -28,7 +29,8 @@ public struct ControllerLoop<Key: Hashable & Sendable>: Sendable {
                             try await reconcile(key)
                             await queue.forget(key)
                         } catch {
-                            logger.debug("reconcile failed; will retry", metadata: ["key": "\(key)", "error": "\(error)"])
+                            logger.debug(
+                                "reconcile failed; will retry", metadata: ["key": "\(key)", "error": "\(error)"])
                             await queue.addRateLimited(key)
                         }
                         await queue.done(key)

@@ -14,7 +14,9 @@ public struct EventRecorder: Sendable {
     }
 
     /// Records an event; failures are logged, never thrown, so that reporting cannot break reconciling.
-    public func record<T: KubernetesResource>(_ object: T, type: String = "Normal", reason: String, message: String) async {
+    public func record<T: KubernetesResource>(
+        _ object: T, type: String = "Normal", reason: String, message: String
+    ) async {
         let now = Timestamp.now()
         var meta = ObjectMeta(namespace: object.metadata.namespace ?? WellKnown.defaultNamespace)
         meta.generateName = "\(object.metadata.nameOrEmpty)."

@@ -12,13 +12,16 @@ extension KubeClient {
     }
 
     /// Lists a kind; `namespace` nil means all namespaces.
-    public func listRaw(_ d: ResourceDescriptor, namespace: String?, labelSelector: String? = nil, fieldSelector: String? = nil)
+    public func listRaw(
+        _ d: ResourceDescriptor, namespace: String?, labelSelector: String? = nil, fieldSelector: String? = nil
+    )
         async throws -> JSONValue
     {
         var query: [(String, String)] = []
         if let labelSelector { query.append(("labelSelector", labelSelector)) }
         if let fieldSelector { query.append(("fieldSelector", fieldSelector)) }
-        return try JSONValue.parse(try await send(.GET, path: d.path(namespace: d.namespaced ? namespace : nil), query: query))
+        return try JSONValue.parse(
+            try await send(.GET, path: d.path(namespace: d.namespaced ? namespace : nil), query: query))
     }
 
     public func createRaw(_ d: ResourceDescriptor, namespace: String?, object: JSONValue) async throws -> JSONValue {
@@ -36,11 +39,14 @@ extension KubeClient {
                 body: try patch.data(), contentType: patchType.rawValue))
     }
 
-    public func deleteRaw(_ d: ResourceDescriptor, namespace: String?, name: String, options: DeleteOptions = DeleteOptions())
+    public func deleteRaw(
+        _ d: ResourceDescriptor, namespace: String?, name: String, options: DeleteOptions = DeleteOptions()
+    )
         async throws -> JSONValue
     {
         try JSONValue.parse(
             try await send(
-                .DELETE, path: d.path(namespace: namespaceFor(d, namespace), name: name), body: try Self.encode(options)))
+                .DELETE, path: d.path(namespace: namespaceFor(d, namespace), name: name), body: try Self.encode(options)
+            ))
     }
 }

@@ -71,7 +71,8 @@ public final class KubeClient: Sendable {
         contentType: String = "application/json", timeout: Duration = .seconds(30)
     ) async throws -> Data {
         let request = makeRequest(method, path: path, query: query, body: body, contentType: contentType)
-        let response = try await http.execute(request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
+        let response = try await http.execute(
+            request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
         let bytes = try await response.body.collect(upTo: 256 * 1024 * 1024)
         let data = Data(buffer: bytes)
         guard (200..<300).contains(Int(response.status.code)) else {
@@ -126,7 +127,8 @@ public final class KubeClient: Sendable {
             return try StarlingJSON.decoder.decode(T.self, from: data)
         } catch let error as DecodingError {
             throw Status(
-                message: "cannot decode \(T.self): \(ObjectDecoding.fieldError(from: error))", reason: "DecodeError", code: 500)
+                message: "cannot decode \(T.self): \(ObjectDecoding.fieldError(from: error))", reason: "DecodeError",
+                code: 500)
         }
     }
 
@@ -153,7 +155,8 @@ public final class KubeClient: Sendable {
             if let c = meta.continue { q.append(("continue", c)) }
             let page = try Self.decode(
                 ObjectList<T>.self,
-                try await send(.GET, path: T.descriptor.path(namespace: T.descriptor.namespaced ? namespace : nil), query: q))
+                try await send(
+                    .GET, path: T.descriptor.path(namespace: T.descriptor.namespaced ? namespace : nil), query: q))
             items += page.items
             meta = page.metadata
         } while meta.continue?.isEmpty == false
@@ -170,7 +173,8 @@ public final class KubeClient: Sendable {
     public func update<T: KubernetesResource>(_ object: T) async throws -> T {
         var object = object
         object.setTypeMeta()
-        let path = T.descriptor.path(namespace: namespaceFor(T.self, object.metadata.namespace), name: object.metadata.nameOrEmpty)
+        let path = T.descriptor.path(
+            namespace: namespaceFor(T.self, object.metadata.namespace), name: object.metadata.nameOrEmpty)
         return try Self.decode(T.self, try await send(.PUT, path: path, body: try Self.encode(object)))
     }
 
@@ -199,7 +203,9 @@ public final class KubeClient: Sendable {
         _ = try await send(.DELETE, path: path, body: try Self.encode(options))
     }
 
-    public func getScale<T: KubernetesResource>(_ type: T.Type, namespace: String? = nil, name: String) async throws -> Scale {
+    public func getScale<T: KubernetesResource>(
+        _ type: T.Type, namespace: String? = nil, name: String
+    ) async throws -> Scale {
         let path = T.descriptor.path(namespace: namespaceFor(T.self, namespace), name: name, subresource: "scale")
         return try Self.decode(Scale.self, try await send(.GET, path: path))
     }
@@ -210,7 +216,8 @@ public final class KubeClient: Sendable {
         let path = T.descriptor.path(namespace: namespaceFor(T.self, namespace), name: name, subresource: "scale")
         let patch: JSONValue = .object(["spec": .object(["replicas": .int(Int64(replicas))])])
         return try Self.decode(
-            Scale.self, try await send(.PATCH, path: path, body: try patch.data(), contentType: PatchType.merge.rawValue))
+            Scale.self,
+            try await send(.PATCH, path: path, body: try patch.data(), contentType: PatchType.merge.rawValue))
     }
 
     /// Places a pod on a node through the `binding` subresource; `annotations` are copied onto the pod.
@@ -237,7 +244,8 @@ public final class KubeClient: Sendable {
         if allowBookmarks { query.append(("allowWatchBookmarks", "true")) }
         if let timeoutSeconds { query.append(("timeoutSeconds", String(timeoutSeconds))) }
         let request = makeRequest(
-            .GET, path: T.descriptor.path(namespace: T.descriptor.namespaced ? namespace : nil), query: query, body: nil,
+            .GET, path: T.descriptor.path(namespace: T.descriptor.namespaced ? namespace : nil), query: query,
+            body: nil,
             contentType: "")
         let http = self.http
         let (stream, continuation) = AsyncThrowingStream<WatchUpdate<T>, any Error>.makeStream()
@@ -283,7 +291,8 @@ public final class KubeClient: Sendable {
         case .added, .modified, .deleted:
             let object: T
             do { object = try raw.object.decode(as: T.self) } catch {
-                throw Status(message: "cannot decode watched \(T.descriptor.kind): \(error)", reason: "DecodeError", code: 500)
+                throw Status(
+                    message: "cannot decode watched \(T.descriptor.kind): \(error)", reason: "DecodeError", code: 500)
             }
             switch raw.type {
             case .added: return .added(object)

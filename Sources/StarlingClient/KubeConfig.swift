@@ -63,12 +63,16 @@ public struct KubeConfig: Sendable, Equatable {
         let user = ctx["user"]?.stringValue.flatMap { named("users", $0)?["user"] } ?? .object([:])
         func file(_ value: JSONValue?, data: JSONValue?, field: String) throws -> Data? {
             if let b64 = data?.stringValue {
-                guard let d = Data(base64Encoded: b64) else { throw LoadError(description: "\(path): \(field)-data: not base64") }
+                guard let d = Data(base64Encoded: b64) else {
+                    throw LoadError(description: "\(path): \(field)-data: not base64")
+                }
                 return d
             }
             guard let p = value?.stringValue else { return nil }
             let url = p.hasPrefix("/") ? URL(fileURLWithPath: p) : base.appendingPathComponent(p)
-            guard let d = try? Data(contentsOf: url) else { throw LoadError(description: "\(path): \(field): cannot read \(url.path)") }
+            guard let d = try? Data(contentsOf: url) else {
+                throw LoadError(description: "\(path): \(field): cannot read \(url.path)")
+            }
             return d
         }
         var token = user["token"]?.stringValue
@@ -80,7 +84,8 @@ public struct KubeConfig: Sendable, Equatable {
         return KubeConfig(
             server: server, token: token,
             certificateAuthorityPEM: try file(
-                cluster["certificate-authority"], data: cluster["certificate-authority-data"], field: "certificate-authority"),
+                cluster["certificate-authority"], data: cluster["certificate-authority-data"],
+                field: "certificate-authority"),
             clientCertificatePEM: try file(
                 user["client-certificate"], data: user["client-certificate-data"], field: "client-certificate"),
             clientKeyPEM: try file(user["client-key"], data: user["client-key-data"], field: "client-key"),
@@ -93,8 +98,10 @@ public struct KubeConfig: Sendable, Equatable {
         environment: [String: String] = ProcessInfo.processInfo.environment,
         root: String = "/var/run/secrets/kubernetes.io/serviceaccount"
     ) throws -> KubeConfig {
-        guard let host = environment["KUBERNETES_SERVICE_HOST"], let port = environment["KUBERNETES_SERVICE_PORT"] else {
-            throw LoadError(description: "not running in a cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are unset")
+        guard let host = environment["KUBERNETES_SERVICE_HOST"], let port = environment["KUBERNETES_SERVICE_PORT"]
+        else {
+            throw LoadError(
+                description: "not running in a cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are unset")
         }
         guard let token = try? String(contentsOfFile: "\(root)/token", encoding: .utf8) else {
             throw LoadError(description: "cannot read the service-account token at \(root)/token")

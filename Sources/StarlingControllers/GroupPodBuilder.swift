@@ -1,3 +1,4 @@
+import Foundation
 import StarlingAPI
 
 /// Builds the pods of one group of a ModelService: the leader (worker 0) and its workers, with LWS-style labels
@@ -42,11 +43,14 @@ public struct GroupPodBuilder: Sendable {
             name: "server", command: spec.server.command, args: spec.server.args, env: env,
             ports: [ContainerPort(name: "http", containerPort: port)],
             readinessProbe: Probe(
-                httpGet: HTTPGetAction(path: spec.server.readinessPath ?? ServerSpec.defaultReadinessPath, port: .string("http")),
+                httpGet: HTTPGetAction(
+                    path: spec.server.readinessPath ?? ServerSpec.defaultReadinessPath, port: .string("http")),
                 periodSeconds: 1))
         container.image = spec.server.image
         if let accelerators = spec.accelerators, accelerators.wholeDevices > 0 {
-            container.resources = ResourceRequirements(limits: [WellKnown.acceleratorResource: String(accelerators.wholeDevices)])
+            container.resources = ResourceRequirements(limits: [
+                WellKnown.acceleratorResource: String(accelerators.wholeDevices)
+            ])
         }
         var podSpec = PodSpec(containers: [container])
         if let type = spec.accelerators?.type { podSpec.nodeSelector = [WellKnown.acceleratorTypeLabel: type] }
@@ -90,5 +94,3 @@ public struct GroupPodBuilder: Sendable {
         return String(hash, radix: 16).prefix(10).description
     }
 }
-
-import Foundation

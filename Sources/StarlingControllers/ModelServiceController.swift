@@ -11,7 +11,9 @@ public struct ModelServiceController: Service {
     let planner = ModelServicePlanner()
     let workers: Int
 
-    public init(client: KubeClient, workers: Int = 2, logger: Logger = Logger(label: "starling.controller.modelservice")) {
+    public init(
+        client: KubeClient, workers: Int = 2, logger: Logger = Logger(label: "starling.controller.modelservice")
+    ) {
         self.client = client
         self.workers = workers
         self.logger = logger

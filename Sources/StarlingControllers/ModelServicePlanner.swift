@@ -81,7 +81,8 @@ public struct ModelServicePlanner: Sendable {
             let state = groups[g]!
             if !state.live.isEmpty {
                 deleteGroup(state)
-                plan.events.append(PlannedEvent(reason: "DeletedGroup", message: "Deleted group \(g) (scaled to \(desired))"))
+                plan.events.append(
+                    PlannedEvent(reason: "DeletedGroup", message: "Deleted group \(g) (scaled to \(desired))"))
             }
         }
 
@@ -150,7 +151,9 @@ public struct ModelServicePlanner: Sendable {
             plan.events.append(
                 PlannedEvent(
                     reason: "CreatedGroup",
-                    message: "Created group\(createdGroups.count > 1 ? "s" : "") \(list) (\(size) pod\(size > 1 ? "s" : "") each)"))
+                    message:
+                        "Created group\(createdGroups.count > 1 ? "s" : "") \(list) (\(size) pod\(size > 1 ? "s" : "") each)"
+                ))
         }
 
         // Status.
@@ -158,7 +161,8 @@ public struct ModelServicePlanner: Sendable {
         let ready = (0..<desired).filter { g in
             !recreating.contains(g) && (groups[g]?.isReady(size: size, revision: revision) ?? false)
         }.count
-        let updated = existing.filter { $0.index < desired && !recreating.contains($0.index) && $0.isUpdated(revision) }.count
+        let updated = existing.filter { $0.index < desired && !recreating.contains($0.index) && $0.isUpdated(revision) }
+            .count
         var status = service.status ?? ModelServiceStatus()
         status.observedGeneration = service.metadata.generation
         status.replicas = existing.count
@@ -175,7 +179,8 @@ public struct ModelServicePlanner: Sendable {
                 reason: desired == 0 ? "ScaledToZero" : (available ? "AllGroupsReady" : "GroupsNotReady"),
                 message: "\(ready)/\(desired) groups ready", observedGeneration: service.metadata.generation),
             now: now)
-        let converged = available && plan.create.isEmpty && plan.delete.isEmpty && existing.count == desired
+        let converged =
+            available && plan.create.isEmpty && plan.delete.isEmpty && existing.count == desired
             && updated == desired && groups.values.allSatisfy({ $0.terminating.isEmpty })
         let progressingReason: String
         if converged {

@@ -2,7 +2,7 @@ import CStarlingProcess
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// A model-server process started in its own process group, killed by the kernel if Starling dies.

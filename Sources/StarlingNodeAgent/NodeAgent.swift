@@ -7,7 +7,7 @@ import StarlingAPI
 import StarlingClient
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// The embedded node agent: runs each pod bound to its nodes as a local process on its own loopback port,
@@ -18,7 +18,9 @@ public struct NodeAgent: Service {
     let configuration: NodeAgentConfiguration
     let logger: Logger
 
-    public init(client: KubeClient, configuration: NodeAgentConfiguration, logger: Logger = Logger(label: "starling.agent")) {
+    public init(
+        client: KubeClient, configuration: NodeAgentConfiguration, logger: Logger = Logger(label: "starling.agent")
+    ) {
         self.client = client
         self.configuration = configuration
         self.logger = logger
@@ -71,7 +73,9 @@ actor NodeAgentState {
         guard let files = try? FileManager.default.contentsOfDirectory(atPath: pidFileDirectory) else { return }
         for file in files where file.hasSuffix(".pgid") {
             let path = "\(pidFileDirectory)/\(file)"
-            if let text = try? String(contentsOfFile: path, encoding: .utf8), let pgid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pgid > 1 {
+            if let text = try? String(contentsOfFile: path, encoding: .utf8),
+                let pgid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pgid > 1
+            {
                 if ChildProcess.signalGroup(pgid, SIGKILL) {
                     logger.info("killed a process group left by an earlier run", metadata: ["process.pgid": "\(pgid)"])
                 }
@@ -127,7 +131,9 @@ actor NodeAgentState {
             runtimes[uid] = nil
         }
         for pod in pods {
-            guard let uid = pod.metadata.uid, pod.metadata.deletionTimestamp == nil, let rt = runtimes[uid] else { continue }
+            guard let uid = pod.metadata.uid, pod.metadata.deletionTimestamp == nil, let rt = runtimes[uid] else {
+                continue
+            }
             await report(pod, rt)
         }
     }
@@ -159,7 +165,8 @@ actor NodeAgentState {
         logger.info(
             "model server exited",
             metadata: [
-                "pod": "\(rt.namespace)/\(rt.name)", "process.exit_code": "\(exit.code)", "process.signal": "\(exit.signal)",
+                "pod": "\(rt.namespace)/\(rt.name)", "process.exit_code": "\(exit.code)",
+                "process.signal": "\(exit.signal)",
                 "restart": "\(restart)",
             ])
         if restart {
@@ -207,9 +214,14 @@ actor NodeAgentState {
         }
         for (k, v) in podEnv { env[k] = v }
         let command = ((container.command ?? []) + (container.args ?? [])).map { EnvExpansion.expand($0, podEnv) }
-        let logPath = NodeAgentConfiguration.logPath(directory: configuration.logDirectory, namespace: rt.namespace, pod: rt.name)
-        let note = "--- starling: starting \(rt.namespace)/\(rt.name) (restart \(rt.restartCount)) on port \(rt.port) at \(Timestamp.now())\n"
-        if let handle = FileHandle(forWritingAtPath: logPath) ?? (FileManager.default.createFile(atPath: logPath, contents: nil) ? FileHandle(forWritingAtPath: logPath) : nil) {
+        let logPath = NodeAgentConfiguration.logPath(
+            directory: configuration.logDirectory, namespace: rt.namespace, pod: rt.name)
+        let note =
+            "--- starling: starting \(rt.namespace)/\(rt.name) (restart \(rt.restartCount)) on port \(rt.port) at \(Timestamp.now())\n"
+        if let handle = FileHandle(forWritingAtPath: logPath)
+            ?? (FileManager.default.createFile(atPath: logPath, contents: nil)
+                ? FileHandle(forWritingAtPath: logPath) : nil)
+        {
             handle.seekToEndOfFile()
             handle.write(Data(note.utf8))
             try? handle.close()
@@ -230,9 +242,12 @@ actor NodeAgentState {
             writePidFile(rt.uid, process.pid)
             logger.info(
                 "started model server",
-                metadata: ["pod": "\(rt.namespace)/\(rt.name)", "process.pid": "\(process.pid)", "pod.port": "\(rt.port)"])
+                metadata: [
+                    "pod": "\(rt.namespace)/\(rt.name)", "process.pid": "\(process.pid)", "pod.port": "\(rt.port)",
+                ])
         } catch {
-            logger.warning("cannot start model server", metadata: ["pod": "\(rt.namespace)/\(rt.name)", "error": "\(error)"])
+            logger.warning(
+                "cannot start model server", metadata: ["pod": "\(rt.namespace)/\(rt.name)", "error": "\(error)"])
             rt.restartCount += 1
             rt.lastExit = ContainerState.Terminated(exitCode: 127, reason: "StartError", finishedAt: Timestamp.now())
             rt.lastExit?.message = "\(error)"
@@ -274,7 +289,8 @@ actor NodeAgentState {
                 options: DeleteOptions(gracePeriodSeconds: 0))
         } catch let status as Status where status.isNotFound {
         } catch {
-            logger.debug("cannot confirm pod deletion", metadata: ["pod": "\(pod.metadata.nameOrEmpty)", "error": "\(error)"])
+            logger.debug(
+                "cannot confirm pod deletion", metadata: ["pod": "\(pod.metadata.nameOrEmpty)", "error": "\(error)"])
         }
     }
 
@@ -290,14 +306,17 @@ actor NodeAgentState {
         status.hostIP = "127.0.0.1"
         status.ports = [PodPortStatus(name: "http", port: rt.port)]
         status.startTime = status.startTime ?? rt.startedAt
-        var cs = ContainerStatus(name: pod.spec.containers.first?.name ?? "server", ready: running && rt.ready, restartCount: rt.restartCount)
+        var cs = ContainerStatus(
+            name: pod.spec.containers.first?.name ?? "server", ready: running && rt.ready, restartCount: rt.restartCount
+        )
         cs.started = running
         if running {
             cs.state = ContainerState(running: .init(startedAt: rt.startedAt))
         } else if rt.finished, let exit = rt.lastExit {
             cs.state = ContainerState(terminated: exit)
         } else {
-            cs.state = ContainerState(waiting: .init(reason: rt.waitingReason ?? "ContainerCreating", message: rt.waitingMessage))
+            cs.state = ContainerState(
+                waiting: .init(reason: rt.waitingReason ?? "ContainerCreating", message: rt.waitingMessage))
         }
         if let exit = rt.lastExit, !rt.finished { cs.lastState = ContainerState(terminated: exit) }
         status.containerStatuses = [cs]
@@ -318,7 +337,8 @@ actor NodeAgentState {
                 subresource: "status")
             runtimes[rt.uid]?.lastReported = status
         } catch {
-            logger.debug("cannot report pod status", metadata: ["pod": "\(pod.metadata.nameOrEmpty)", "error": "\(error)"])
+            logger.debug(
+                "cannot report pod status", metadata: ["pod": "\(pod.metadata.nameOrEmpty)", "error": "\(error)"])
         }
     }
 
@@ -360,4 +380,3 @@ actor NodeAgentState {
         try? FileManager.default.removeItem(atPath: "\(pidFileDirectory)/\(uid).pgid")
     }
 }
-

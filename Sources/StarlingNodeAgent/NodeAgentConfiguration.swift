@@ -16,7 +16,8 @@ public struct NodeAgentConfiguration: Sendable {
 
     public init(
         nodeNames: Set<String>, realDeviceNodes: Set<String> = [], logDirectory: String, runDirectory: String,
-        tick: Duration = .milliseconds(200), restartBackoff: Duration = .seconds(1), maxRestartBackoff: Duration = .seconds(30)
+        tick: Duration = .milliseconds(200), restartBackoff: Duration = .seconds(1),
+        maxRestartBackoff: Duration = .seconds(30)
     ) {
         self.nodeNames = nodeNames
         self.realDeviceNodes = realDeviceNodes

@@ -20,9 +20,11 @@ public struct GangScheduler: Sendable {
             let members = gang.pods + Array(repeating: gang.pods[0], count: gang.size - gang.pods.count)
             for (i, pod) in members.enumerated() {
                 let candidates = order.compactMap { trial[$0] }.filter { fits(pod, on: $0) }
-                guard let best = candidates.min(by: { a, b in
-                    (a.freeDevices.count - pod.devices, a.name) < (b.freeDevices.count - pod.devices, b.name)
-                }) else {
+                guard
+                    let best = candidates.min(by: { a, b in
+                        (a.freeDevices.count - pod.devices, a.name) < (b.freeDevices.count - pod.devices, b.name)
+                    })
+                else {
                     failure = explain(pod: pod, gang: gang, nodes: order.compactMap { trial[$0] })
                     break
                 }

@@ -59,7 +59,9 @@ public struct SchedulerService: Service {
             do {
                 try await client.bind(
                     namespace: placement.pod.namespace, pod: placement.pod.name, node: placement.node,
-                    annotations: [WellKnown.devicesAnnotation: placement.devices.map(String.init).joined(separator: ",")])
+                    annotations: [
+                        WellKnown.devicesAnnotation: placement.devices.map(String.init).joined(separator: ",")
+                    ])
                 await state.assume(placement)
                 logger.info(
                     "bound pod",
@@ -71,7 +73,9 @@ public struct SchedulerService: Service {
                 logger.warning("binding failed", metadata: ["pod": "\(placement.pod.key)", "error": "\(error)"])
             }
         }
-        let byKey = Dictionary(allPods.map { ("\($0.metadata.namespace ?? "")/\($0.metadata.nameOrEmpty)", $0) }, uniquingKeysWith: { a, _ in a })
+        let byKey = Dictionary(
+            allPods.map { ("\($0.metadata.namespace ?? "")/\($0.metadata.nameOrEmpty)", $0) },
+            uniquingKeysWith: { a, _ in a })
         for (request, message) in decision.unschedulable {
             guard var pod = byKey[request.key] else { continue }
             let existing = pod.status?.conditions?.condition("PodScheduled")
@@ -125,9 +129,11 @@ public struct SchedulerService: Service {
                 nodeSelector: pod.spec.nodeSelector ?? [:])
             let gangName = pod.metadata.labels?[WellKnown.gangLabel].map { "\(namespace)/\($0)" } ?? request.key
             let size = pod.metadata.annotations?[WellKnown.gangSizeAnnotation].flatMap(Int.init) ?? 1
-            var gang = gangs[gangName] ?? Gang(
-                name: gangName, pods: [], size: 0, priority: pod.spec.priority ?? 0,
-                creationOrder: pod.metadata.creationTimestamp ?? "")
+            var gang =
+                gangs[gangName]
+                ?? Gang(
+                    name: gangName, pods: [], size: 0, priority: pod.spec.priority ?? 0,
+                    creationOrder: pod.metadata.creationTimestamp ?? "")
             gang.pods.append(request)
             gang.pods.sort { $0.name < $1.name }
             gang.size = max(size, gang.pods.count)
@@ -160,7 +166,8 @@ actor SchedulerState {
 
     func forgetConfirmed(_ pods: [Pod]) {
         let present = Dictionary(
-            pods.map { ("\($0.metadata.namespace ?? "")/\($0.metadata.nameOrEmpty)", $0) }, uniquingKeysWith: { a, _ in a })
+            pods.map { ("\($0.metadata.namespace ?? "")/\($0.metadata.nameOrEmpty)", $0) },
+            uniquingKeysWith: { a, _ in a })
         for key in assumed.keys {
             guard let pod = present[key] else {
                 assumed[key] = nil

@@ -78,6 +78,7 @@ public struct SchedulingDecision: Sendable, Equatable {
 
     public static func == (a: Self, b: Self) -> Bool {
         a.placements == b.placements
-            && a.unschedulable.map { "\($0.pod.key): \($0.message)" } == b.unschedulable.map { "\($0.pod.key): \($0.message)" }
+            && a.unschedulable.map { "\($0.pod.key): \($0.message)" }
+                == b.unschedulable.map { "\($0.pod.key): \($0.message)" }
     }
 }

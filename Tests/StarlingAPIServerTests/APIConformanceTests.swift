@@ -27,7 +27,8 @@ import Testing
             }
             await #expect { try await client.get(ModelService.self, name: "missing") } throws: { error in
                 let s = error as! Status
-                return s.code == 404 && s.reason == "NotFound" && s.message == "modelservices.starling.dev \"missing\" not found"
+                return s.code == 404 && s.reason == "NotFound"
+                    && s.message == "modelservices.starling.dev \"missing\" not found"
             }
         }
     }
@@ -38,12 +39,15 @@ import Testing
             svc.spec.group = GroupSpec(size: 0)
             await #expect { try await client.create(svc) } throws: { error in
                 let s = error as! Status
-                return s.code == 422 && s.reason == "Invalid" && (s.message ?? "").contains("spec.group.size: Invalid value: 0: must be >= 1")
+                return s.code == 422 && s.reason == "Invalid"
+                    && (s.message ?? "").contains("spec.group.size: Invalid value: 0: must be >= 1")
                     && s.details?.causes?.first?.field == "spec.group.size"
             }
-            let unknown = #"{"apiVersion":"starling.dev/v1alpha1","kind":"ModelService","metadata":{"name":"b"},"spec":{"model":"m","server":{"engine":"command","command":["x"]},"replica":2}}"#
+            let unknown =
+                #"{"apiVersion":"starling.dev/v1alpha1","kind":"ModelService","metadata":{"name":"b"},"spec":{"model":"m","server":{"engine":"command","command":["x"]},"replica":2}}"#
             await #expect {
-                _ = try await client.send(.POST, path: ModelService.descriptor.path(namespace: "default"), body: Data(unknown.utf8))
+                _ = try await client.send(
+                    .POST, path: ModelService.descriptor.path(namespace: "default"), body: Data(unknown.utf8))
             } throws: { error in
                 ((error as! Status).message ?? "").contains("spec.replica: unknown field")
             }
@@ -118,11 +122,14 @@ import Testing
         try await withAPIServer { client, _ in
             _ = try await client.create(Objects.service("a"))
             let merged = try await client.patch(
-                ModelService.self, name: "a", patch: .object(["metadata": .object(["labels": .object(["k": .string("v")])])]))
+                ModelService.self, name: "a",
+                patch: .object(["metadata": .object(["labels": .object(["k": .string("v")])])]))
             #expect(merged.metadata.labels == ["k": "v"])
             let patched = try await client.patch(
                 ModelService.self, name: "a",
-                patch: .array([.object(["op": .string("replace"), "path": .string("/spec/replicas"), "value": .int(3)])]),
+                patch: .array([
+                    .object(["op": .string("replace"), "path": .string("/spec/replicas"), "value": .int(3)])
+                ]),
                 patchType: .json)
             #expect(patched.spec.replicas == 3)
             #expect(patched.metadata.generation == 2)
@@ -131,9 +138,12 @@ import Testing
 
     @Test func listsFilterBySelectorsAndPage() async throws {
         try await withAPIServer { client, _ in
-            for i in 0..<5 { _ = try await client.create(Objects.pod("p\(i)", labels: ["even": i % 2 == 0 ? "yes" : "no"])) }
+            for i in 0..<5 {
+                _ = try await client.create(Objects.pod("p\(i)", labels: ["even": i % 2 == 0 ? "yes" : "no"]))
+            }
             #expect(try await client.list(Pod.self, labelSelector: "even=yes").items.count == 3)
-            #expect(try await client.list(Pod.self, fieldSelector: "metadata.name=p4").items.map(\.metadata.name) == ["p4"])
+            #expect(
+                try await client.list(Pod.self, fieldSelector: "metadata.name=p4").items.map(\.metadata.name) == ["p4"])
             let data = try await client.send(.GET, path: "/api/v1/namespaces/default/pods", query: [("limit", "2")])
             let page = try JSONValue.parse(data)
             #expect(page["items"]?.arrayValue?.count == 2)
@@ -149,10 +159,13 @@ import Testing
         try await withAPIServer { client, _ in
             let a = try await client.create(Objects.pod("a"))
             _ = try await client.create(Objects.pod("b"))
-            _ = try await client.patch(Pod.self, name: "a", patch: .object(["metadata": .object(["labels": .object(["x": .string("1")])])]))
+            _ = try await client.patch(
+                Pod.self, name: "a", patch: .object(["metadata": .object(["labels": .object(["x": .string("1")])])]))
             try await client.delete(Pod.self, name: "b")
             var seen: [String] = []
-            for try await update in client.watch(Pod.self, namespace: "default", resourceVersion: a.metadata.resourceVersion, allowBookmarks: false) {
+            for try await update in client.watch(
+                Pod.self, namespace: "default", resourceVersion: a.metadata.resourceVersion, allowBookmarks: false)
+            {
                 switch update {
                 case .added(let p): seen.append("ADDED \(p.metadata.nameOrEmpty)")
                 case .modified(let p): seen.append("MODIFIED \(p.metadata.nameOrEmpty)")
@@ -169,7 +182,9 @@ import Testing
         try await withAPIServer { client, _ in
             _ = try await client.create(Objects.pod("a"))
             var seen: [String] = []
-            for try await update in client.watch(Pod.self, namespace: "default", resourceVersion: nil, allowBookmarks: false) {
+            for try await update in client.watch(
+                Pod.self, namespace: "default", resourceVersion: nil, allowBookmarks: false)
+            {
                 if case .added(let p) = update { seen.append(p.metadata.nameOrEmpty) }
                 if seen == ["a"] { _ = try await client.create(Objects.pod("b")) }
                 if seen.count == 2 { break }
@@ -182,10 +197,14 @@ import Testing
         try await withAPIServer(historyLimit: 5) { client, _ in
             let first = try await client.create(Objects.pod("p"))
             for i in 0..<20 {
-                _ = try await client.patch(Pod.self, name: "p", patch: .object(["metadata": .object(["labels": .object(["i": .string("\(i)")])])]))
+                _ = try await client.patch(
+                    Pod.self, name: "p",
+                    patch: .object(["metadata": .object(["labels": .object(["i": .string("\(i)")])])]))
             }
             await #expect {
-                for try await _ in client.watch(Pod.self, namespace: "default", resourceVersion: first.metadata.resourceVersion) {}
+                for try await _ in client.watch(
+                    Pod.self, namespace: "default", resourceVersion: first.metadata.resourceVersion)
+                {}
             } throws: { error in
                 let s = error as! Status
                 return s.code == 410 && s.reason == "Expired"
@@ -196,7 +215,9 @@ import Testing
     @Test func bookmarksCarryTheLatestVersion() async throws {
         try await withAPIServer(bookmarkInterval: .milliseconds(100)) { client, _ in
             let p = try await client.create(Objects.pod("p"))
-            for try await update in client.watch(Pod.self, namespace: "default", resourceVersion: p.metadata.resourceVersion, allowBookmarks: true) {
+            for try await update in client.watch(
+                Pod.self, namespace: "default", resourceVersion: p.metadata.resourceVersion, allowBookmarks: true)
+            {
                 if case .bookmark(let rv) = update {
                     #expect(Int(rv)! >= Int(p.metadata.resourceVersion!)!)
                     break
@@ -208,9 +229,11 @@ import Testing
     @Test func labelSelectedWatchSeesObjectsLeaveAsDeleted() async throws {
         try await withAPIServer { client, _ in
             let p = try await client.create(Objects.pod("p", labels: ["app": "x"]))
-            _ = try await client.patch(Pod.self, name: "p", patch: .object(["metadata": .object(["labels": .object(["app": .string("y")])])]))
+            _ = try await client.patch(
+                Pod.self, name: "p", patch: .object(["metadata": .object(["labels": .object(["app": .string("y")])])]))
             for try await update in client.watch(
-                Pod.self, namespace: "default", resourceVersion: p.metadata.resourceVersion, labelSelector: "app=x", allowBookmarks: false)
+                Pod.self, namespace: "default", resourceVersion: p.metadata.resourceVersion, labelSelector: "app=x",
+                allowBookmarks: false)
             {
                 guard case .deleted(let gone) = update else {
                     Issue.record("expected DELETED, got \(update)")
@@ -237,7 +260,8 @@ import Testing
             let owner = try await client.create(Objects.service("o"))
             _ = try await client.create(Objects.pod("d1", owner: owner))
             try await client.bind(namespace: "default", pod: "d1", node: "n")
-            try await client.delete(ModelService.self, name: "o", options: DeleteOptions(propagationPolicy: "Foreground"))
+            try await client.delete(
+                ModelService.self, name: "o", options: DeleteOptions(propagationPolicy: "Foreground"))
             let pending = try await client.get(ModelService.self, name: "o")
             #expect(pending.metadata.deletionTimestamp != nil)
             #expect(pending.metadata.finalizers == ["foregroundDeletion"])
@@ -278,12 +302,15 @@ import Testing
     @Test func bindingPlacesAPodOnce() async throws {
         try await withAPIServer { client, _ in
             _ = try await client.create(Objects.pod("p"))
-            try await client.bind(namespace: "default", pod: "p", node: "n1", annotations: [WellKnown.devicesAnnotation: "0,1"])
+            try await client.bind(
+                namespace: "default", pod: "p", node: "n1", annotations: [WellKnown.devicesAnnotation: "0,1"])
             let pod = try await client.get(Pod.self, name: "p")
             #expect(pod.spec.nodeName == "n1")
             #expect(pod.metadata.annotations?[WellKnown.devicesAnnotation] == "0,1")
             #expect(pod.status?.conditions?.condition("PodScheduled")?.isTrue == true)
-            await #expect { try await client.bind(namespace: "default", pod: "p", node: "n2") } throws: { ($0 as! Status).code == 409 }
+            await #expect { try await client.bind(namespace: "default", pod: "p", node: "n2") } throws: {
+                ($0 as! Status).code == 409
+            }
             var moved = pod
             moved.spec.nodeName = "n2"
             await #expect { try await client.update(moved) } throws: { ($0 as! Status).code == 422 }
@@ -315,7 +342,9 @@ import Testing
             #expect(core["resources"]?.arrayValue?.contains { $0["name"]?.stringValue == "pods/binding" } == true)
             let version = try JSONValue.parse(try await client.send(.GET, path: "/version"))
             #expect(version["major"]?.stringValue == "1")
-            await #expect { try await client.send(.GET, path: "/apis/apps/v1/deployments") } throws: { ($0 as! Status).code == 404 }
+            await #expect { try await client.send(.GET, path: "/apis/apps/v1/deployments") } throws: {
+                ($0 as! Status).code == 404
+            }
         }
     }
 
@@ -333,7 +362,8 @@ import Testing
     }
 
     @Test func stateSurvivesReopeningTheDatabase() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("starling-\(UUID().uuidString).db").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("starling-\(UUID().uuidString).db")
+            .path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let rv = try await withAPIServer(path: path) { client, _ in
             _ = try await client.create(Objects.service("keep"))

@@ -36,7 +36,8 @@ enum Objects {
     static func service(_ name: String, replicas: Int = 1) -> ModelService {
         ModelService(
             metadata: ObjectMeta(name: name, namespace: "default"),
-            spec: ModelServiceSpec(model: "m", replicas: replicas, server: ServerSpec(engine: .command, command: ["x"])))
+            spec: ModelServiceSpec(model: "m", replicas: replicas, server: ServerSpec(engine: .command, command: ["x"]))
+        )
     }
 
     static func pod(_ name: String, owner: (any KubernetesResource)? = nil, labels: [String: String]? = nil) -> Pod {

@@ -23,7 +23,8 @@ import Testing
     }
 
     @Test func jsonAndListsAreAccepted() throws {
-        let text = #"{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"Node","metadata":{"name":"n"}}]}"#
+        let text =
+            #"{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"Node","metadata":{"name":"n"}}]}"#
         let docs = try ManifestDecoder.documents(from: text, source: "f.json")
         #expect(docs.count == 1)
         #expect(docs[0].name == "n")
@@ -48,7 +49,8 @@ import Testing
 
 @Suite struct SelectorTests {
     @Test(arguments: [
-        ("a=b", ["a": "b"], true), ("a=b", ["a": "c"], false), ("a!=b", [:], true), ("a==b,c", ["a": "b", "c": ""], true),
+        ("a=b", ["a": "b"], true), ("a=b", ["a": "c"], false), ("a!=b", [:], true),
+        ("a==b,c", ["a": "b", "c": ""], true),
         ("a in (x, y)", ["a": "y"], true), ("a notin (x,y)", ["a": "y"], false), ("!a", ["b": "1"], true),
         ("a", ["b": "1"], false), ("", ["b": "1"], true),
     ])

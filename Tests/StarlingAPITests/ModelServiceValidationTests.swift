@@ -66,9 +66,15 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
             "spec.group.startupPolicy: Unsupported value: \"Eager\": supported values: \"LeaderCreated\", \"LeaderReady\""
         ),
         ("server.port", .int(70000), "spec.server.port: Invalid value: 70000: must be between 1 and 65535, inclusive"),
-        ("server.readinessPath", .string("health"), "spec.server.readinessPath: Invalid value: \"health\": must start with '/'"),
+        (
+            "server.readinessPath", .string("health"),
+            "spec.server.readinessPath: Invalid value: \"health\": must start with '/'"
+        ),
         ("accelerators.count", .int(-2), "spec.accelerators.count: Invalid value: -2: must be >= 0"),
-        ("server.engine", .string("docker"), "spec.server.engine: Unsupported value: \"docker\": supported values: \"sim\", \"command\", \"image\""),
+        (
+            "server.engine", .string("docker"),
+            "spec.server.engine: Unsupported value: \"docker\": supported values: \"sim\", \"command\", \"image\""
+        ),
         ("group.size", .string("two"), "spec.group.size: Invalid value: expected integer"),
         ("colour", .string("blue"), "spec.colour: unknown field"),
     ])
@@ -93,7 +99,8 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
 
     @Test(arguments: [
         ("rollout.maxUnavailable", JSONValue.int(1)), ("routing.criticality", .string("Standard")),
-        ("group.restartPolicy", .string("None")), ("group.startupPolicy", .string("LeaderReady")), ("priority", .int(10)),
+        ("group.restartPolicy", .string("None")), ("group.startupPolicy", .string("LeaderReady")),
+        ("priority", .int(10)),
     ])
     func honouredValuesAreAccepted(path: String, value: JSONValue) {
         #expect(ModelServiceManifest().with(path, value).errors() == [])

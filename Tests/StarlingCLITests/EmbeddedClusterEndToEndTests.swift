@@ -4,7 +4,7 @@ import StarlingClient
 import Testing
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 @Suite(.serialized) struct EmbeddedClusterEndToEndTests {
@@ -54,20 +54,23 @@ import Testing
     }
 
     @Test func twoHostServiceScalesRecoversAndSurvivesKill9() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-e2e-\(UUID().uuidString)").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-e2e-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Self.nodes.write(toFile: "\(dir)/nodes.yaml", atomically: true, encoding: .utf8)
         try Self.service.write(toFile: "\(dir)/echo.yaml", atomically: true, encoding: .utf8)
 
-        var up = try StarlingProcess(dataDirectory: dir, arguments: ["--nodes", "\(dir)/nodes.yaml", "-f", "\(dir)/echo.yaml"])
+        var up = try StarlingProcess(
+            dataDirectory: dir, arguments: ["--nodes", "\(dir)/nodes.yaml", "-f", "\(dir)/echo.yaml"])
         defer { up.stop() }
         let client = try await up.client()
 
         // Two groups of leader + worker reach Available, spread over devices with distinct indexes.
         try await waitUntil("2 ready groups") { try await ready(client, replicas: 2) }
         let pods = try await client.list(Pod.self).items
-        let placements = Set(pods.map { "\($0.spec.nodeName ?? "")/\($0.metadata.annotations?[WellKnown.devicesAnnotation] ?? "")" })
+        let placements = Set(
+            pods.map { "\($0.spec.nodeName ?? "")/\($0.metadata.annotations?[WellKnown.devicesAnnotation] ?? "")" })
         #expect(placements.count == 4)
         let worker = pods.first { $0.metadata.name == "echo-0-1" }!
         #expect(worker.spec.containers[0].env?.contains(EnvVar(name: "STARLING_WORKER_INDEX", value: "1")) == true)

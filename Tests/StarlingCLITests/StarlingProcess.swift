@@ -3,7 +3,7 @@ import StarlingAPI
 import StarlingClient
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// A `starling up` child process for end-to-end tests, on OS-chosen loopback ports, always stopped.

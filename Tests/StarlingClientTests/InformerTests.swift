@@ -10,7 +10,8 @@ import Testing
     @Test func cacheFollowsTheServerAndRelistsAfterExpiry() async throws {
         let store = try ObjectStore(path: nil, historyLimit: 3)
         let (ports, cont) = AsyncStream<Int>.makeStream()
-        let server = APIServer(store: store, configuration: APIServerConfiguration(token: nil), onListening: { cont.yield($0) })
+        let server = APIServer(
+            store: store, configuration: APIServerConfiguration(token: nil), onListening: { cont.yield($0) })
         let serverTask = Task { try await server.run() }
         defer { serverTask.cancel() }
         var port = 0

@@ -30,7 +30,8 @@ enum Fixture {
         return groups.flatMap { g in
             (0..<service.spec.groupSize).map { w in
                 var pod = builder.pod(group: g, worker: w)
-                pod.status = PodStatus(phase: .running, conditions: [Condition(type: "Ready", status: ready ? "True" : "False")])
+                pod.status = PodStatus(
+                    phase: .running, conditions: [Condition(type: "Ready", status: ready ? "True" : "False")])
                 pod.status?.containerStatuses = [ContainerStatus(name: "server", ready: ready, restartCount: restarts)]
                 return pod
             }
@@ -50,7 +51,8 @@ enum Fixture {
         #expect(worker.metadata.labels?[WellKnown.workerIndexLabel] == "1")
         #expect(worker.metadata.labels?[WellKnown.modelServiceLabel] == "llm")
         #expect(worker.metadata.labels?[WellKnown.revisionLabel] == GroupPodBuilder.revision(of: svc.spec))
-        let env = Dictionary(uniqueKeysWithValues: (worker.spec.containers[0].env ?? []).map { ($0.name, $0.value ?? "") })
+        let env = Dictionary(
+            uniqueKeysWithValues: (worker.spec.containers[0].env ?? []).map { ($0.name, $0.value ?? "") })
         #expect(env["STARLING_LEADER_ADDRESS"] == "llm-0.llm.default:8000")
         #expect(env["STARLING_GROUP_SIZE"] == "2")
         #expect(env["STARLING_GROUP_INDEX"] == "0")
@@ -69,7 +71,9 @@ enum Fixture {
         let existing = Fixture.pods(for: svc, groups: Array(0..<from))
         let plan = planner.plan(service: svc, pods: existing, now: "t")
         if to > from {
-            #expect(Set(plan.create.compactMap { $0.metadata.labels?[WellKnown.groupIndexLabel] }) == Set(changed.map(String.init)))
+            #expect(
+                Set(plan.create.compactMap { $0.metadata.labels?[WellKnown.groupIndexLabel] })
+                    == Set(changed.map(String.init)))
             #expect(plan.delete.isEmpty)
         } else {
             let deletedGroups = Set(plan.delete.map { $0.split(separator: "-")[1] }).map { Int($0)! }.sorted()
@@ -115,7 +119,10 @@ enum Fixture {
         let notReadyLeader = Array(Fixture.pods(for: svc, groups: [0], ready: false).prefix(1))
         #expect(planner.plan(service: svc, pods: notReadyLeader, now: "t").create.isEmpty)
         let readyLeader = Array(Fixture.pods(for: svc, groups: [0], ready: true).prefix(1))
-        #expect(planner.plan(service: svc, pods: readyLeader, now: "t").create.map(\.metadata.nameOrEmpty) == ["llm-0-1", "llm-0-2"])
+        #expect(
+            planner.plan(service: svc, pods: readyLeader, now: "t").create.map(\.metadata.nameOrEmpty) == [
+                "llm-0-1", "llm-0-2",
+            ])
     }
 
     @Test func terminatingGroupsAreNotRecreatedUntilGone() {

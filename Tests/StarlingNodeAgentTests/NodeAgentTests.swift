@@ -4,7 +4,7 @@ import Testing
 @testable import StarlingNodeAgent
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 @Suite struct EnvExpansionTests {
@@ -57,10 +57,12 @@ import Testing
 
     @Test func missingExecutableIsAClearError() {
         #expect(throws: ChildProcess.StartError.self) {
-            try ChildProcess.start(command: ["no-such-binary-xyz"], environment: ["PATH": "/usr/bin"], logPath: "/dev/null")
+            try ChildProcess.start(
+                command: ["no-such-binary-xyz"], environment: ["PATH": "/usr/bin"], logPath: "/dev/null")
         }
         do {
-            _ = try ChildProcess.start(command: ["no-such-binary-xyz"], environment: ["PATH": "/usr/bin"], logPath: "/dev/null")
+            _ = try ChildProcess.start(
+                command: ["no-such-binary-xyz"], environment: ["PATH": "/usr/bin"], logPath: "/dev/null")
         } catch {
             #expect("\(error)".contains("executable file not found in $PATH: \"no-such-binary-xyz\""))
         }

@@ -4,7 +4,9 @@ import Testing
 @testable import StarlingScheduler
 
 /// Builders for scheduler fixtures.
-func node(_ name: String, _ type: String? = "H100-80GB", devices: Int = 8, used: Set<Int> = [], rack: String? = nil)
+func node(
+    _ name: String, _ type: String? = "H100-80GB", devices: Int = 8, used: Set<Int> = [], rack: String? = nil
+)
     -> NodeInfo
 {
     NodeInfo(
@@ -12,13 +14,17 @@ func node(_ name: String, _ type: String? = "H100-80GB", devices: Int = 8, used:
         allocated: used)
 }
 
-func gang(_ name: String, pods: Int, devices: Int, type: String? = "H100-80GB", size: Int? = nil, priority: Int = 0)
+func gang(
+    _ name: String, pods: Int, devices: Int, type: String? = "H100-80GB", size: Int? = nil, priority: Int = 0
+)
     -> Gang
 {
     let selector = type.map { [WellKnown.acceleratorTypeLabel: $0] } ?? [:]
     return Gang(
         name: name,
-        pods: (0..<pods).map { PodRequest(namespace: "default", name: "\(name)-\($0)", devices: devices, nodeSelector: selector) },
+        pods: (0..<pods).map {
+            PodRequest(namespace: "default", name: "\(name)-\($0)", devices: devices, nodeSelector: selector)
+        },
         size: size, priority: priority, creationOrder: name)
 }
 
@@ -49,7 +55,8 @@ func gang(_ name: String, pods: Int, devices: Int, type: String? = "H100-80GB", 
 
     @Test func bestFitKeepsWholeNodesForLargeRequests() {
         let nodes = [node("a"), node("b", used: Set(0..<6))]
-        let d = scheduler.schedule(nodes: nodes, gangs: [gang("small", pods: 1, devices: 2), gang("big", pods: 1, devices: 8)])
+        let d = scheduler.schedule(
+            nodes: nodes, gangs: [gang("small", pods: 1, devices: 2), gang("big", pods: 1, devices: 8)])
         #expect(d.placements.first { $0.pod.name == "small-0" }?.node == "b")
         #expect(d.placements.first { $0.pod.name == "big-0" }?.node == "a")
     }
@@ -77,7 +84,8 @@ func gang(_ name: String, pods: Int, devices: Int, type: String? = "H100-80GB", 
     }
 
     @Test func podsWithoutAcceleratorsFitAnywhere() {
-        let d = scheduler.schedule(nodes: [node("a", nil, devices: 0)], gangs: [gang("cpu", pods: 2, devices: 0, type: nil)])
+        let d = scheduler.schedule(
+            nodes: [node("a", nil, devices: 0)], gangs: [gang("cpu", pods: 2, devices: 0, type: nil)])
         #expect(d.placements.count == 2)
     }
 
