@@ -1,7 +1,10 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 import StarlingAPI
 
@@ -16,13 +19,18 @@ public struct APIServerConfiguration: Sendable {
     public var bookmarkInterval: Duration
     /// Largest request body accepted.
     public var maxBodyBytes: Int
+    /// PEM certificate chain and private key to serve HTTPS with; nil serves plain HTTP. kubectl and client-go
+    /// send bearer tokens only over HTTPS.
+    public var tls: (certificatePath: String, keyPath: String)?
     /// Where the node agent writes pod logs (`<namespace>_<pod>.log`), served by `pods/{name}/log`.
     public var podLogDirectory: String?
 
     public init(
         host: String = "127.0.0.1", port: Int = 0, token: String?, bookmarkInterval: Duration = .seconds(15),
-        maxBodyBytes: Int = 3 * 1024 * 1024, podLogDirectory: String? = nil
+        maxBodyBytes: Int = 3 * 1024 * 1024, tls: (certificatePath: String, keyPath: String)? = nil,
+        podLogDirectory: String? = nil
     ) {
+        self.tls = tls
         self.podLogDirectory = podLogDirectory
         self.host = host
         self.port = port
@@ -53,8 +61,19 @@ public struct APIServer: Service {
     public func run() async throws {
         let responder = APIResponder(store: store, configuration: configuration, logger: logger)
         let onListening = self.onListening
+        var server: HTTPServerBuilder = .http1()
+        if let tls = configuration.tls {
+            let chain = try NIOSSLCertificate.fromPEMFile(tls.certificatePath).map {
+                NIOSSLCertificateSource.certificate($0)
+            }
+            let key = try NIOSSLPrivateKey(file: tls.keyPath, format: .pem)
+            let tlsConfiguration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: chain, privateKey: .privateKey(key))
+            server = try .tls(.http1(), tlsConfiguration: tlsConfiguration)
+        }
         let app = Application(
             responder: responder,
+            server: server,
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "starling-apiserver"),
             onServerRunning: { channel in

@@ -49,19 +49,32 @@ public struct EmbeddedCluster {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let token = try Self.loadOrCreateToken(at: "\(dir)/token")
         let port = options.apiPort == 0 ? try Self.freePort() : options.apiPort
-        let server = "http://127.0.0.1:\(port)"
-        try Self.writePrivate(KubeConfig.document(server: server, token: token), to: kubeconfigPath)
+        let tls = try ServingCertificate.ensure(in: dir, logger: logger)
+        let server = tls == nil ? "http://127.0.0.1:\(port)" : "https://localhost:\(port)"
+        try Self.writePrivate(
+            KubeConfig.document(server: server, token: token, certificateAuthorityPEM: tls?.certificatePEM),
+            to: kubeconfigPath)
 
         let store = try ObjectStore(path: "\(dir)/state.db", logger: logger.labelled("starling.store"))
         let (listening, listeningContinuation) = AsyncStream<Int>.makeStream()
         let apiServer = APIServer(
             store: store,
             configuration: APIServerConfiguration(
-                port: port, token: token, podLogDirectory: "\(dir)/logs"),
+                port: port, token: token, tls: tls.map { ($0.certificatePath, $0.keyPath) },
+                podLogDirectory: "\(dir)/logs"),
             logger: logger.labelled("starling.apiserver"),
             onListening: { listeningContinuation.yield($0) })
+        // The in-process components reach the same store over a second, plain-HTTP loopback listener; users and
+        // kubectl use the HTTPS one from the kubeconfig.
+        let internalPort = try Self.freePort()
+        let internalServer = APIServer(
+            store: store,
+            configuration: APIServerConfiguration(port: internalPort, token: token, podLogDirectory: "\(dir)/logs"),
+            logger: logger.labelled("starling.apiserver.internal"),
+            onListening: { listeningContinuation.yield($0) })
         let client = try KubeClient(
-            config: KubeConfig(server: server, token: token), logger: logger.labelled("starling.client"))
+            config: KubeConfig(server: "http://127.0.0.1:\(internalPort)", token: token),
+            logger: logger.labelled("starling.client"))
         let agent = NodeAgent(
             client: client,
             configuration: NodeAgentConfiguration(
@@ -78,6 +91,7 @@ public struct EmbeddedCluster {
             configuration: ServiceGroupConfiguration(
                 services: [
                     .init(service: apiServer),
+                    .init(service: internalServer),
                     .init(service: bootstrap, successTerminationBehavior: .ignore),
                     .init(
                         service: ModelServiceController(client: client, logger: logger.labelled("starling.controller"))),
@@ -143,7 +157,20 @@ struct Bootstrap: Service {
     let logger: Logger
 
     func run() async throws {
-        for await _ in listening { break }
+        do {
+            try await bootstrap()
+        } catch {
+            logger.critical("start-up failed", metadata: ["error": "\(error)"])
+            throw error
+        }
+    }
+
+    func bootstrap() async throws {
+        var opened = 0
+        for await _ in listening {
+            opened += 1
+            if opened == 2 { break }
+        }
         for node in nodes { try await register(node) }
         var lines: [String] = []
         for file in manifests {

@@ -115,26 +115,29 @@ public struct KubeConfig: Sendable, Equatable {
     }
 
     /// A kubeconfig document for `server` with a bearer token, as `starling up` writes it.
-    public static func document(server: String, token: String, name: String = "starling") -> String {
-        """
-        apiVersion: v1
-        kind: Config
-        clusters:
-        - name: \(name)
-          cluster:
-            server: \(server)
-        users:
-        - name: \(name)
-          user:
-            token: \(token)
-        contexts:
-        - name: \(name)
-          context:
-            cluster: \(name)
-            user: \(name)
-            namespace: default
-        current-context: \(name)
+    public static func document(
+        server: String, token: String, certificateAuthorityPEM: Data? = nil, name: String = "starling"
+    ) -> String {
+        let ca = certificateAuthorityPEM.map { "\n    certificate-authority-data: \($0.base64EncodedString())" } ?? ""
+        return """
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: \(name)
+              cluster:
+                server: \(server)\(ca)
+            users:
+            - name: \(name)
+              user:
+                token: \(token)
+            contexts:
+            - name: \(name)
+              context:
+                cluster: \(name)
+                user: \(name)
+                namespace: default
+            current-context: \(name)
 
-        """
+            """
     }
 }

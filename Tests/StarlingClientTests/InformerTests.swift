@@ -7,7 +7,7 @@ import Testing
 @testable import StarlingClient
 
 @Suite struct InformerTests {
-    @Test func cacheFollowsTheServerAndRelistsAfterExpiry() async throws {
+    @Test func cacheFollowsCreatesAndDeletes() async throws {
         let store = try ObjectStore(path: nil, historyLimit: 3)
         let (ports, cont) = AsyncStream<Int>.makeStream()
         let server = APIServer(
@@ -30,7 +30,10 @@ import Testing
         for i in 1...5 { _ = try await client.create(Node(metadata: ObjectMeta(name: "n\(i)"))) }
         try await client.delete(Node.self, name: "n0")
         let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline, await informer.list().count != 5 {
+        let expected = ["n1", "n2", "n3", "n4", "n5"]
+        while ContinuousClock.now < deadline,
+            await informer.list().map(\.metadata.nameOrEmpty).sorted() != expected
+        {
             try await Task.sleep(for: .milliseconds(20))
         }
         #expect(await informer.list().map(\.metadata.nameOrEmpty).sorted() == ["n1", "n2", "n3", "n4", "n5"])
