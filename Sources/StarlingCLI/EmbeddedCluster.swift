@@ -129,20 +129,8 @@ public struct EmbeddedCluster {
 
     /// A port that is free on 127.0.0.1 now.
     static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw CLIError("cannot open a socket") }
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0
-            }
-        }
-        guard ok else { throw CLIError("cannot find a free port") }
-        return Int(UInt16(bigEndian: addr.sin_port))
+        guard let port = LocalPort.free() else { throw CLIError("cannot find a free port on 127.0.0.1") }
+        return port
     }
 }
 

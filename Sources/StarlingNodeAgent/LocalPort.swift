@@ -4,10 +4,10 @@ import Foundation
 import Glibc
 #endif
 
-/// Free loopback ports for pods.
-enum LocalPort {
+/// Free loopback ports (for pods and for the embedded API server).
+public enum LocalPort {
     /// A port the kernel reports free on 127.0.0.1 now.
-    static func free() -> Int? {
+    public static func free() -> Int? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
