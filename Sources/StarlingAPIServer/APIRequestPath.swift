@@ -8,6 +8,7 @@ enum APIRequestPath: Equatable {
     case resourceList(group: String, version: String)
     case version
     case health
+    case openAPI(String)
     case resource(ResourceTarget)
 
     /// What a resource path names: a collection, an object, or a subresource of an object.
@@ -26,6 +27,7 @@ enum APIRequestPath: Equatable {
         case nil: return nil
         case "version": return parts.count == 1 ? .version : nil
         case "healthz", "livez", "readyz": return .health
+        case "openapi": return parts.count >= 2 ? .openAPI(parts[1...].joined(separator: "/")) : nil
         case "api":
             if parts.count == 1 { return .apiVersions }
             guard parts[1] == "v1" else { return nil }

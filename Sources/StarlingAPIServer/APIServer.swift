@@ -127,6 +127,12 @@ struct APIResponder: HTTPResponder {
                 status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok")))
         case .version:
             return Self.json(Discovery.version)
+        case .openAPI(let version):
+            if version == "v3" { return Self.json(discovery.openAPIIndex) }
+            guard version.hasPrefix("v3/"), let doc = discovery.openAPIDocument(String(version.dropFirst(3))) else {
+                throw Status.pathNotFound(path)
+            }
+            return Self.json(doc)
         case .apiVersions:
             let host = request.head.authority ?? "\(configuration.host):\(configuration.port)"
             return Self.json(discovery.apiVersions(serverAddress: host))

@@ -90,6 +90,65 @@ struct Discovery {
         ])
     }
 
+    /// `/openapi/v3`: one document per group version.
+    var openAPIIndex: JSONValue {
+        var paths: [String: JSONValue] = [:]
+        for d in descriptors {
+            let gv = d.group.isEmpty ? "api/\(d.version)" : "apis/\(d.group)/\(d.version)"
+            paths[gv] = .object(["serverRelativeURL": .string("/openapi/v3/\(gv)")])
+        }
+        return .object(["paths": .object(paths)])
+    }
+
+    /// `/openapi/v3/<group-version>`: a schema per kind naming its group, version and kind. Fields are left open
+    /// (`x-kubernetes-preserve-unknown-fields`) because the server itself checks every object strictly.
+    func openAPIDocument(_ groupVersion: String) -> JSONValue? {
+        let matching = descriptors.filter {
+            ($0.group.isEmpty ? "api/\($0.version)" : "apis/\($0.group)/\($0.version)") == groupVersion
+        }
+        guard !matching.isEmpty else { return nil }
+        var schemas: [String: JSONValue] = [:]
+        var paths: [String: JSONValue] = [:]
+        for d in matching {
+            // Operations that take `fieldValidation`, so clients leave validation to the server (which is always
+            // strict: unknown fields and invalid values are rejected).
+            let gvk: JSONValue = .object([
+                "group": .string(d.group), "version": .string(d.version), "kind": .string(d.kind),
+            ])
+            let parameters: JSONValue = .array([
+                .object([
+                    "name": .string("fieldValidation"), "in": .string("query"),
+                    "schema": .object(["type": .string("string")]),
+                ])
+            ])
+            let operation: JSONValue = .object(["x-kubernetes-group-version-kind": gvk, "parameters": parameters])
+            let base = "/" + groupVersion + (d.namespaced ? "/namespaces/{namespace}" : "") + "/\(d.plural)"
+            paths[base] = .object(["post": operation])
+            paths[base + "/{name}"] = .object(["put": operation, "patch": operation])
+            let open: JSONValue = .object([
+                "type": .string("object"), "x-kubernetes-preserve-unknown-fields": .bool(true),
+            ])
+            let prefix =
+                d.group.isEmpty ? "io.k8s.api.core" : d.group.split(separator: ".").reversed().joined(separator: ".")
+            schemas["\(prefix).\(d.version).\(d.kind)"] = .object([
+                "type": .string("object"),
+                "x-kubernetes-preserve-unknown-fields": .bool(true),
+                "x-kubernetes-group-version-kind": .array([
+                    .object(["group": .string(d.group), "version": .string(d.version), "kind": .string(d.kind)])
+                ]),
+                "properties": .object([
+                    "apiVersion": .object(["type": .string("string")]), "kind": .object(["type": .string("string")]),
+                    "metadata": open, "spec": open, "status": open,
+                ]),
+            ])
+        }
+        return .object([
+            "openapi": .string("3.0.0"),
+            "info": .object(["title": .string("Starling"), "version": .string(matching[0].version)]),
+            "paths": .object(paths), "components": .object(["schemas": .object(schemas)]),
+        ])
+    }
+
     static let version: JSONValue = .object([
         "major": .string("1"), "minor": .string("31"), "gitVersion": .string("v1.31.0-starling.0.1.0"),
         "gitCommit": .string(""), "gitTreeState": .string("clean"), "buildDate": .string("2026-11-22T00:00:00Z"),

@@ -154,6 +154,8 @@ public enum NodeInventory {
             name.replacingOccurrences(of: "NVIDIA ", with: "").split(separator: " ").first.map(String.init) ?? name
         let gb = Int((Double(memoryMiB) / 1024).rounded())
         let rounded = [16, 24, 32, 40, 48, 80, 94, 141, 192].min { abs($0 - gb) < abs($1 - gb) } ?? gb
+        // Names such as `A100-SXM4-40GB` already carry the memory size.
+        if model.hasSuffix("-\(rounded)GB") || model.hasSuffix("\(rounded)GB") { return model }
         return "\(model)-\(rounded)GB"
     }
 }

@@ -348,6 +348,21 @@ import Testing
         }
     }
 
+    @Test func openAPIAdvertisesServerSideFieldValidation() async throws {
+        try await withAPIServer { client, _ in
+            let index = try JSONValue.parse(try await client.send(.GET, path: "/openapi/v3"))
+            let url = index["paths"]?["apis/starling.dev/v1alpha1"]?["serverRelativeURL"]?.stringValue
+            #expect(url == "/openapi/v3/apis/starling.dev/v1alpha1")
+            let doc = try JSONValue.parse(try await client.send(.GET, path: url!))
+            let patch = doc["paths"]?["/apis/starling.dev/v1alpha1/namespaces/{namespace}/modelservices/{name}"]?[
+                "patch"]
+            #expect(patch?["parameters"]?.arrayValue?.first?["name"]?.stringValue == "fieldValidation")
+            #expect(patch?["x-kubernetes-group-version-kind"]?["kind"]?.stringValue == "ModelService")
+            let schema = doc.value(atPath: "components.schemas")?["dev.starling.v1alpha1.ModelService"]
+            #expect(schema?["x-kubernetes-group-version-kind"]?.arrayValue?.count == 1)
+        }
+    }
+
     @Test func allNamespaceListsAndClusterScopedNodes() async throws {
         try await withAPIServer { client, _ in
             var other = Objects.pod("x")

@@ -40,3 +40,47 @@ import Testing
         #expect(await informer.get(ObjectKey(namespace: nil, name: "n3")) != nil)
     }
 }
+
+@Suite struct InformerRelistTests {
+    /// Runs an API server for `store` on `port` (0: any) until the returned task is cancelled.
+    func serve(_ store: ObjectStore, port: Int) async -> (Task<Void, any Error>, Int) {
+        let (ports, cont) = AsyncStream<Int>.makeStream()
+        let server = APIServer(
+            store: store, configuration: APIServerConfiguration(port: port, token: nil), onListening: { cont.yield($0) }
+        )
+        let task = Task { try await server.run() }
+        var bound = 0
+        for await p in ports {
+            bound = p
+            break
+        }
+        return (task, bound)
+    }
+
+    @Test func relistsWhenItsVersionHasExpired() async throws {
+        let store = try ObjectStore(path: nil, historyLimit: 3)
+        var (server, port) = await serve(store, port: 0)
+        let client = try KubeClient(config: KubeConfig(server: "http://127.0.0.1:\(port)"))
+        _ = try await client.create(Node(metadata: ObjectMeta(name: "old")))
+        let informer = Informer<Node>(client: client)
+        let task = Task { await informer.run() }
+        defer { task.cancel() }
+        await informer.waitForSync()
+        // While the server is down, history moves past the informer's version.
+        server.cancel()
+        _ = await server.result
+        _ = try await store.delete(Node.descriptor, namespace: nil, name: "old")
+        for i in 0..<10 {
+            _ = try await store.create(
+                Node.descriptor, namespace: nil, body: .object(["metadata": .object(["name": .string("n\(i)")])]))
+        }
+        (server, _) = await serve(store, port: port)
+        defer { server.cancel() }
+        let expected = (0..<10).map { "n\($0)" }
+        let deadline = ContinuousClock.now + .seconds(15)
+        while ContinuousClock.now < deadline, await informer.list().map(\.metadata.nameOrEmpty).sorted() != expected {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(await informer.list().map(\.metadata.nameOrEmpty).sorted() == expected)
+    }
+}
