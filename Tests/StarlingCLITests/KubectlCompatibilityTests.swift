@@ -1,0 +1,92 @@
+import Foundation
+import StarlingAPI
+import StarlingClient
+import Testing
+
+/// The kubectl binary, if this machine has one.
+let kubectlPath: String? = ["/usr/bin/kubectl", "/usr/local/bin/kubectl"].first {
+    FileManager.default.isExecutableFile(atPath: $0)
+}
+
+/// Runs kubectl against a kubeconfig; returns exit status and combined output.
+func kubectl(_ kubeconfig: String, _ args: [String], stdin: String? = nil) throws -> (Int32, String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: kubectlPath!)
+    process.arguments = ["--kubeconfig", kubeconfig] + args
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = out
+    let input = Pipe()
+    process.standardInput = input
+    try process.run()
+    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+    try input.fileHandleForWriting.close()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+@Suite(.serialized, .enabled(if: kubectlPath != nil, "kubectl is not installed"))
+struct KubectlCompatibilityTests {
+    @Test func applyGetWatchDeleteThroughKubectl() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-kubectl-\(UUID().uuidString)")
+            .path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let up = try StarlingProcess(dataDirectory: dir, arguments: [])
+        defer { up.stop() }
+        let client = try await up.client()
+        let kc = "\(dir)/kubeconfig"
+        let manifest = """
+            apiVersion: starling.dev/v1alpha1
+            kind: ModelService
+            metadata: {name: kc}
+            spec:
+              model: kc
+              replicas: 0
+              server: {engine: command, command: ["sleep", "60"]}
+            """
+        var (status, output) = try kubectl(kc, ["apply", "-f", "-"], stdin: manifest)
+        #expect(status == 0 && output.contains("modelservice.starling.dev/kc created"), "\(output)")
+        (status, output) = try kubectl(kc, ["apply", "-f", "-"], stdin: manifest)
+        #expect(output.contains("unchanged"), "\(output)")
+        (status, output) = try kubectl(
+            kc, ["apply", "-f", "-"], stdin: manifest.replacingOccurrences(of: "replicas: 0", with: "replicaz: 0"))
+        #expect(status != 0 && output.contains("spec.replicaz: unknown field"), "\(output)")
+        (status, output) = try kubectl(kc, ["get", "modelservices", "-o", "name"])
+        #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "modelservice.starling.dev/kc", "\(output)")
+        (status, output) = try kubectl(kc, ["get", "nodes", "-o", "jsonpath={.items[*].metadata.name}"])
+        #expect(output == "node-0", "\(output)")
+
+        // `get -w` streams a change made while it watches.
+        let watcher = Process()
+        watcher.executableURL = URL(fileURLWithPath: kubectlPath!)
+        watcher.arguments = [
+            "--kubeconfig", kc, "get", "modelservices", "-w", "-o", "jsonpath={.spec.replicas}{\"\\n\"}",
+        ]
+        let pipe = Pipe()
+        watcher.standardOutput = pipe
+        try watcher.run()
+        defer { if watcher.isRunning { watcher.terminate() } }
+        let lines = LineCollector()
+        pipe.fileHandleForReading.readabilityHandler = { lines.append($0.availableData) }
+        try await waitUntil("the initial watch event", timeout: .seconds(20)) { lines.text.contains("0") }
+        _ = try await client.updateScale(ModelService.self, name: "kc", replicas: 0)
+        _ = try await client.patch(
+            ModelService.self, name: "kc", patch: .object(["spec": .object(["model": .string("kc2")])]))
+        try await waitUntil("a streamed change", timeout: .seconds(20)) { lines.text.split(separator: "\n").count >= 2 }
+        watcher.terminate()
+
+        (status, output) = try kubectl(kc, ["delete", "modelservice", "kc"])
+        #expect(status == 0 && output.contains("deleted"), "\(output)")
+        await #expect { try await client.get(ModelService.self, name: "kc") } throws: { ($0 as? Status)?.code == 404 }
+    }
+}
+
+/// Collects a child's output from its readability handler.
+final class LineCollector: @unchecked Sendable {
+    // @unchecked: every access holds `lock`.
+    private let lock = NSLock()
+    private var data = Data()
+    func append(_ d: Data) { lock.withLock { data.append(d) } }
+    var text: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
+}
