@@ -113,3 +113,12 @@ public struct StatusCause: Codable, Sendable, Equatable {
         self.field = field
     }
 }
+
+extension Status {
+    /// True for 404 Not Found.
+    public var isNotFound: Bool { code == 404 }
+    /// True for 409 Conflict / AlreadyExists.
+    public var isConflict: Bool { code == 409 }
+    /// True for 410 Gone (watch history expired).
+    public var isGone: Bool { code == 410 }
+}

@@ -157,8 +157,3 @@ extension ObjectStore {
         }
     }
 }
-
-extension Status {
-    /// True for 410 Gone.
-    var isGone: Bool { code == 410 }
-}

@@ -302,12 +302,3 @@ public final class KubeClient: Sendable {
         }
     }
 }
-
-extension Status {
-    /// True for 404 Not Found.
-    public var isNotFound: Bool { code == 404 }
-    /// True for 409 Conflict / AlreadyExists.
-    public var isConflict: Bool { code == 409 }
-    /// True for 410 Gone (watch history expired).
-    public var isGone: Bool { code == 410 }
-}

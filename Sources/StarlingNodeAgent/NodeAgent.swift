@@ -170,9 +170,7 @@ actor NodeAgentState {
                 "restart": "\(restart)",
             ])
         if restart {
-            rt.restartCount += 1
-            let factor = Double(1 << min(rt.restartCount - 1, 16))
-            rt.nextStart = now + min(configuration.restartBackoff * factor, configuration.maxRestartBackoff)
+            scheduleRestart(&rt, now: now)
             rt.waitingReason = "CrashLoopBackOff"
             rt.waitingMessage = "back-off restarting failed container server"
         } else {
@@ -248,14 +246,19 @@ actor NodeAgentState {
         } catch {
             logger.warning(
                 "cannot start model server", metadata: ["pod": "\(rt.namespace)/\(rt.name)", "error": "\(error)"])
-            rt.restartCount += 1
             rt.lastExit = ContainerState.Terminated(exitCode: 127, reason: "StartError", finishedAt: Timestamp.now())
             rt.lastExit?.message = "\(error)"
             rt.waitingReason = "RunContainerError"
             rt.waitingMessage = "\(error)"
-            let factor = Double(1 << min(rt.restartCount - 1, 16))
-            rt.nextStart = now + min(configuration.restartBackoff * factor, configuration.maxRestartBackoff)
+            scheduleRestart(&rt, now: now)
         }
+    }
+
+    /// Counts a restart and sets when it may happen: the delay doubles per restart up to the maximum.
+    func scheduleRestart(_ rt: inout PodRuntime, now: ContinuousClock.Instant) {
+        rt.restartCount += 1
+        let factor = Double(1 << min(rt.restartCount - 1, 16))
+        rt.nextStart = now + min(configuration.restartBackoff * factor, configuration.maxRestartBackoff)
     }
 
     /// Stops a pod that is being deleted, then confirms the deletion to the API server.
