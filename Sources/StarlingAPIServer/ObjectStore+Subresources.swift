@@ -93,6 +93,7 @@ extension ObjectStore {
             ]))
         if value["status"] == nil { value["status"] = .object([:]) }
         value["status"]?["conditions"] = .array(conditions)
-        _ = try write(h, try normalize(h, value), type: .modified, previous: old)
+        _ = try write(
+            h, try normalize(h, value), type: .modified, previous: PreviousState(value: old, data: current.data))
     }
 }

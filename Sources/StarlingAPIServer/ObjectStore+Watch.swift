@@ -133,9 +133,6 @@ extension ObjectStore {
         if let w = watchers.removeValue(forKey: id) { w.continuation.finish() }
     }
 
-    /// Number of open watches.
-    public var watcherCount: Int { watchers.count }
-
     /// Ends every watch (on shutdown).
     public func closeAllWatches() {
         for (_, w) in watchers { w.continuation.finish() }

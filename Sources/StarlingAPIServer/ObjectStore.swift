@@ -167,10 +167,18 @@ public actor ObjectStore {
 
     // MARK: Writing primitives
 
+    /// The state an object had before a modification, with the bytes it was stored as (so the write path does not
+    /// encode it again).
+    struct PreviousState {
+        var value: JSONValue
+        var data: Data
+    }
+
     /// Writes `value` (already carrying everything but its new resourceVersion) and records the change.
+    /// `previous` matters only for modifications (selector-aware watch events); additions and deletions have none.
     @discardableResult
     func write(
-        _ h: ResourceHandler, _ value: JSONValue, type: WatchEventType, previous: JSONValue?
+        _ h: ResourceHandler, _ value: JSONValue, type: WatchEventType, previous: PreviousState?
     ) throws(Status) -> JSONValue {
         var value = value
         let rv = currentRV + 1
@@ -179,10 +187,9 @@ public actor ObjectStore {
         let name = value.value(atPath: "metadata.name")?.stringValue ?? ""
         let uid = value.value(atPath: "metadata.uid")?.stringValue ?? ""
         let data: Data
-        let prevData: Data?
+        let prevData = type == .modified ? previous?.data : nil
         do {
             data = try value.data()
-            prevData = try previous?.data()
         } catch {
             throw Status.internalError("cannot encode object: \(error)")
         }
@@ -227,7 +234,7 @@ public actor ObjectStore {
         broadcast(
             Change(
                 rv: rv, resource: h.resourceKey, namespace: namespace, type: type, object: value, objectData: data,
-                previous: previous))
+                previous: type == .modified ? previous?.value : nil))
         return value
     }
 
@@ -412,7 +419,7 @@ public actor ObjectStore {
             try remove(h, new)
             return new
         }
-        return try write(h, new, type: .modified, previous: old)
+        return try write(h, new, type: .modified, previous: PreviousState(value: old, data: current.data))
     }
 
     /// Everything that counts for `metadata.generation`: the object without metadata and status.
@@ -472,6 +479,7 @@ public actor ObjectStore {
             throw Status.notFound(descriptor, name: name)
         }
         var object = try parse(current.data)
+        let original = PreviousState(value: object, data: current.data)
         if let pre = options.preconditions {
             if let uid = pre.uid, uid != object.value(atPath: "metadata.uid")?.stringValue {
                 throw Status.conflict(
@@ -528,7 +536,7 @@ public actor ObjectStore {
             return object
         }
         if changed {
-            object = try write(h, object, type: .modified, previous: try parse(current.data))
+            object = try write(h, object, type: .modified, previous: original)
         }
         if policy == "Foreground" { try deleteDependents(of: uid) }
         return object
@@ -543,8 +551,7 @@ public actor ObjectStore {
 
     /// Removes the object for good and collects what depended on it.
     func remove(_ h: ResourceHandler, _ object: JSONValue) throws(Status) {
-        let previous = object
-        try write(h, object, type: .deleted, previous: previous)
+        try write(h, object, type: .deleted, previous: nil)
         let uid = object.value(atPath: "metadata.uid")?.stringValue ?? ""
         // Background propagation: dependents go after their owner.
         try deleteDependents(of: uid)
@@ -596,7 +603,7 @@ public actor ObjectStore {
                 $0["uid"]?.stringValue != uid
             }
             value["metadata"]?["ownerReferences"] = refs.isEmpty ? nil : .array(refs)
-            try write(h, value, type: .modified, previous: old)
+            try write(h, value, type: .modified, previous: PreviousState(value: old, data: r.data))
         }
     }
 
@@ -624,7 +631,7 @@ public actor ObjectStore {
         if finalizers.isEmpty && !isGracefullyTerminatingPod(value) {
             try remove(h, value)
         } else {
-            try write(h, value, type: .modified, previous: old)
+            try write(h, value, type: .modified, previous: PreviousState(value: old, data: r.data))
         }
     }
 }

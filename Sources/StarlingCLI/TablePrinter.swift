@@ -68,7 +68,7 @@ enum TablePrinter {
                     o.value(atPath: "status.ports")?.arrayValue?.first?["port"]?.intValue.map(String.init) ?? "<none>"
                 cells += [
                     s("status.podIP") ?? "<none>", port, s("spec.nodeName") ?? "<none>",
-                    s("metadata.annotations.starling\\.dev/devices") ?? o.value(atPath: "metadata.annotations")?[
+                    o.value(atPath: "metadata.annotations")?[
                         WellKnown.devicesAnnotation]?.stringValue ?? "<none>",
                 ]
             }

@@ -119,7 +119,7 @@ public final class KubeClient: Sendable {
     }
 
     func namespaceFor<T: KubernetesResource>(_: T.Type, _ namespace: String?) -> String? {
-        T.descriptor.namespaced ? (namespace ?? defaultNamespace) : nil
+        namespaceFor(T.descriptor, namespace)
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {

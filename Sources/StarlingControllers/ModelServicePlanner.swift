@@ -34,7 +34,7 @@ public struct ModelServicePlanner: Sendable {
 
         var leader: Pod? { live[0] }
         var isEmpty: Bool { live.isEmpty && terminating.isEmpty }
-        func isReady(size: Int, revision: String?) -> Bool {
+        func isReady(size: Int) -> Bool {
             terminating.isEmpty && live.count == size && live.values.allSatisfy(\.isReady)
         }
         func isUpdated(_ revision: String) -> Bool {
@@ -117,7 +117,7 @@ public struct ModelServicePlanner: Sendable {
         }
         if let g = outdated.max() {
             let othersReady = (0..<desired).allSatisfy { other in
-                other == g || (groups[other]?.isReady(size: size, revision: revision) ?? false)
+                other == g || (groups[other]?.isReady(size: size) ?? false)
             }
             if othersReady && recreating.isEmpty {
                 deleteGroup(groups[g]!)
@@ -159,7 +159,7 @@ public struct ModelServicePlanner: Sendable {
         // Status.
         let existing = groups.values.filter { !$0.live.isEmpty }
         let ready = (0..<desired).filter { g in
-            !recreating.contains(g) && (groups[g]?.isReady(size: size, revision: revision) ?? false)
+            !recreating.contains(g) && (groups[g]?.isReady(size: size) ?? false)
         }.count
         let updated = existing.filter { $0.index < desired && !recreating.contains($0.index) && $0.isUpdated(revision) }
             .count

@@ -99,10 +99,15 @@ public struct SchedulerService: Service {
     static func input(nodes: [Node], pods: [Pod], assumed: [String: Placement]) -> (nodes: [NodeInfo], gangs: [Gang]) {
         var allocated: [String: Set<Int>] = [:]
         var pending: [Pod] = []
+        // Members already bound count towards their gang: only the missing ones need room.
+        var boundPerGang: [String: Int] = [:]
         for pod in pods {
             let key = "\(pod.metadata.namespace ?? "")/\(pod.metadata.nameOrEmpty)"
             if let node = pod.spec.nodeName {
                 if pod.isTerminal { continue }
+                if let gang = pod.metadata.labels?[WellKnown.gangLabel] {
+                    boundPerGang["\(pod.metadata.namespace ?? "")/\(gang)", default: 0] += 1
+                }
                 let devices = (pod.metadata.annotations?[WellKnown.devicesAnnotation] ?? "")
                     .split(separator: ",").compactMap { Int($0) }
                 allocated[node, default: []].formUnion(devices)
@@ -139,13 +144,8 @@ public struct SchedulerService: Service {
             gang.size = max(size, gang.pods.count)
             gangs[gangName] = gang
         }
-        // Members already bound count towards the gang: only the missing ones need room.
         for (name, var gang) in gangs {
-            let bound = pods.filter { pod in
-                pod.spec.nodeName != nil && !pod.isTerminal
-                    && pod.metadata.labels?[WellKnown.gangLabel].map { "\(pod.metadata.namespace ?? "")/\($0)" } == name
-            }.count
-            gang.size = max(gang.pods.count, gang.size - bound)
+            gang.size = max(gang.pods.count, gang.size - boundPerGang[name, default: 0])
             gangs[name] = gang
         }
         return (nodeInfos, gangs.values.sorted { $0.name < $1.name })

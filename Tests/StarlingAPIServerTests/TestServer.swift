@@ -53,10 +53,6 @@ enum Objects {
     }
 }
 
-extension Status {
-    var codeValue: Int { code ?? 0 }
-}
-
 /// Waits (bounded) for `condition` to hold, polling.
 func eventually(
     timeout: Duration = .seconds(10), _ condition: @Sendable () async throws -> Bool

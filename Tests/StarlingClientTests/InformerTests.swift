@@ -6,19 +6,26 @@ import Testing
 @testable import StarlingAPIServer
 @testable import StarlingClient
 
+/// Runs an API server for `store` on `port` (0: any) until the returned task is cancelled.
+func serve(_ store: ObjectStore, port: Int) async -> (Task<Void, any Error>, Int) {
+    let (ports, cont) = AsyncStream<Int>.makeStream()
+    let server = APIServer(
+        store: store, configuration: APIServerConfiguration(port: port, token: nil), onListening: { cont.yield($0) }
+    )
+    let task = Task { try await server.run() }
+    var bound = 0
+    for await p in ports {
+        bound = p
+        break
+    }
+    return (task, bound)
+}
+
 @Suite struct InformerTests {
     @Test func cacheFollowsCreatesAndDeletes() async throws {
         let store = try ObjectStore(path: nil, historyLimit: 3)
-        let (ports, cont) = AsyncStream<Int>.makeStream()
-        let server = APIServer(
-            store: store, configuration: APIServerConfiguration(token: nil), onListening: { cont.yield($0) })
-        let serverTask = Task { try await server.run() }
-        defer { serverTask.cancel() }
-        var port = 0
-        for await p in ports {
-            port = p
-            break
-        }
+        let (server, port) = await serve(store, port: 0)
+        defer { server.cancel() }
         let client = try KubeClient(config: KubeConfig(server: "http://127.0.0.1:\(port)"))
         let node = Node(metadata: ObjectMeta(name: "n0"))
         _ = try await client.create(node)
@@ -42,21 +49,6 @@ import Testing
 }
 
 @Suite struct InformerRelistTests {
-    /// Runs an API server for `store` on `port` (0: any) until the returned task is cancelled.
-    func serve(_ store: ObjectStore, port: Int) async -> (Task<Void, any Error>, Int) {
-        let (ports, cont) = AsyncStream<Int>.makeStream()
-        let server = APIServer(
-            store: store, configuration: APIServerConfiguration(port: port, token: nil), onListening: { cont.yield($0) }
-        )
-        let task = Task { try await server.run() }
-        var bound = 0
-        for await p in ports {
-            bound = p
-            break
-        }
-        return (task, bound)
-    }
-
     @Test func relistsWhenItsVersionHasExpired() async throws {
         let store = try ObjectStore(path: nil, historyLimit: 3)
         var (server, port) = await serve(store, port: 0)
