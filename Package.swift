@@ -85,11 +85,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "StarlingTokenizer", swiftSettings: swiftSettings),
+        .target(
+            name: "StarlingSimulator",
+            dependencies: [
+                "StarlingTokenizer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "StarlingCLI",
             dependencies: [
                 "StarlingAPI", "StarlingClient", "StarlingAPIServer", "StarlingControllers",
-                "StarlingScheduler", "StarlingNodeAgent",
+                "StarlingScheduler", "StarlingNodeAgent", "StarlingSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -113,6 +125,15 @@ let package = Package(
             name: "StarlingControllersTests", dependencies: ["StarlingControllers"], swiftSettings: swiftSettings),
         .testTarget(name: "StarlingSchedulerTests", dependencies: ["StarlingScheduler"], swiftSettings: swiftSettings),
         .testTarget(name: "StarlingNodeAgentTests", dependencies: ["StarlingNodeAgent"], swiftSettings: swiftSettings),
+        .testTarget(name: "StarlingTokenizerTests", dependencies: ["StarlingTokenizer"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "StarlingSimulatorTests",
+            dependencies: [
+                "StarlingSimulator", "StarlingTokenizer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "StarlingCLITests",
             dependencies: ["StarlingCLI", "StarlingClient"],

@@ -1,0 +1,143 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import StarlingSimulator
+
+/// `starling model-server`: a vLLM-compatible server backed by the performance model.
+struct ModelServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model-server",
+        abstract: "Serve vLLM's OpenAI-compatible API and metrics from a simulated engine (no GPU needed).",
+        discussion: "Profiles: \(ProfileCatalog.names.joined(separator: ", ")). See docs/simulator.md.")
+
+    @Option(help: "Performance profile (model x accelerator); see --list-profiles.")
+    var profile: String = ProfileCatalog.llama31_8B_H100.name
+
+    @Flag(help: "List the built-in profiles and exit.")
+    var listProfiles = false
+
+    @Flag(help: "Print the calibration table (model vs published figures) and exit.")
+    var calibrationReport = false
+
+    @Option(help: "Address to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0 picks a free port).")
+    var port: Int = 8000
+
+    @Option(help: "Name clients use for the model (repeatable; default: the profile's model id).")
+    var servedModelName: [String] = []
+
+    @Option(help: "Most sequences in one batch (default: the profile's).")
+    var maxNumSeqs: Int?
+
+    @Option(help: "Most tokens computed in one engine step (default: the profile's).")
+    var maxNumBatchedTokens: Int?
+
+    @Option(help: "Tokens per KV-cache block.")
+    var blockSize: Int = 16
+
+    @Option(help: "KV-cache blocks, overriding the number derived from the profile's memory.")
+    var numGPUBlocks: Int?
+
+    @Flag(inversion: .prefixedNo, help: "Automatic prefix caching (on by default, as in vLLM).")
+    var enablePrefixCaching = true
+
+    @Option(help: "LoRA adapters in one batch (default: the profile's).")
+    var maxLoras: Int?
+
+    @Option(
+        parsing: .upToNextOption,
+        help: "LoRA adapters to load at start, as name=path (repeatable, or several after one flag).")
+    var loraModules: [String] = []
+
+    @Option(help: "Seed for responses of requests that do not set their own.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Run the simulated clock this many times faster than real time (reported times stay simulated).")
+    var timeScale: Double = 1
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        if listProfiles {
+            print(Self.profileTable())
+            return
+        }
+        if calibrationReport {
+            print(Calibration.markdownTable(Calibration.run()))
+            return
+        }
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level: unsupported value \"\(logLevel)\"")
+        }
+        guard let chosen = ProfileCatalog.profile(named: profile) else {
+            throw ValidationError(
+                "--profile: unknown profile \"\(profile)\"; built-in profiles: \(ProfileCatalog.names.joined(separator: ", "))"
+            )
+        }
+        var engine = EngineConfiguration(profile: chosen, blockSize: blockSize)
+        if let maxNumSeqs { engine.maxNumSeqs = maxNumSeqs }
+        if let maxNumBatchedTokens { engine.maxNumBatchedTokens = maxNumBatchedTokens }
+        if numGPUBlocks != nil || blockSize != 16 {
+            engine.numGPUBlocks = numGPUBlocks ?? chosen.numGPUBlocks(blockSize: blockSize)
+        }
+        engine.enablePrefixCaching = enablePrefixCaching
+        if let maxLoras { engine.maxLoras = maxLoras }
+        var configuration = ModelServerConfiguration(
+            engine: engine, servedModelNames: servedModelName.isEmpty ? nil : servedModelName)
+        configuration.host = host
+        configuration.port = port
+        configuration.seed = seed
+        configuration.timeScale = timeScale
+        configuration.loraModules = try loraModules.map { entry in
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else {
+                throw ValidationError("--lora-modules: expected name=path, got \"\(entry)\"")
+            }
+            return (parts[0], parts[1])
+        }
+        let problems = configuration.validate()
+        guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "\n")) }
+
+        var mutableLogger = Logger(label: "starling.model-server")
+        mutableLogger.logLevel = level
+        let logger = mutableLogger
+        let settings = configuration
+        let blocks = engine.numGPUBlocks
+        let scale = timeScale
+        let server = ModelServer(configuration: settings, logger: logger)
+        let app = server.application { port in
+            logger.info(
+                "model server listening",
+                metadata: [
+                    "http.port": "\(port)", "sim.profile": "\(chosen.name)",
+                    "sim.model": "\(settings.servedModelNames[0])",
+                    "sim.kv_blocks": "\(blocks)", "sim.time_scale": "\(scale)",
+                ])
+        }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: server.engine), .init(service: app)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    static func profileTable() -> String {
+        var rows = [["PROFILE", "MODEL", "ACCELERATOR", "TP", "KV BLOCKS", "MAX SEQS", "DESCRIPTION"]]
+        for p in ProfileCatalog.all {
+            rows.append([
+                p.name, p.model, p.accelerator, String(p.tensorParallelSize), String(p.numGPUBlocks(blockSize: 16)),
+                String(p.maxNumSeqs), p.summary,
+            ])
+        }
+        let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { i, cell in
+                i == row.count - 1 ? cell : cell.padding(toLength: widths[i] + 2, withPad: " ", startingAt: 0)
+            }.joined()
+        }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+extension ModelServer {
+    /// What a completion request resolves to before it reaches the engine.
+    struct Prepared {
+        var request: CompletionRequest
+        var engineRequest: EngineRequest
+        var generator: TextGenerator
+        var id: String
+        var created: Int
+    }
+
+    func prepare(_ body: Data, kind: CompletionRequest.Kind) throws(OpenAIError) -> Prepared {
+        let request = try CompletionRequest.parse(body, kind: kind)
+        var adapter: String?
+        if !configuration.servedModelNames.contains(request.model) {
+            guard adapters.contains(request.model) else { throw .modelNotFound(request.model) }
+            adapter = request.model
+        }
+        let tokens = request.promptTokenIDs ?? tokenizer.encode(request.promptText ?? "")
+        let context = configuration.engine.profile.contextLength
+        let maxTokens = request.maxTokens ?? (context - tokens.count)
+        if tokens.count + maxTokens > context || tokens.count >= context {
+            let what = kind == .chat ? "messages" : "prompt"
+            throw .badRequest(
+                "This model's maximum context length is \(context) tokens. However, you requested "
+                    + "\(tokens.count + maxTokens) tokens (\(tokens.count) in the \(what), \(maxTokens) in the "
+                    + "completion). Please reduce the length of the \(what) or completion.",
+                param: request.maxTokens == nil ? what : "max_tokens")
+        }
+        let number = nextNumber()
+        let seed = request.seed ?? (configuration.seed &* 0x9E37_79B9_7F4A_7C15 &+ number)
+        var generator = TextGenerator(seed: seed)
+        var output = maxTokens
+        var reason = FinishReason.length
+        if !request.ignoreEOS {
+            let natural = generator.naturalLength()
+            if natural < maxTokens {
+                output = natural
+                reason = .stop
+            }
+        }
+        let id =
+            (kind == .chat ? "chatcmpl-" : "cmpl-") + String(generator.next(), radix: 16)
+            + String(number, radix: 16)
+        return Prepared(
+            request: request,
+            engineRequest: EngineRequest(
+                model: request.model, adapter: adapter, promptTokens: tokens, outputTokens: output,
+                finishReason: reason),
+            generator: generator, id: id, created: Int(Date().timeIntervalSince1970))
+    }
+
+    func complete(_ request: Request, kind: CompletionRequest.Kind) async throws -> Response {
+        let body = try await readBody(request)
+        var prepared = try prepare(body, kind: kind)
+        let events = engine.submit(prepared.engineRequest)
+        if prepared.request.stream {
+            return stream(prepared, events: events)
+        }
+        var text = ""
+        var produced = 0
+        var cached = 0
+        var reason = FinishReason.abort
+        for await event in events {
+            for _ in 0..<event.tokens {
+                text += prepared.generator.nextToken(first: produced == 0)
+                produced += 1
+            }
+            if let c = event.cachedPromptTokens { cached = c }
+            if let finish = event.finishReason {
+                reason = finish
+                break
+            }
+        }
+        if reason == .abort {
+            throw OpenAIError(status: 503, message: "The server is shutting down", type: "ServiceUnavailableError")
+        }
+        let choice: [String: Any]
+        if kind == .chat {
+            choice = [
+                "index": 0, "message": ["role": "assistant", "content": text, "tool_calls": [Any]()],
+                "logprobs": NSNull(), "finish_reason": reason.rawValue, "stop_reason": NSNull(),
+            ]
+        } else {
+            choice = [
+                "index": 0, "text": text, "logprobs": NSNull(), "finish_reason": reason.rawValue,
+                "stop_reason": NSNull(), "prompt_logprobs": NSNull(),
+            ]
+        }
+        return Self.json([
+            "id": prepared.id, "object": kind == .chat ? "chat.completion" : "text_completion",
+            "created": prepared.created, "model": prepared.request.model, "choices": [choice],
+            "usage": usage(prompt: prepared.engineRequest.promptTokens.count, completion: produced, cached: cached),
+        ])
+    }
+
+    func usage(prompt: Int, completion: Int, cached: Int) -> [String: Any] {
+        [
+            "prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
+            "prompt_tokens_details": ["cached_tokens": cached],
+        ]
+    }
+
+    /// Server-sent events: one chunk per engine step, then the usage chunk if asked, then `[DONE]`.
+    func stream(_ prepared: Prepared, events: AsyncStream<EngineEvent>) -> Response {
+        let chat = prepared.request.kind == .chat
+        let head =
+            "{\"id\":\(JSONText.string(prepared.id)),\"object\":\(chat ? "\"chat.completion.chunk\"" : "\"text_completion\""),"
+            + "\"created\":\(prepared.created),\"model\":\(JSONText.string(prepared.request.model)),\"choices\":["
+        let includeUsage = prepared.request.includeUsage
+        let promptTokens = prepared.engineRequest.promptTokens.count
+        let start = prepared.generator
+        let body = ResponseBody { writer in
+            var generator = start
+            var produced = 0
+            var cached = 0
+            if chat {
+                let role =
+                    head + "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"logprobs\":null,"
+                    + "\"finish_reason\":null}]}"
+                try await writer.write(ByteBuffer(string: "data: \(role)\n\n"))
+            }
+            for await event in events {
+                if event.finishReason == .abort { break }
+                var text = ""
+                for _ in 0..<event.tokens {
+                    text += generator.nextToken(first: produced == 0)
+                    produced += 1
+                }
+                if let c = event.cachedPromptTokens { cached = c }
+                let finish = event.finishReason.map { "\"\($0.rawValue)\"" } ?? "null"
+                let choice =
+                    chat
+                    ? "{\"index\":0,\"delta\":{\"content\":\(JSONText.string(text))},\"logprobs\":null,\"finish_reason\":\(finish)}"
+                    : "{\"index\":0,\"text\":\(JSONText.string(text)),\"logprobs\":null,\"finish_reason\":\(finish),\"stop_reason\":null}"
+                try await writer.write(ByteBuffer(string: "data: \(head)\(choice)]}\n\n"))
+                if event.finishReason != nil { break }
+            }
+            if includeUsage {
+                let usage =
+                    "{\"prompt_tokens\":\(promptTokens),\"total_tokens\":\(promptTokens + produced),"
+                    + "\"completion_tokens\":\(produced),\"prompt_tokens_details\":{\"cached_tokens\":\(cached)}}"
+                try await writer.write(ByteBuffer(string: "data: \(head)],\"usage\":\(usage)}\n\n"))
+            }
+            try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+    }
+}

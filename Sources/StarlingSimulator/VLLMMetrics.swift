@@ -1,0 +1,107 @@
+import Foundation
+
+/// Renders the engine's state as vLLM's Prometheus metrics (names and labels of vLLM's v1 metrics loggers).
+///
+/// These are the model server's protocol with the gateway and the autoscaler, so they are written from the
+/// engine's own counters rather than through swift-metrics: the LoRA info gauge's labels change with the adapters
+/// in use and its value is a timestamp, which a metrics backend would keep as ever more series.
+struct VLLMMetrics {
+    var modelName: String
+    var configuration: EngineConfiguration
+    var timeScale: Double
+
+    func render(_ snapshot: EngineSnapshot, now: Date = Date()) -> String {
+        let labels = "engine=\"0\",model_name=\(JSONText.string(modelName))"
+        var out = ""
+        func header(_ name: String, _ type: String, _ help: String) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+        }
+        func sample(_ name: String, _ value: Double) { sample(name, "", value) }
+        func sample(_ name: String, _ extra: String, _ value: Double) {
+            let all = extra.isEmpty ? labels : labels + "," + extra
+            out += "\(name){\(all)} \(Self.format(value))\n"
+        }
+        let stats = snapshot.statistics
+
+        header("vllm:num_requests_running", "gauge", "Number of requests in model execution batches.")
+        sample("vllm:num_requests_running", Double(snapshot.running))
+        header("vllm:num_requests_waiting", "gauge", "Number of requests waiting to be processed.")
+        sample("vllm:num_requests_waiting", Double(snapshot.waiting))
+        header("vllm:kv_cache_usage_perc", "gauge", "KV-cache usage. 1 means 100 percent usage.")
+        sample("vllm:kv_cache_usage_perc", snapshot.kvCacheUsage)
+        header("vllm:lora_requests_info", "gauge", "Running stats on lora requests.")
+        let running = snapshot.runningAdapters.sorted().joined(separator: ",")
+        let waiting = snapshot.waitingAdapters.sorted().joined(separator: ",")
+        sample(
+            "vllm:lora_requests_info",
+            "max_lora=\"\(configuration.maxLoras)\",running_lora_adapters=\(JSONText.string(running)),"
+                + "waiting_lora_adapters=\(JSONText.string(waiting))",
+            now.timeIntervalSince1970)
+        header("vllm:cache_config_info", "gauge", "Information of the LLMEngine CacheConfig")
+        sample(
+            "vllm:cache_config_info",
+            "block_size=\"\(configuration.blockSize)\",enable_prefix_caching=\""
+                + (configuration.enablePrefixCaching ? "True" : "False")
+                + "\",gpu_memory_utilization=\"\(configuration.profile.memoryUtilization)\","
+                + "num_gpu_blocks=\"\(configuration.numGPUBlocks)\"",
+            1)
+
+        header(
+            "vllm:prefix_cache_queries_total", "counter", "Prefix cache queries, in terms of number of queried tokens.")
+        sample("vllm:prefix_cache_queries_total", Double(stats.prefixCacheQueries))
+        header("vllm:prefix_cache_hits_total", "counter", "Prefix cache hits, in terms of number of cached tokens.")
+        sample("vllm:prefix_cache_hits_total", Double(stats.prefixCacheHits))
+        header("vllm:num_preemptions_total", "counter", "Cumulative number of preemption from the engine.")
+        sample("vllm:num_preemptions_total", Double(stats.preemptions))
+        header("vllm:prompt_tokens_total", "counter", "Number of prefill tokens processed.")
+        sample("vllm:prompt_tokens_total", Double(stats.promptTokens))
+        header("vllm:generation_tokens_total", "counter", "Number of generation tokens processed.")
+        sample("vllm:generation_tokens_total", Double(stats.generationTokens))
+        header("vllm:request_success_total", "counter", "Count of successfully processed requests.")
+        for reason in [FinishReason.stop, .length, .abort] {
+            sample(
+                "vllm:request_success_total", "finished_reason=\"\(reason.rawValue)\"",
+                Double(stats.finished[reason] ?? 0))
+        }
+
+        histogram(
+            &out, "vllm:time_to_first_token_seconds", "Histogram of time to first token in seconds.",
+            stats.timeToFirstToken, labels)
+        histogram(
+            &out, "vllm:inter_token_latency_seconds", "Histogram of inter-token latency in seconds.",
+            stats.interTokenLatency, labels)
+        histogram(
+            &out, "vllm:e2e_request_latency_seconds", "Histogram of e2e request latency in seconds.",
+            stats.endToEndLatency, labels)
+        histogram(
+            &out, "vllm:request_queue_time_seconds",
+            "Histogram of time spent in WAITING phase for request.", stats.queueTime, labels)
+
+        header("starling_sim_time_scale", "gauge", "Simulated seconds per wall-clock second.")
+        out += "starling_sim_time_scale \(Self.format(timeScale))\n"
+        histogram(
+            &out, "starling_sim_step_lateness_seconds",
+            "Wall-clock seconds by which engine steps ended later than planned.", snapshot.lateness, "")
+        return out
+    }
+
+    private func histogram(_ out: inout String, _ name: String, _ help: String, _ h: LatencyHistogram, _ labels: String)
+    {
+        out += "# HELP \(name) \(help)\n# TYPE \(name) histogram\n"
+        let prefix = labels.isEmpty ? "" : labels + ","
+        var cumulative: UInt64 = 0
+        for (i, bound) in h.bounds.enumerated() {
+            cumulative += h.counts[i]
+            out += "\(name)_bucket{\(prefix)le=\"\(Self.format(bound))\"} \(cumulative)\n"
+        }
+        out += "\(name)_bucket{\(prefix)le=\"+Inf\"} \(h.count)\n"
+        let braces = labels.isEmpty ? "" : "{\(labels)}"
+        out += "\(name)_sum\(braces) \(Self.format(h.sum))\n"
+        out += "\(name)_count\(braces) \(h.count)\n"
+    }
+
+    static func format(_ value: Double) -> String {
+        if value == value.rounded(), abs(value) < 1e15 { return String(format: "%.1f", value) }
+        return String(value)
+    }
+}
