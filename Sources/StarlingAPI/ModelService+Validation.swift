@@ -25,7 +25,20 @@ extension ModelServiceSpec {
         if let accelerators { errors += accelerators.validate(path: "\(path).accelerators") }
         errors += server.validate(path: "\(path).server")
         if let adapters, !adapters.isEmpty {
-            errors.append(.notSupportedYet("\(path).adapters", "LoRA adapters arrive with the model server simulator"))
+            if server.engine == .sim {
+                var seen = Set<String>()
+                for (i, adapter) in adapters.enumerated() {
+                    let field = "\(path).adapters[\(i)].name"
+                    if adapter.name.isEmpty || adapter.name.contains(where: { $0 == "=" || $0 == " " }) {
+                        errors.append(FieldError(field, "Invalid value: \"\(adapter.name)\": must be non-empty, without '=' or spaces"))
+                    } else if adapter.name == model || !seen.insert(adapter.name).inserted {
+                        errors.append(FieldError(field, "Duplicate value: \"\(adapter.name)\""))
+                    }
+                }
+            } else {
+                errors.append(
+                    .notSupportedYet("\(path).adapters", "LoRA adapters are loaded only by engine \"sim\" so far"))
+            }
         }
         if autoscaling != nil {
             errors.append(.notSupportedYet("\(path).autoscaling", "the autoscaler is not built yet; set spec.replicas"))
@@ -94,7 +107,22 @@ extension ServerSpec {
             if image != nil { errors.append(FieldError("\(path).image", "must not be set with engine \"command\"")) }
             if profile != nil { errors.append(FieldError("\(path).profile", "is only for engine \"sim\"")) }
         case .sim:
-            errors.append(.notSupportedYet("\(path).engine", "engine \"sim\" arrives with the model server simulator"))
+            if let profile {
+                if !WellKnown.simulatorProfiles.contains(profile) {
+                    errors.append(.notSupported("\(path).profile", profile, allowed: WellKnown.simulatorProfiles))
+                }
+            } else {
+                errors.append(
+                    FieldError(
+                        "\(path).profile",
+                        "Required value: engine \"sim\" needs a profile (one of "
+                            + WellKnown.simulatorProfiles.joined(separator: ", ") + ")"))
+            }
+            if command != nil {
+                errors.append(
+                    FieldError("\(path).command", "must not be set with engine \"sim\" (use args for extra options)"))
+            }
+            if image != nil { errors.append(FieldError("\(path).image", "must not be set with engine \"sim\"")) }
         case .image:
             errors.append(
                 .notSupportedYet("\(path).engine", "engine \"image\" needs Kubernetes mode, which is not built yet"))

@@ -27,6 +27,14 @@ public enum WellKnown {
     public static let envWorkerIndex = "STARLING_WORKER_INDEX"
     public static let envPort = "PORT"
 
+    /// Command name the node agent maps to its own executable, so pods of engine `sim` run the same build.
+    public static let starlingExecutable = "starling"
+    /// Built-in simulator profiles (`starling model-server --list-profiles`); a test keeps this list equal to the
+    /// simulator's catalog so the API can reject unknown profiles without depending on the simulator.
+    public static let simulatorProfiles = [
+        "llama-3.1-8b-h100", "llama-3.1-8b-a100", "llama-3.1-70b-h100-tp4", "llama-3.1-70b-h100-tp8", "tiny",
+    ]
+
     public static let defaultNamespace = "default"
     public static let schedulerName = "starling-scheduler"
     public static let foregroundDeletionFinalizer = "foregroundDeletion"

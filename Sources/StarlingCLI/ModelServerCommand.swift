@@ -61,6 +61,9 @@ struct ModelServerCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Flag(help: "Run as a non-leader host of a multi-host replica: serve /health only (the leader serves the model).")
+    var worker = false
+
     func run() async throws {
         if listProfiles {
             print(Self.profileTable())
@@ -72,6 +75,12 @@ struct ModelServerCommand: AsyncParsableCommand {
         }
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("--log-level: unsupported value \"\(logLevel)\"")
+        }
+        if worker {
+            var logger = Logger(label: "starling.model-server")
+            logger.logLevel = level
+            try await ModelServer.runWorker(host: host, port: port, logger: logger)
+            return
         }
         guard let chosen = ProfileCatalog.profile(named: profile) else {
             throw ValidationError(

@@ -23,6 +23,19 @@ public struct GroupPodBuilder: Sendable {
     /// The gang (placement unit) a group's pods share.
     public static func gangName(service: String, group: Int) -> String { "\(service)-\(group)" }
 
+    /// The server command: the user's for engine `command`; for engine `sim`, `starling model-server` with the
+    /// profile, model name and adapters on the leader, and a health-only worker process on the other hosts.
+    static func command(_ spec: ModelServiceSpec, worker: Int) -> [String]? {
+        guard spec.server.engine == .sim else { return spec.server.command }
+        var command = [WellKnown.starlingExecutable, "model-server", "--port", "$(\(WellKnown.envPort))"]
+        if worker > 0 { return command + ["--worker"] }
+        command += ["--profile", spec.server.profile ?? "", "--served-model-name", spec.model]
+        for adapter in spec.adapters ?? [] {
+            command += ["--lora-modules", "\(adapter.name)=\(adapter.source ?? adapter.name)"]
+        }
+        return command
+    }
+
     /// The pod for `worker` of `group`.
     public func pod(group: Int, worker: Int) -> Pod {
         let spec = service.spec
@@ -40,7 +53,7 @@ public struct GroupPodBuilder: Sendable {
             EnvVar(name: "STARLING_MODEL", value: spec.model),
         ]
         var container = Container(
-            name: "server", command: spec.server.command, args: spec.server.args, env: env,
+            name: "server", command: Self.command(spec, worker: worker), args: spec.server.args, env: env,
             ports: [ContainerPort(name: "http", containerPort: port)],
             readinessProbe: Probe(
                 httpGet: HTTPGetAction(

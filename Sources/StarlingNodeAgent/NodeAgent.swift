@@ -211,7 +211,11 @@ actor NodeAgentState {
             }
         }
         for (k, v) in podEnv { env[k] = v }
-        let command = ((container.command ?? []) + (container.args ?? [])).map { EnvExpansion.expand($0, podEnv) }
+        var expanded = ((container.command ?? []) + (container.args ?? [])).map { EnvExpansion.expand($0, podEnv) }
+        if expanded.first == WellKnown.starlingExecutable, let own = Self.ownExecutable {
+            expanded[0] = own
+        }
+        let command = expanded
         let logPath = NodeAgentConfiguration.logPath(
             directory: configuration.logDirectory, namespace: rt.namespace, pod: rt.name)
         let note =
@@ -382,4 +386,16 @@ actor NodeAgentState {
     func removePidFile(_ uid: String) {
         try? FileManager.default.removeItem(atPath: "\(pidFileDirectory)/\(uid).pgid")
     }
+}
+
+extension NodeAgentState {
+    /// The running `starling` binary, which pods of engine `sim` run as `starling model-server`.
+    static let ownExecutable: String? = {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { return CommandLine.arguments.first.map { URL(fileURLWithPath: $0).path } }
+        let path = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // Test runners are not `starling`; only map when the agent runs inside the starling executable.
+        return URL(fileURLWithPath: path).lastPathComponent == WellKnown.starlingExecutable ? path : nil
+    }()
 }

@@ -41,6 +41,21 @@ public final class ModelServer: Sendable {
             logger: logger)
     }
 
+    /// A worker host of a multi-host replica: ready at once, serving `/health` until SIGTERM or SIGINT.
+    public static func runWorker(host: String, port: Int, logger: Logger) async throws {
+        let router = Router(context: BasicRequestContext.self)
+        router.get("/health") { _, _ in Response(status: .ok) }
+        let app = Application(
+            router: router,
+            configuration: ApplicationConfiguration(
+                address: .hostname(host, port: port), serverName: "starling-model-server-worker"),
+            logger: logger)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
     func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.get("/health") { _, _ in Response(status: .ok) }

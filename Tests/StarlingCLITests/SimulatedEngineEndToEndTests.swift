@@ -1,0 +1,74 @@
+import Foundation
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import StarlingAPI
+import StarlingClient
+import Testing
+
+/// A ModelService with engine `sim` runs `starling model-server` pods that answer vLLM's API.
+@Suite(.serialized) struct SimulatedEngineEndToEndTests {
+    static let service = """
+        apiVersion: starling.dev/v1alpha1
+        kind: ModelService
+        metadata:
+          name: tiny
+        spec:
+          model: tiny-chat
+          replicas: 1
+          group:
+            size: 2
+          accelerators:
+            type: H100-80GB
+            count: 1
+          adapters:
+            - name: sql-lora
+          server:
+            engine: sim
+            profile: tiny
+            args: ["--time-scale", "10"]
+        """
+
+    @Test func simEngineServesCompletionsFromTheLeader() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-sim-\(UUID().uuidString)")
+            .path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.service.write(toFile: "\(dir)/tiny.yaml", atomically: true, encoding: .utf8)
+        let up = try StarlingProcess(dataDirectory: dir, arguments: ["-f", "\(dir)/tiny.yaml"])
+        defer { up.stop() }
+        let client = try await up.client()
+
+        try await waitUntil("leader and worker ready") {
+            let pods = try await client.list(Pod.self, labelSelector: "starling.dev/model-service=tiny").items
+            return pods.count == 2 && pods.allSatisfy(\.isReady)
+        }
+        let leader = try await client.get(Pod.self, name: "tiny-0")
+        let port = try #require(leader.status?.ports?.first?.port)
+        #expect(leader.spec.containers[0].command?.contains("--profile") == true)
+
+        let models = try await Self.get("http://127.0.0.1:\(port)/v1/models")
+        #expect(models.contains("\"tiny-chat\"") && models.contains("\"sql-lora\""))
+        let body = #"{"model":"sql-lora","prompt":"Select every row","max_tokens":4,"ignore_eos":true}"#
+        let reply = try await Self.post("http://127.0.0.1:\(port)/v1/completions", body: body)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(reply.utf8)) as? [String: Any])
+        let usage = try #require(json["usage"] as? [String: Any])
+        #expect(usage["completion_tokens"] as? Int == 4)
+        #expect(json["model"] as? String == "sql-lora")
+    }
+
+    static func get(_ url: String) async throws -> String {
+        let (data, _) = try await URLSession.shared.data(from: URL(string: url)!)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func post(_ url: String, body: String) async throws -> String {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = "POST"
+        request.httpBody = Data(body.utf8)
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        let (data, _) = try await URLSession.shared.data(for: request)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
