@@ -136,7 +136,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StarlingCLITests",
-            dependencies: ["StarlingCLI", "StarlingClient"],
+            dependencies: ["StarlingCLI", "StarlingClient", "StarlingSimulator"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -30,7 +30,9 @@ extension ModelServiceSpec {
                 for (i, adapter) in adapters.enumerated() {
                     let field = "\(path).adapters[\(i)].name"
                     if adapter.name.isEmpty || adapter.name.contains(where: { $0 == "=" || $0 == " " }) {
-                        errors.append(FieldError(field, "Invalid value: \"\(adapter.name)\": must be non-empty, without '=' or spaces"))
+                        errors.append(
+                            FieldError(
+                                field, "Invalid value: \"\(adapter.name)\": must be non-empty, without '=' or spaces"))
                     } else if adapter.name == model || !seen.insert(adapter.name).inserted {
                         errors.append(FieldError(field, "Duplicate value: \"\(adapter.name)\""))
                     }

@@ -3,8 +3,8 @@
 ///
 /// The rule, applied to the text's Unicode scalars from left to right:
 /// - a *word* is a run of letters, digits, marks or `_`; one space directly before a word belongs to the word's
-///   first token; a word is cut into tokens of at most 4 scalars (the leading space counts as one);
-/// - any other whitespace run is cut into tokens of at most 4 scalars;
+///   first token; a word is cut into tokens of at most 6 scalars (the leading space counts as one);
+/// - any other whitespace run is cut into tokens of at most 6 scalars;
 /// - every other scalar (punctuation, symbols, emoji) is a token by itself.
 ///
 /// English prose comes out at roughly 4 characters per token. Token ids are FNV-1a hashes of the token's UTF-8
@@ -13,7 +13,7 @@ public struct Tokenizer: Sendable {
     /// Size of the id space token ids are folded into.
     public static let vocabularySize: UInt32 = 128_256
     /// Longest token, in Unicode scalars.
-    public static let maxTokenScalars = 4
+    public static let maxTokenScalars = 6
 
     public init() {}
 

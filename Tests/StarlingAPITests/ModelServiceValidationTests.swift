@@ -90,11 +90,24 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
         ("rollout.maxSurge", .int(1), "spec.rollout.maxSurge: not supported yet"),
         ("routing.criticality", .string("Critical"), "spec.routing.criticality: not supported yet"),
         ("group.exclusiveTopology", .string("rack"), "spec.group.exclusiveTopology: not supported yet"),
-        ("server.engine", .string("sim"), "spec.server.engine: not supported yet"),
+        ("server.engine", .string("image"), "spec.server.engine: not supported yet"),
     ])
     func laterFeaturesAreRejectedNotIgnored(path: String, value: JSONValue, prefix: String) {
         let errors = ModelServiceManifest().with(path, value).errors()
         #expect(errors.contains { $0.hasPrefix(prefix) }, "got \(errors)")
+    }
+
+    @Test func simEngineNeedsAKnownProfileAndNoCommand() {
+        let sim = ModelServiceManifest().with("server.engine", .string("sim"))
+        let missing = sim.errors()
+        #expect(missing.contains { $0.hasPrefix("spec.server.profile: Required value") }, "got \(missing)")
+        #expect(missing.contains { $0.hasPrefix("spec.server.command: must not be set") }, "got \(missing)")
+        let unknown = sim.with("server.profile", .string("llama-9b")).errors()
+        #expect(
+            unknown.contains { $0.hasPrefix("spec.server.profile: Unsupported value: \"llama-9b\"") }, "got \(unknown)")
+        let good = sim.with("server.profile", .string("tiny")).with("server.command", .null)
+            .with("adapters", .array([.object(["name": "sql"])])).errors()
+        #expect(good.isEmpty, "got \(good)")
     }
 
     @Test(arguments: [

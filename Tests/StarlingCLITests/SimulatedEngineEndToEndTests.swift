@@ -1,11 +1,12 @@
 import Foundation
+import StarlingAPI
+import StarlingClient
+import StarlingSimulator
+import Testing
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import StarlingAPI
-import StarlingClient
-import Testing
 
 /// A ModelService with engine `sim` runs `starling model-server` pods that answer vLLM's API.
 @Suite(.serialized) struct SimulatedEngineEndToEndTests {
@@ -71,4 +72,8 @@ import Testing
         let (data, _) = try await URLSession.shared.data(for: request)
         return String(decoding: data, as: UTF8.self)
     }
+}
+
+@Test func apiProfileListMatchesTheSimulatorCatalog() {
+    #expect(WellKnown.simulatorProfiles == ProfileCatalog.names)
 }
