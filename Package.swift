@@ -102,6 +102,8 @@ let package = Package(
             dependencies: [
                 "StarlingAPI", "StarlingClient", "StarlingAPIServer", "StarlingControllers",
                 "StarlingScheduler", "StarlingNodeAgent", "StarlingSimulator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -10,7 +10,8 @@ public struct StarlingCommand: AsyncParsableCommand {
         version: version,
         subcommands: [
             UpCommand.self, ApplyCommand.self, GetCommand.self, DescribeCommand.self, DeleteCommand.self,
-            ScaleCommand.self, LogsCommand.self, EventsCommand.self, ModelServerCommand.self, VersionCommand.self,
+            ScaleCommand.self, LogsCommand.self, EventsCommand.self, ModelServerCommand.self,
+            BenchModelServerCommand.self, VersionCommand.self,
         ])
 
     public init() {}

@@ -79,6 +79,8 @@ struct VLLMMetrics {
 
         header("starling_sim_time_scale", "gauge", "Simulated seconds per wall-clock second.")
         out += "starling_sim_time_scale \(Self.format(timeScale))\n"
+        header("starling_sim_step_lateness_max_seconds", "gauge", "Largest wall-clock lateness of an engine step.")
+        out += "starling_sim_step_lateness_max_seconds \(Self.format(snapshot.maxLateness))\n"
         histogram(
             &out, "starling_sim_step_lateness_seconds",
             "Wall-clock seconds by which engine steps ended later than planned.", snapshot.lateness, "")
