@@ -30,6 +30,15 @@ extension ModelServer {
                     + "completion). Please reduce the length of the \(what) or completion.",
                 param: request.maxTokens == nil ? what : "max_tokens")
         }
+        let engine = configuration.engine
+        let blocksNeeded = (tokens.count + maxTokens + engine.blockSize - 1) / engine.blockSize
+        if blocksNeeded > engine.numGPUBlocks {
+            throw .badRequest(
+                "The request needs \(blocksNeeded) KV-cache blocks (\(tokens.count) prompt + \(maxTokens) completion "
+                    + "tokens in blocks of \(engine.blockSize)), but the cache has only \(engine.numGPUBlocks). "
+                    + "Lower max_tokens or start the server with more --num-gpu-blocks.",
+                param: "max_tokens")
+        }
         let number = nextNumber()
         let seed = request.seed ?? (configuration.seed &* 0x9E37_79B9_7F4A_7C15 &+ number)
         var generator = TextGenerator(seed: seed)
