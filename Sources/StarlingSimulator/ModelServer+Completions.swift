@@ -51,9 +51,8 @@ extension ModelServer {
                 reason = .stop
             }
         }
-        let id =
-            (kind == .chat ? "chatcmpl-" : "cmpl-") + String(generator.next(), radix: 16)
-            + String(number, radix: 16)
+        // Unique across processes: replicas share seeds, so their texts may match, but never their ids.
+        let id = (kind == .chat ? "chatcmpl-" : "cmpl-") + instanceID + String(number, radix: 16)
         return Prepared(
             request: request,
             engineRequest: EngineRequest(

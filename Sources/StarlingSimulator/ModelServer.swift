@@ -17,6 +17,8 @@ public final class ModelServer: Sendable {
     let logger: Logger
     private let counter = Atomic<UInt64>(0)
     let started = Int(Date().timeIntervalSince1970)
+    /// Random per process, so response ids differ between replicas.
+    let instanceID = String(UInt64.random(in: 1 << 60..<UInt64.max), radix: 16)
 
     /// Largest request body accepted (a 128k-token prompt is about 512 KiB of text).
     static let maxBodyBytes = 8 << 20
