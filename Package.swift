@@ -97,6 +97,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "StarlingBench", swiftSettings: swiftSettings),
         .target(
             name: "StarlingCLI",
             dependencies: [
@@ -136,6 +137,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "StarlingBenchTests", dependencies: ["StarlingBench"], swiftSettings: swiftSettings),
         .testTarget(
             name: "StarlingCLITests",
             dependencies: ["StarlingCLI", "StarlingClient", "StarlingSimulator"],
