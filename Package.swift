@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
@@ -97,7 +98,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "StarlingBench", swiftSettings: swiftSettings),
+        .target(
+            name: "StarlingBench",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "StarlingCLI",
             dependencies: [
@@ -137,7 +147,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "StarlingBenchTests", dependencies: ["StarlingBench"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "StarlingBenchTests",
+            dependencies: [
+                "StarlingBench", "StarlingSimulator", "StarlingTokenizer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "StarlingCLITests",
             dependencies: ["StarlingCLI", "StarlingClient", "StarlingSimulator"],

@@ -1,0 +1,161 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// Drives load at a target and records every request.
+///
+/// Open loop: the arrival schedule is computed before the run; a dispatcher sends each request at its time in its
+/// own task, whether or not earlier ones have answered, and records how late it went out. Closed loop
+/// (`concurrency`): that many clients send back to back for a duration.
+public struct BenchRunner: Sendable {
+    public var target: BenchTarget
+    public var client: HTTPClient
+
+    public init(target: BenchTarget, client: HTTPClient = .shared) {
+        self.target = target
+        self.client = client
+    }
+
+    /// Live counters for a progress display.
+    public final class Progress: Sendable {
+        public let sent = Atomic<Int>(0)
+        public let finished = Atomic<Int>(0)
+        public let failed = Atomic<Int>(0)
+        public let tokens = Atomic<Int>(0)
+        public init() {}
+        public var inFlight: Int { sent.load(ordering: .relaxed) - finished.load(ordering: .relaxed) }
+    }
+
+    /// Sends `items[i]` at `schedule.arrivals[i]`; returns one record per arrival, in schedule order.
+    public func run(
+        schedule: ArrivalSchedule, items: [PromptSource.Item], progress: Progress = Progress()
+    ) async -> [RequestRecord] {
+        let start = ContinuousClock.now
+        let count = min(schedule.arrivals.count, items.count)
+        return await withTaskGroup(of: (Int, RequestRecord).self) { group in
+            for index in 0..<count {
+                let arrival = schedule.arrivals[index]
+                try? await Task.sleep(until: start + .seconds(arrival.time), tolerance: .zero, clock: .continuous)
+                let item = items[index]
+                let model = target.models[index % target.models.count]
+                progress.sent.add(1, ordering: .relaxed)
+                group.addTask {
+                    let record = await send(
+                        item, model: model, stage: arrival.stage, scheduled: arrival.time, start: start,
+                        progress: progress)
+                    return (index, record)
+                }
+            }
+            var records = [RequestRecord?](repeating: nil, count: count)
+            for await (index, record) in group { records[index] = record }
+            return records.compactMap { $0 }
+        }
+    }
+
+    /// `concurrency` clients, each sending the next item as soon as its previous request ends, for `duration`.
+    public func run(
+        concurrency: Int, duration: Double, items: [PromptSource.Item], progress: Progress = Progress()
+    ) async -> [RequestRecord] {
+        let start = ContinuousClock.now
+        let end = start + .seconds(duration)
+        let tickets = Tickets()
+        return await withTaskGroup(of: [RequestRecord].self) { group in
+            for _ in 0..<concurrency {
+                group.addTask {
+                    var records: [RequestRecord] = []
+                    while ContinuousClock.now < end {
+                        let index = tickets.next.add(1, ordering: .relaxed).oldValue
+                        let item = items[index % items.count]
+                        let now = (ContinuousClock.now - start).seconds
+                        progress.sent.add(1, ordering: .relaxed)
+                        records.append(
+                            await send(
+                                item, model: target.models[index % target.models.count], stage: 0, scheduled: now,
+                                start: start, progress: progress))
+                    }
+                    return records
+                }
+            }
+            var all: [RequestRecord] = []
+            for await records in group { all += records }
+            return all.sorted { $0.timing.sent < $1.timing.sent }
+        }
+    }
+
+    /// Hands out item indexes to closed-loop clients.
+    final class Tickets: Sendable {
+        let next = Atomic<Int>(0)
+    }
+
+    func send(
+        _ item: PromptSource.Item, model: String, stage: Int, scheduled: Double, start: ContinuousClock.Instant,
+        progress: Progress
+    ) async -> RequestRecord {
+        func now() -> Double { (ContinuousClock.now - start).seconds }
+        var request = HTTPClientRequest(url: target.baseURL + target.path)
+        request.method = .POST
+        request.headers.add(name: "content-type", value: "application/json")
+        for (name, value) in target.headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(
+            ByteBuffer(string: target.body(model: model, prompt: item.prompt, maxTokens: item.outputTokens)))
+        var record = RequestRecord(
+            stage: stage, model: model, timing: RequestTiming(scheduled: scheduled, sent: now()), inputTokens: nil,
+            outputTokens: 0, status: nil, error: nil, endpoint: nil)
+        defer {
+            progress.finished.add(1, ordering: .relaxed)
+            if record.error != nil { progress.failed.add(1, ordering: .relaxed) }
+        }
+        do {
+            let response = try await client.execute(request, timeout: .milliseconds(Int64(target.timeout * 1000)))
+            record.status = Int(response.status.code)
+            record.endpoint = response.headers.first(name: target.endpointHeader)
+            guard response.status.code < 300 else {
+                record.error = response.status.code >= 500 ? "http_5xx" : "http_4xx"
+                _ = try? await response.body.collect(upTo: 1 << 20)
+                record.timing.end = now()
+                return record
+            }
+            if target.stream {
+                var parser = StreamParser()
+                for try await buffer in response.body {
+                    let time = now()
+                    let events = buffer.withUnsafeReadableBytes { parser.feed($0) }
+                    if events > 0 {
+                        record.timing.chunks.append(.init(time: time, tokens: events))
+                        progress.tokens.add(events, ordering: .relaxed)
+                    }
+                }
+                record.timing.end = now()
+                record.inputTokens = parser.promptTokens
+                record.outputTokens = parser.completionTokens ?? record.timing.outputTokens
+                if !parser.done { record.error = "stream" }
+            } else {
+                let body = try await response.body.collect(upTo: 64 << 20)
+                let time = now()
+                let bytes = Array(buffer: body)[...]
+                let completion = StreamParser.integer(after: Array("\"completion_tokens\":".utf8), in: bytes) ?? 0
+                record.inputTokens = StreamParser.integer(after: Array("\"prompt_tokens\":".utf8), in: bytes)
+                record.outputTokens = completion
+                record.timing.chunks = [.init(time: time, tokens: completion)]
+                record.timing.end = time
+                progress.tokens.add(completion, ordering: .relaxed)
+            }
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+            record.error = "timeout"
+            record.timing.end = nil
+        } catch {
+            record.error = record.status == nil ? "connection" : "stream"
+        }
+        return record
+    }
+}
+
+extension Duration {
+    /// Seconds as a Double.
+    var seconds: Double {
+        let (s, attoseconds) = components
+        return Double(s) + Double(attoseconds) * 1e-18
+    }
+}

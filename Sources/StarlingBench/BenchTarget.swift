@@ -1,0 +1,60 @@
+import Foundation
+
+/// Where and how requests are sent.
+public struct BenchTarget: Sendable, Equatable {
+    public enum API: String, Sendable, CaseIterable { case completions, chat }
+
+    /// Base URL of an OpenAI-compatible server, e.g. `http://127.0.0.1:8000`.
+    public var baseURL: String
+    public var api: API = .completions
+    public var stream = true
+    /// Model names used in turn (a LoRA mix is a list of adapter names, weighted by repetition).
+    public var models: [String]
+    public var headers: [(String, String)] = []
+    /// Response header naming the endpoint that served a request (the GIE gateway's).
+    public var endpointHeader = "x-gateway-destination-endpoint"
+    /// Per-request timeout, seconds.
+    public var timeout = 300.0
+
+    public init(baseURL: String, models: [String]) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.models = models
+    }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.baseURL == b.baseURL && a.api == b.api && a.stream == b.stream && a.models == b.models
+            && a.headers.map { "\($0.0):\($0.1)" } == b.headers.map { "\($0.0):\($0.1)" }
+            && a.endpointHeader == b.endpointHeader && a.timeout == b.timeout
+    }
+
+    var path: String { api == .chat ? "/v1/chat/completions" : "/v1/completions" }
+
+    /// The JSON body for one request.
+    func body(model: String, prompt: String, maxTokens: Int) -> String {
+        let input =
+            api == .chat
+            ? "\"messages\":[{\"role\":\"user\",\"content\":\(JSONString.quote(prompt))}]"
+            : "\"prompt\":\(JSONString.quote(prompt))"
+        let streaming = stream ? ",\"stream\":true,\"stream_options\":{\"include_usage\":true}" : ""
+        return
+            "{\"model\":\(JSONString.quote(model)),\(input),\"max_tokens\":\(maxTokens),\"ignore_eos\":true\(streaming)}"
+    }
+}
+
+enum JSONString {
+    static func quote(_ value: String) -> String {
+        var out = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,147 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import ServiceLifecycle
+import StarlingTokenizer
+import Testing
+
+@testable import StarlingBench
+@testable import StarlingSimulator
+
+/// Runs `starling model-server`'s engine and HTTP front in-process on a free loopback port.
+func withSimulator(
+    edit: (inout ModelServerConfiguration) -> Void = { _ in }, _ body: (String) async throws -> Void
+) async throws {
+    var configuration = ModelServerConfiguration(engine: EngineConfiguration(profile: ProfileCatalog.tiny))
+    configuration.port = 0
+    edit(&configuration)
+    let server = ModelServer(configuration: configuration, logger: Logger(label: "test"))
+    let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+    let app = server.application { continuation.yield($0) }
+    let group = ServiceGroup(services: [server.engine, app], logger: Logger(label: "test"))
+    try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        let port = try #require(await iterator.next())
+        do {
+            try await body("http://127.0.0.1:\(port)")
+        } catch {
+            await group.triggerGracefulShutdown()
+            throw error
+        }
+        await group.triggerGracefulShutdown()
+        try await tasks.waitForAll()
+    }
+}
+
+/// A value from the server's `/metrics`.
+func metric(_ base: String, _ prefix: String) async throws -> Double {
+    let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: base + "/metrics"), timeout: .seconds(5))
+    let text = String(buffer: try await response.body.collect(upTo: 1 << 22))
+    let line = try #require(text.split(separator: "\n").first { $0.hasPrefix(prefix) }, "no \(prefix)")
+    return try #require(Double(line.split(separator: " ").last ?? ""))
+}
+
+@Suite(.serialized) struct BenchRunnerTests {
+    @Test(arguments: [BenchTarget.API.completions, .chat])
+    func measuredTokensAndTTFTAgreeWithTheSimulatorsOwnMetrics(api: BenchTarget.API) async throws {
+        try await withSimulator { base in
+            var target = BenchTarget(baseURL: base, models: ["starling/tiny"])
+            target.api = api
+            let schedule = ArrivalSchedule(stages: [LoadStage(rate: 20, duration: 1.5)], process: .poisson, seed: 5)
+            let items = PromptSource(kind: .synthetic(input: .uniform(min: 50, max: 150)), output: .fixed(24), seed: 5)
+                .items(count: schedule.arrivals.count)
+            let records = await BenchRunner(target: target).run(schedule: schedule, items: items)
+            #expect(records.count == schedule.arrivals.count)
+            #expect(records.allSatisfy { $0.succeeded }, "\(records.compactMap(\.error))")
+            #expect(records.allSatisfy { $0.outputTokens == 24 && $0.timing.outputTokens == 24 })
+
+            let generated = try await metric(base, "vllm:generation_tokens_total")
+            #expect(Int(generated) == records.reduce(0) { $0 + $1.outputTokens })
+            let prompt = try await metric(base, "vllm:prompt_tokens_total")
+            #expect(Int(prompt) == records.reduce(0) { $0 + ($1.inputTokens ?? 0) })
+
+            // The client's TTFT adds only the HTTP hop to the engine's: within 5 ms + 25% of the server's mean.
+            let serverTTFT =
+                try await metric(base, "vllm:time_to_first_token_seconds_sum")
+                / metric(base, "vllm:time_to_first_token_seconds_count")
+            let summary = StageSummary(stage: 0, duration: 1.5, records: records, slo: nil)
+            let clientTTFT = try #require(summary.timeToFirstToken?.mean)
+            #expect(
+                abs(clientTTFT - serverTTFT) < 0.005 + 0.25 * serverTTFT, "client \(clientTTFT) server \(serverTTFT)")
+        }
+    }
+
+    @Test func openLoopKeepsItsScheduleWhenTheServerIsSlow() async throws {
+        // One sequence at a time and long outputs: the queue grows for the whole run.
+        try await withSimulator(edit: { $0.engine.maxNumSeqs = 1 }) { base in
+            let target = BenchTarget(baseURL: base, models: ["starling/tiny"])
+            let schedule = ArrivalSchedule(stages: [LoadStage(rate: 25, duration: 1)], process: .constant, seed: 1)
+            let items = PromptSource(kind: .synthetic(input: .fixed(20)), output: .fixed(60), seed: 1)
+                .items(count: schedule.arrivals.count)
+            let records = await BenchRunner(target: target).run(schedule: schedule, items: items)
+            let summary = StageSummary(stage: 0, duration: 1, records: records, slo: nil)
+            let e2e = try #require(summary.endToEndLatency)
+            let lag = try #require(summary.sendLag)
+            #expect(e2e.max > 3, "the server was not slow: \(e2e.max) s")
+            #expect(lag.p99 < 0.05, "sends fell behind the schedule: p99 lag \(lag.p99) s")
+        }
+    }
+
+    @Test func concurrencyModeKeepsNRequestsInFlight() async throws {
+        try await withSimulator { base in
+            let target = BenchTarget(baseURL: base, models: ["starling/tiny"])
+            let items = PromptSource(kind: .synthetic(input: .fixed(10)), output: .fixed(8), seed: 2).items(count: 50)
+            let progress = BenchRunner.Progress()
+            let records = await BenchRunner(target: target).run(
+                concurrency: 4, duration: 0.5, items: items, progress: progress)
+            #expect(records.count >= 8)
+            #expect(records.allSatisfy { $0.succeeded })
+            #expect(progress.inFlight == 0)
+        }
+    }
+
+    @Test func errorsAreClassified() async throws {
+        try await withSimulator { base in
+            let target = BenchTarget(baseURL: base, models: ["no-such-model"])
+            let schedule = ArrivalSchedule(stages: [LoadStage(rate: 10, duration: 0.3)], process: .constant, seed: 1)
+            let items = PromptSource(kind: .synthetic(input: .fixed(10)), output: .fixed(8), seed: 1).items(count: 3)
+            let records = await BenchRunner(target: target).run(schedule: schedule, items: items)
+            #expect(records.allSatisfy { $0.error == "http_4xx" && $0.status == 404 })
+        }
+        var dead = BenchTarget(baseURL: "http://127.0.0.1:9", models: ["m"])
+        dead.timeout = 2
+        let schedule = ArrivalSchedule(stages: [LoadStage(rate: 10, duration: 0.1)], process: .constant, seed: 1)
+        let items = PromptSource(kind: .synthetic(input: .fixed(10)), output: .fixed(8), seed: 1).items(count: 1)
+        let records = await BenchRunner(target: dead).run(schedule: schedule, items: items)
+        #expect(records.first?.error == "connection")
+    }
+}
+
+@Suite struct PromptSourceTests {
+    @Test func syntheticPromptsHaveTheAskedLengthsInStarlingTokens() {
+        let items = PromptSource(kind: .synthetic(input: .uniform(min: 20, max: 40)), output: .fixed(7), seed: 9)
+            .items(count: 50)
+        let tokenizer = Tokenizer()
+        #expect(items.allSatisfy { tokenizer.count($0.prompt) == $0.inputTokens && $0.outputTokens == 7 })
+        #expect(items.allSatisfy { (20...40).contains($0.inputTokens) })
+    }
+
+    @Test func sharedPrefixPromptsShareExactlyTheirGroupsPrefix() {
+        let source = PromptSource(
+            kind: .sharedPrefix(groups: 3, prefixLength: 32, questionLength: 8, questionsPerGroup: 4),
+            output: .fixed(5), seed: 4)
+        let items = source.items(count: 12)
+        let tokenizer = Tokenizer()
+        #expect(items.allSatisfy { tokenizer.count($0.prompt) == 40 })
+        let byGroup = Dictionary(grouping: items, by: { $0.group! })
+        #expect(byGroup.count == 3 && byGroup.values.allSatisfy { $0.count == 4 })
+        for (_, members) in byGroup {
+            let prefixes = Set(members.map { $0.prompt.split(separator: " ").prefix(32).joined(separator: " ") })
+            #expect(prefixes.count == 1)
+            #expect(Set(members.map(\.prompt)).count == 4)
+        }
+        let firstWords = Set(byGroup.values.map { $0[0].prompt.split(separator: " ").prefix(32).joined() })
+        #expect(firstWords.count == 3)
+    }
+}
