@@ -112,7 +112,7 @@ let package = Package(
             name: "StarlingCLI",
             dependencies: [
                 "StarlingAPI", "StarlingClient", "StarlingAPIServer", "StarlingControllers",
-                "StarlingScheduler", "StarlingNodeAgent", "StarlingSimulator",
+                "StarlingScheduler", "StarlingNodeAgent", "StarlingSimulator", "StarlingBench",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

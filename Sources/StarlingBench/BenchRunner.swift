@@ -13,9 +13,21 @@ public struct BenchRunner: Sendable {
     public var target: BenchTarget
     public var client: HTTPClient
 
-    public init(target: BenchTarget, client: HTTPClient = .shared) {
+    /// - Parameter client: must allow as many connections per host as requests in flight (see `makeClient`);
+    ///   a pooled client that queues requests would hide server queueing inside the client.
+    public init(target: BenchTarget, client: HTTPClient) {
         self.target = target
         self.client = client
+    }
+
+    /// An HTTP client that never makes a request wait for a connection (HTTP/1.1, no per-host cap); shut it down
+    /// after the run.
+    public static func makeClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 1 << 20
+        configuration.httpVersion = .http1Only
+        configuration.decompression = .disabled
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
     /// Live counters for a progress display.

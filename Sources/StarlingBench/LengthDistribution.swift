@@ -55,3 +55,48 @@ public enum LengthDistribution: Sendable, Equatable {
         return Swift.min(high, Swift.max(low, Int(value)))
     }
 }
+
+extension LengthDistribution {
+    /// Parses `128`, `fixed:128`, `uniform:MIN,MAX`, `normal:MEAN,STDDEV,MIN,MAX` or
+    /// `lognormal:MEDIAN,SIGMA,MIN,MAX`; errors name `field`.
+    public static func parse(_ text: String, field: String) throws(BenchConfigurationError) -> LengthDistribution {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        let kind = parts.count == 2 ? parts[0] : "fixed"
+        let args = (parts.count == 2 ? parts[1] : parts[0]).split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        func numbers(_ count: Int, _ shape: String) throws(BenchConfigurationError) -> [Double] {
+            let values = args.compactMap(Double.init)
+            guard values.count == count, args.count == count else {
+                throw BenchConfigurationError("\(field): \"\(text)\" is not \(shape)")
+            }
+            return values
+        }
+        let distribution: LengthDistribution
+        switch kind {
+        case "fixed":
+            distribution = .fixed(Int(try numbers(1, "an integer or fixed:N")[0]))
+        case "uniform":
+            let v = try numbers(2, "uniform:MIN,MAX")
+            distribution = .uniform(min: Int(v[0]), max: Int(v[1]))
+        case "normal":
+            let v = try numbers(4, "normal:MEAN,STDDEV,MIN,MAX")
+            distribution = .normal(mean: v[0], stddev: v[1], min: Int(v[2]), max: Int(v[3]))
+        case "lognormal":
+            let v = try numbers(4, "lognormal:MEDIAN,SIGMA,MIN,MAX")
+            distribution = .lognormal(median: v[0], sigma: v[1], min: Int(v[2]), max: Int(v[3]))
+        default:
+            throw BenchConfigurationError(
+                "\(field): unknown distribution \"\(kind)\"; use fixed, uniform, normal or lognormal")
+        }
+        let problems = distribution.validate(path: field)
+        guard problems.isEmpty else { throw BenchConfigurationError(problems.joined(separator: "; ")) }
+        return distribution
+    }
+}
+
+/// A configuration problem, naming the field or flag.
+public struct BenchConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -42,7 +42,11 @@ func metric(_ base: String, _ prefix: String) async throws -> Double {
     return try #require(Double(line.split(separator: " ").last ?? ""))
 }
 
-@Suite(.serialized) struct BenchRunnerTests {
+@Suite(.serialized) final class BenchRunnerTests {
+    let client = BenchRunner.makeClient()
+
+    deinit { try? client.syncShutdown() }
+
     @Test(arguments: [BenchTarget.API.completions, .chat])
     func measuredTokensAndTTFTAgreeWithTheSimulatorsOwnMetrics(api: BenchTarget.API) async throws {
         try await withSimulator { base in
@@ -51,7 +55,7 @@ func metric(_ base: String, _ prefix: String) async throws -> Double {
             let schedule = ArrivalSchedule(stages: [LoadStage(rate: 20, duration: 1.5)], process: .poisson, seed: 5)
             let items = PromptSource(kind: .synthetic(input: .uniform(min: 50, max: 150)), output: .fixed(24), seed: 5)
                 .items(count: schedule.arrivals.count)
-            let records = await BenchRunner(target: target).run(schedule: schedule, items: items)
+            let records = await BenchRunner(target: target, client: client).run(schedule: schedule, items: items)
             #expect(records.count == schedule.arrivals.count)
             #expect(records.allSatisfy { $0.succeeded }, "\(records.compactMap(\.error))")
             #expect(records.allSatisfy { $0.outputTokens == 24 && $0.timing.outputTokens == 24 })
@@ -79,7 +83,23 @@ func metric(_ base: String, _ prefix: String) async throws -> Double {
             let schedule = ArrivalSchedule(stages: [LoadStage(rate: 25, duration: 1)], process: .constant, seed: 1)
             let items = PromptSource(kind: .synthetic(input: .fixed(20)), output: .fixed(60), seed: 1)
                 .items(count: schedule.arrivals.count)
-            let records = await BenchRunner(target: target).run(schedule: schedule, items: items)
+            let runner = BenchRunner(target: target, client: client)
+            let run = Task { await runner.run(schedule: schedule, items: items) }
+            // The queue must build up at the server, not inside the client's connection pool.
+            var maxWaiting = 0.0
+            while maxWaiting < 15 {
+                maxWaiting = max(maxWaiting, try await metric(base, "vllm:num_requests_waiting"))
+                try await Task.sleep(for: .milliseconds(20))
+                if try await metric(
+                    base,
+                    "vllm:request_success_total{engine=\"0\",model_name=\"starling/tiny\",finished_reason=\"length\"}")
+                    >= 20
+                {
+                    break
+                }
+            }
+            #expect(maxWaiting >= 15, "only \(maxWaiting) requests waited at the server")
+            let records = await run.value
             let summary = StageSummary(stage: 0, duration: 1, records: records, slo: nil)
             let e2e = try #require(summary.endToEndLatency)
             let lag = try #require(summary.sendLag)
@@ -93,7 +113,7 @@ func metric(_ base: String, _ prefix: String) async throws -> Double {
             let target = BenchTarget(baseURL: base, models: ["starling/tiny"])
             let items = PromptSource(kind: .synthetic(input: .fixed(10)), output: .fixed(8), seed: 2).items(count: 50)
             let progress = BenchRunner.Progress()
-            let records = await BenchRunner(target: target).run(
+            let records = await BenchRunner(target: target, client: client).run(
                 concurrency: 4, duration: 0.5, items: items, progress: progress)
             #expect(records.count >= 8)
             #expect(records.allSatisfy { $0.succeeded })
@@ -106,14 +126,14 @@ func metric(_ base: String, _ prefix: String) async throws -> Double {
             let target = BenchTarget(baseURL: base, models: ["no-such-model"])
             let schedule = ArrivalSchedule(stages: [LoadStage(rate: 10, duration: 0.3)], process: .constant, seed: 1)
             let items = PromptSource(kind: .synthetic(input: .fixed(10)), output: .fixed(8), seed: 1).items(count: 3)
-            let records = await BenchRunner(target: target).run(schedule: schedule, items: items)
+            let records = await BenchRunner(target: target, client: client).run(schedule: schedule, items: items)
             #expect(records.allSatisfy { $0.error == "http_4xx" && $0.status == 404 })
         }
         var dead = BenchTarget(baseURL: "http://127.0.0.1:9", models: ["m"])
         dead.timeout = 2
         let schedule = ArrivalSchedule(stages: [LoadStage(rate: 10, duration: 0.1)], process: .constant, seed: 1)
         let items = PromptSource(kind: .synthetic(input: .fixed(10)), output: .fixed(8), seed: 1).items(count: 1)
-        let records = await BenchRunner(target: dead).run(schedule: schedule, items: items)
+        let records = await BenchRunner(target: dead, client: client).run(schedule: schedule, items: items)
         #expect(records.first?.error == "connection")
     }
 }
