@@ -36,8 +36,22 @@ public struct BenchRunner: Sendable {
         public let finished = Atomic<Int>(0)
         public let failed = Atomic<Int>(0)
         public let tokens = Atomic<Int>(0)
+        private let recentTTFT = Mutex<[Double]>([])
         public init() {}
         public var inFlight: Int { sent.load(ordering: .relaxed) - finished.load(ordering: .relaxed) }
+
+        func record(timeToFirstToken: Double) {
+            recentTTFT.withLock { recent in
+                recent.append(timeToFirstToken)
+                if recent.count > 2048 { recent.removeFirst(1024) }
+            }
+        }
+
+        /// Median TTFT of the most recent requests.
+        public var recentMedianTTFT: Double? {
+            let values = recentTTFT.withLock { $0 }.sorted()
+            return values.isEmpty ? nil : values[values.count / 2]
+        }
     }
 
     /// Sends `items[i]` at `schedule.arrivals[i]`; returns one record per arrival, in schedule order.
@@ -116,6 +130,7 @@ public struct BenchRunner: Sendable {
             stage: stage, model: model, timing: RequestTiming(scheduled: scheduled, sent: now()), inputTokens: nil,
             outputTokens: 0, status: nil, error: nil, endpoint: nil)
         defer {
+            if let ttft = record.timing.timeToFirstToken { progress.record(timeToFirstToken: ttft) }
             progress.finished.add(1, ordering: .relaxed)
             if record.error != nil { progress.failed.add(1, ordering: .relaxed) }
         }

@@ -64,6 +64,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "SLO: largest time per output token, milliseconds.")
     var sloTpotMs: Double?
 
+    @Option(help: "Seconds of load before measuring (at the first stage's rate); left out of the report.")
+    var warmup: Double = 0
+
     @Option(help: "Write the JSON report here.")
     var json: String?
 
@@ -124,7 +127,9 @@ struct BenchCommand: AsyncParsableCommand {
         defer { Task { try? await client.shutdown() } }
         let runner = BenchRunner(target: target, client: client)
         let progress = BenchRunner.Progress()
-        let reporter = Task { await Self.report(progress) }
+        guard warmup >= 0 else { throw BenchConfigurationError("--warmup: must not be negative, got \(warmup)") }
+        let total = warmup + (concurrency != nil ? duration : try stageList().reduce(0) { $0 + $1.duration })
+        let reporter = Task { [warmup] in await Self.report(progress, totalSeconds: total, warmup: warmup) }
         defer { reporter.cancel() }
 
         let records: [RequestRecord]
@@ -137,17 +142,25 @@ struct BenchCommand: AsyncParsableCommand {
             }
             mode = "concurrency \(concurrency)"
             durations = [duration]
-            records = await runner.run(
-                concurrency: concurrency, duration: duration, items: source.items(count: 100_000),
+            let all = await runner.run(
+                concurrency: concurrency, duration: warmup + duration, items: source.items(count: 100_000),
                 progress: progress)
+            records = all.filter { $0.timing.sent >= warmup }
         } else {
             let stages = try stageList()
-            let schedule = ArrivalSchedule(stages: stages, process: process, seed: seed)
+            let warmupStages = warmup > 0 ? [LoadStage(rate: stages[0].rate, duration: warmup)] : []
+            let schedule = ArrivalSchedule(stages: warmupStages + stages, process: process, seed: seed)
             mode = "open loop, \(process.rawValue) arrivals"
             durations = stages.map(\.duration)
             print("sending \(schedule.arrivals.count) requests over \(Int(schedule.totalDuration)) s to \(url) …")
-            records = await runner.run(
+            let all = await runner.run(
                 schedule: schedule, items: source.items(count: schedule.arrivals.count), progress: progress)
+            let skip = warmupStages.count
+            records = all.filter { $0.stage >= skip }.map { record in
+                var shifted = record
+                shifted.stage -= skip
+                return shifted
+            }
         }
         reporter.cancel()
         let report = BenchReport(
@@ -194,19 +207,35 @@ struct BenchCommand: AsyncParsableCommand {
         return first
     }
 
-    /// A line a second: sent, in flight, finished, failed, tokens/s.
-    static func report(_ progress: BenchRunner.Progress) async {
+    /// Progress once a second: a bar redrawn in place on a terminal, a plain line otherwise.
+    static func report(_ progress: BenchRunner.Progress, totalSeconds: Double, warmup: Double) async {
+        let terminal = isatty(STDOUT_FILENO) == 1
+        let start = ContinuousClock.now
         var lastTokens = 0
+        var lastDone = 0
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
-            if Task.isCancelled { return }
+            if Task.isCancelled { break }
             let tokens = progress.tokens.load(ordering: .relaxed)
-            print(
-                "sent \(progress.sent.load(ordering: .relaxed))  in flight \(progress.inFlight)  "
-                    + "done \(progress.finished.load(ordering: .relaxed))  failed \(progress.failed.load(ordering: .relaxed))  "
-                    + "\(tokens - lastTokens) tok/s")
+            let done = progress.finished.load(ordering: .relaxed)
+            let elapsed = Int((ContinuousClock.now - start).components.seconds)
+            let ttft = progress.recentMedianTTFT.map { String(format: "%.0f ms", $0 * 1000) } ?? "-"
+            let phase = Double(elapsed) < warmup ? " (warm-up)" : ""
+            let line =
+                "\(elapsed)s\(phase)  \(done - lastDone) req/s  in flight \(progress.inFlight)  "
+                + "failed \(progress.failed.load(ordering: .relaxed))  \(tokens - lastTokens) tok/s  p50 TTFT \(ttft)"
+            if terminal {
+                let filled = min(20, Int(20 * Double(elapsed) / max(totalSeconds, 1)))
+                let bar = "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: 20 - filled) + "]"
+                print("\r\u{1B}[2K\(bar) \(line)", terminator: "")
+                fflush(nil)
+            } else {
+                print(line)
+            }
             lastTokens = tokens
+            lastDone = done
         }
+        if terminal { print("") }
     }
 }
 
