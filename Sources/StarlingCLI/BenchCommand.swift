@@ -2,10 +2,19 @@ import ArgumentParser
 import Foundation
 import StarlingBench
 
-/// `starling bench`: drive an OpenAI-compatible endpoint with open-loop (or closed-loop) load and report.
+/// `starling bench`: `run` (the default) and `compare`.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
+        abstract: "Benchmark OpenAI-compatible serving: run load (default) or compare reports.",
+        subcommands: [BenchRunCommand.self, BenchCompareCommand.self],
+        defaultSubcommand: BenchRunCommand.self)
+}
+
+/// `starling bench [run]`: drive an OpenAI-compatible endpoint with open-loop (or closed-loop) load and report.
+struct BenchRunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Load an OpenAI-compatible endpoint and report TTFT, inter-token latency, throughput and goodput.",
         discussion: """
             Open loop by default: arrivals are planned before the run (constant or Poisson) and sent on time even
@@ -242,3 +251,21 @@ struct BenchCommand: AsyncParsableCommand {
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+
+/// `starling bench compare A.json B.json ...`: overall figures side by side with ratios to the first report.
+struct BenchCompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare", abstract: "Compare JSON reports side by side, with ratios to the first.")
+
+    @Argument(help: "Two or more JSON reports written by starling bench --json.")
+    var reports: [String]
+
+    func run() throws {
+        guard reports.count >= 2 else { throw ValidationError("compare needs at least two reports") }
+        do {
+            print(ReportComparison.render(try ReportComparison.load(reports)))
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+}
