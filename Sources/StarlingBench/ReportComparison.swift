@@ -68,14 +68,7 @@ public enum ReportComparison {
             }
             table.append(cells)
         }
-        let widths = (0..<table[0].count).map { c in table.map { $0[c].count }.max() ?? 0 }
-        return table.map { r in
-            r.enumerated().map { i, cell in
-                i == 0
-                    ? cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-                    : String(repeating: " ", count: widths[i] - cell.count) + cell
-            }.joined(separator: "  ")
-        }.joined(separator: "\n")
+        return TextTable.render(table)
     }
 
     static func format(_ value: Double) -> String {

@@ -28,13 +28,6 @@ public enum SummaryTable {
             row("goodput") { $0.goodput.map { String(format: "%.1f%%", $0 * 100) } ?? "-" }
             row("good output tok/s") { $0.goodOutputTokenThroughput.map { String(format: "%.0f", $0) } ?? "-" }
         }
-        let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
-        return rows.map { r in
-            r.enumerated().map { i, cell in
-                i == 0
-                    ? cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-                    : String(repeating: " ", count: widths[i] - cell.count) + cell
-            }.joined(separator: "  ")
-        }.joined(separator: "\n")
+        return TextTable.render(rows)
     }
 }
