@@ -1,3 +1,5 @@
+import StarlingTokenizer
+
 /// One stage of load: `rate` requests per second for `duration` seconds.
 public struct LoadStage: Sendable, Equatable, Codable {
     public var rate: Double

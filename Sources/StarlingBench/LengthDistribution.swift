@@ -1,4 +1,5 @@
 import Foundation
+import StarlingTokenizer
 
 /// A distribution of token counts (prompt or output lengths), clamped to `[min, max]`.
 public enum LengthDistribution: Sendable, Equatable {

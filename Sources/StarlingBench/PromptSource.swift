@@ -1,3 +1,5 @@
+import StarlingTokenizer
+
 /// Builds the prompts of a run, deterministically from a seed. Prompts are made of short words that are one token
 /// each for Starling's tokenizer (and about one for common model tokenizers), so a prompt of `n` words is a
 /// prompt of about `n` tokens.

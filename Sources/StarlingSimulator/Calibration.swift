@@ -1,4 +1,5 @@
 import Foundation
+import StarlingTokenizer
 
 /// A published figure a profile is calibrated against, and the scenario that reproduces its conditions.
 public struct CalibrationReference: Sendable {
@@ -141,12 +142,12 @@ public enum Calibration {
         switch scenario {
         case .timeToFirstToken(let prompt, let output, let rate, let maxNumSeqs):
             if let maxNumSeqs { configuration.maxNumSeqs = maxNumSeqs }
-            var random = TextGenerator(seed: 7)
+            var random = SeededRandom(seed: 7)
             var time = 0.0
             var arrivals: [(time: Double, request: EngineRequest)] = []
             let count = max(200, Int(rate * 30))
             for i in 0..<count {
-                time += -log(random.unit()) / rate
+                time += random.exponential(rate: rate)
                 arrivals.append((time, request(i, prompt: prompt, output: output)))
             }
             let result = OfflineSimulation(configuration: configuration).run(arrivals: arrivals)

@@ -1,9 +1,10 @@
 import Foundation
+import StarlingTokenizer
 
 /// Deterministic stand-in for a model's output: a seeded stream of short English words, each exactly one token
 /// of Starling's tokenizer (a space and at most three letters), so the text re-tokenizes to the reported count.
 public struct TextGenerator: Sendable {
-    private var state: UInt64
+    private var random: SeededRandom
 
     /// Mean natural response length when a request does not set `ignore_eos`: ShareGPT's mean output length
     /// (338 tokens, vLLM paper arXiv 2309.06180).
@@ -16,29 +17,17 @@ public struct TextGenerator: Sendable {
         " get", " top", " key", " map", " log", " end", " add", " job",
     ]
 
-    public init(seed: UInt64) { state = seed }
-
-    /// SplitMix64: small, fast and identical everywhere.
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A uniform number in (0, 1].
-    public mutating func unit() -> Double { (Double(next() >> 11) + 1) / 9_007_199_254_740_992.0 }
+    public init(seed: UInt64) { random = SeededRandom(seed: seed) }
 
     /// How many tokens the "model" wants to say before its end-of-sequence token: exponential with mean
     /// `meanNaturalLength`, at least one.
     public mutating func naturalLength() -> Int {
-        max(1, Int((-Self.meanNaturalLength * log(unit())).rounded()))
+        max(1, Int((-Self.meanNaturalLength * log(random.unit())).rounded()))
     }
 
     /// The next output token's text.
     public mutating func nextToken(first: Bool) -> String {
-        let word = Self.words[Int(next() % UInt64(Self.words.count))]
+        let word = Self.words[Int(random.next() % UInt64(Self.words.count))]
         return first ? String(word.dropFirst()) : word
     }
 }

@@ -1,3 +1,4 @@
+import StarlingTokenizer
 import Testing
 
 @testable import StarlingBench

@@ -1,7 +1,7 @@
 import Foundation
 
-/// SplitMix64: a small, fast generator that gives the same sequence on every platform for a seed, so a
-/// benchmark's arrivals and prompts can be reproduced exactly.
+/// SplitMix64: a small, fast generator that gives the same sequence on every platform for a seed. The simulator's
+/// responses and the benchmark's arrivals and prompts are reproducible with it.
 public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
