@@ -125,7 +125,7 @@ public struct BenchRunner: Sendable {
         request.headers.add(name: "content-type", value: "application/json")
         for (name, value) in target.headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(
-            ByteBuffer(string: target.body(model: model, prompt: item.prompt, maxTokens: item.outputTokens)))
+            ByteBuffer(bytes: target.body(model: model, prompt: item.prompt, maxTokens: item.outputTokens)))
         var record = RequestRecord(
             stage: stage, model: model, timing: RequestTiming(scheduled: scheduled, sent: now()), inputTokens: nil,
             outputTokens: 0, status: nil, error: nil, endpoint: nil)

@@ -29,32 +29,18 @@ public struct BenchTarget: Sendable, Equatable {
 
     var path: String { api == .chat ? "/v1/chat/completions" : "/v1/completions" }
 
-    /// The JSON body for one request.
-    func body(model: String, prompt: String, maxTokens: Int) -> String {
-        let input =
-            api == .chat
-            ? "\"messages\":[{\"role\":\"user\",\"content\":\(JSONString.quote(prompt))}]"
-            : "\"prompt\":\(JSONString.quote(prompt))"
-        let streaming = stream ? ",\"stream\":true,\"stream_options\":{\"include_usage\":true}" : ""
-        return
-            "{\"model\":\(JSONString.quote(model)),\(input),\"max_tokens\":\(maxTokens),\"ignore_eos\":true\(streaming)}"
-    }
-}
-
-enum JSONString {
-    static func quote(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
+    /// The JSON body for one request (built once per request, so a plain encoder is cheap enough).
+    func body(model: String, prompt: String, maxTokens: Int) -> Data {
+        var object: [String: Any] = ["model": model, "max_tokens": maxTokens, "ignore_eos": true]
+        if api == .chat {
+            object["messages"] = [["role": "user", "content": prompt]]
+        } else {
+            object["prompt"] = prompt
         }
-        return out + "\""
+        if stream {
+            object["stream"] = true
+            object["stream_options"] = ["include_usage": true]
+        }
+        return (try? JSONSerialization.data(withJSONObject: object)) ?? Data()
     }
 }
