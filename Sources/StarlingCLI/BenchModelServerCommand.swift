@@ -2,9 +2,9 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import StarlingBench
 import StarlingNodeAgent
 import StarlingSimulator
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -57,10 +57,7 @@ struct BenchModelServerCommand: AsyncParsableCommand {
             server.terminate()
             server.waitUntilExit()
         }
-        var pool = HTTPClient.Configuration()
-        pool.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = streams + 16
-        pool.timeout.read = .seconds(120)
-        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: pool)
+        let client = BenchRunner.makeClient()
         let base = "http://127.0.0.1:\(port)"
         do {
             try await measure(client, base: base, server: server)
@@ -77,54 +74,53 @@ struct BenchModelServerCommand: AsyncParsableCommand {
         let streams = self.streams
         let outputTokens = self.outputTokens
 
-        let counters = Counters()
-        let prompt = (0..<promptWords).map { "w\($0 % 97)" }.joined(separator: " ")
+        // Closed loop through the bench runner: `streams` clients, each starting a new stream when one ends.
+        var endpoint = BenchTarget(baseURL: base, models: [model])
+        endpoint.timeout = 600
+        let items = PromptSource(kind: .synthetic(input: .fixed(promptWords)), output: .fixed(outputTokens), seed: 1)
+            .items(count: streams * 8)
+        let runner = BenchRunner(target: endpoint, client: client)
+        let progress = BenchRunner.Progress()
         let start = ContinuousClock.now
-        let end = start + .seconds(warmup + duration)
+        let windowEnd = start + .seconds(warmup + duration - 0.5)
         print("holding \(streams) streams against \(profile) for \(Int(warmup))s warm-up + \(Int(duration))s …")
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for i in 0..<streams {
-                group.addTask {
-                    var n = i
-                    while ContinuousClock.now < end {
-                        n += streams
-                        try await Self.stream(
-                            client, base, model: model, prompt: "\(n) \(prompt)", tokens: outputTokens, counters,
-                            until: end)
-                    }
-                }
-            }
-            group.addTask {
-                try await Task.sleep(until: start + .seconds(warmup), clock: .continuous)
-                counters.markWindow(cpu: Self.cpuSeconds(server.processIdentifier))
-                var minimum = Int.max
-                while ContinuousClock.now < end - .seconds(0.5) {
-                    try await Task.sleep(for: .milliseconds(250))
-                    minimum = min(minimum, counters.active.load(ordering: .relaxed))
-                }
-                counters.windowMinimumActive.store(minimum, ordering: .relaxed)
-                counters.markWindowEnd(cpu: Self.cpuSeconds(server.processIdentifier))
-            }
-            try await group.waitForAll()
+        let load = Task {
+            await runner.run(concurrency: streams, duration: warmup + duration, items: items, progress: progress)
         }
+        try await Task.sleep(until: start + .seconds(warmup), clock: .continuous)
+        let startTokens = progress.tokens.load(ordering: .relaxed)
+        let startCPU = Self.cpuSeconds(server.processIdentifier)
+        var minimum = Int.max
+        var maximum = 0
+        while ContinuousClock.now < windowEnd {
+            try await Task.sleep(for: .milliseconds(250))
+            minimum = min(minimum, progress.inFlight)
+            maximum = max(maximum, progress.inFlight)
+        }
+        let seconds = max(duration - 0.5, 0.001)
+        let tokensPerSecond = Double(progress.tokens.load(ordering: .relaxed) - startTokens) / seconds
+        let cpuCores = (Self.cpuSeconds(server.processIdentifier) - startCPU) / seconds
+        let failures = progress.failed.load(ordering: .relaxed)
+        // Streams still open after the window are cut off; they are not failures of the server.
+        load.cancel()
+        _ = await load.value
         let metrics = try await Self.text(client, base + "/metrics")
-        let report = counters.report(duration: duration)
         let lateness = Self.lateness(metrics)
-        let cpuPer1k = report.cpuCores / max(report.tokensPerSecond / 1000, 1e-9)
+        let cpuPer1k = cpuCores / max(tokensPerSecond / 1000, 1e-9)
         print(
             """
 
             profile                      \(profile)
             streams requested            \(streams)
-            streams held (min in window) \(report.minimumActive)
-            streams open (max)           \(report.maximumActive)
-            failed streams               \(report.failures)
-            tokens/s delivered           \(Int(report.tokensPerSecond))
-            server CPU                   \(String(format: "%.2f", report.cpuCores)) cores
+            streams held (min in window) \(minimum)
+            streams open (max)           \(maximum)
+            failed streams               \(failures)
+            tokens/s delivered           \(Int(tokensPerSecond))
+            server CPU                   \(String(format: "%.2f", cpuCores)) cores
             server CPU per 1k tok/s      \(String(format: "%.3f", cpuPer1k)) cores
             step lateness p50 / p99      \(String(format: "%.2f", lateness.p50 * 1000)) ms / \(String(format: "%.2f", lateness.p99 * 1000)) ms
             step lateness max            \(String(format: "%.2f", lateness.max * 1000)) ms
-            target                       \(target) streams held: \(report.minimumActive >= target ? "met" : "NOT met")
+            target                       \(target) streams held: \(minimum >= target ? "met" : "NOT met")
             """)
     }
 
@@ -138,43 +134,6 @@ struct BenchModelServerCommand: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(50))
         }
         throw ValidationError("the model server did not become healthy")
-    }
-
-    static func stream(
-        _ client: HTTPClient, _ base: String, model: String, prompt: String, tokens: Int, _ counters: Counters,
-        until end: ContinuousClock.Instant
-    ) async throws {
-        var request = HTTPClientRequest(url: base + "/v1/completions")
-        request.method = .POST
-        request.headers.add(name: "content-type", value: "application/json")
-        request.body = .bytes(
-            ByteBuffer(
-                string: #"{"model":"\#(model)","prompt":"\#(prompt)","#
-                    + #""max_tokens":\#(tokens),"ignore_eos":true,"stream":true}"#))
-        counters.open()
-        defer { counters.close() }
-        do {
-            let response = try await client.execute(request, timeout: .seconds(600))
-            guard response.status == .ok else {
-                counters.failures.add(1, ordering: .relaxed)
-                _ = try? await response.body.collect(upTo: 1 << 20)
-                return
-            }
-            var last: UInt8 = 0
-            for try await buffer in response.body {
-                var events = 0
-                buffer.withUnsafeReadableBytes { bytes in
-                    for byte in bytes {
-                        if byte == 10 && last == 10 { events += 1 }
-                        last = byte
-                    }
-                }
-                counters.tokens(events)
-                if ContinuousClock.now >= end { return }
-            }
-        } catch {
-            if ContinuousClock.now < end { counters.failures.add(1, ordering: .relaxed) }
-        }
     }
 
     static func text(_ client: HTTPClient, _ url: String) async throws -> String {
@@ -219,48 +178,5 @@ struct BenchModelServerCommand: AsyncParsableCommand {
             return maximum
         }
         return (quantile(0.5), quantile(0.99), maximum)
-    }
-
-    /// Shared counters of the load generator.
-    final class Counters: Sendable {
-        let active = Atomic<Int>(0)
-        let maximumActive = Atomic<Int>(0)
-        let windowMinimumActive = Atomic<Int>(0)
-        let failures = Atomic<Int>(0)
-        let received = Atomic<Int>(0)
-        private let window = Mutex<(startTokens: Int, endTokens: Int, startCPU: Double, endCPU: Double)>((0, 0, 0, 0))
-
-        func open() {
-            let now = active.add(1, ordering: .relaxed).newValue
-            maximumActive.max(now, ordering: .relaxed)
-        }
-        func close() { active.subtract(1, ordering: .relaxed) }
-        func tokens(_ n: Int) { received.add(n, ordering: .relaxed) }
-        func markWindow(cpu: Double) {
-            let tokens = received.load(ordering: .relaxed)
-            window.withLock {
-                $0.startTokens = tokens; $0.startCPU = cpu
-            }
-        }
-        func markWindowEnd(cpu: Double) {
-            let tokens = received.load(ordering: .relaxed)
-            window.withLock {
-                $0.endTokens = tokens; $0.endCPU = cpu
-            }
-        }
-
-        func report(
-            duration: Double
-        ) -> (
-            minimumActive: Int, maximumActive: Int, failures: Int, tokensPerSecond: Double, cpuCores: Double
-        ) {
-            let w = window.withLock { $0 }
-            let seconds = max(duration - 0.5, 0.001)
-            return (
-                windowMinimumActive.load(ordering: .relaxed), maximumActive.load(ordering: .relaxed),
-                failures.load(ordering: .relaxed), Double(w.endTokens - w.startTokens) / seconds,
-                (w.endCPU - w.startCPU) / seconds
-            )
-        }
     }
 }
