@@ -153,7 +153,6 @@ let package = Package(
             dependencies: [
                 "StarlingBench", "StarlingSimulator", "StarlingTokenizer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -43,6 +43,29 @@ public final class ModelServer: Sendable {
             logger: logger)
     }
 
+    /// Runs the engine and the HTTP front (on the configured port; 0 picks one) for the duration of `body`, which
+    /// gets the bound port; stops both afterwards, also when `body` throws. For tests and embedding.
+    public func withRunning<T: Sendable>(_ body: (Int) async throws -> T) async throws -> T {
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = application { continuation.yield($0) }
+        let group = ServiceGroup(services: [engine, app], logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw CancellationError() }
+            let result: T
+            do {
+                result = try await body(port)
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return result
+        }
+    }
+
     /// A worker host of a multi-host replica: ready at once, serving `/health` until SIGTERM or SIGINT.
     public static func runWorker(host: String, port: Int, logger: Logger) async throws {
         let router = Router(context: BasicRequestContext.self)

@@ -1,7 +1,6 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
-import ServiceLifecycle
 import StarlingTokenizer
 import Testing
 
@@ -16,22 +15,7 @@ func withSimulator(
     configuration.port = 0
     edit(&configuration)
     let server = ModelServer(configuration: configuration, logger: Logger(label: "test"))
-    let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-    let app = server.application { continuation.yield($0) }
-    let group = ServiceGroup(services: [server.engine, app], logger: Logger(label: "test"))
-    try await withThrowingTaskGroup(of: Void.self) { tasks in
-        tasks.addTask { try await group.run() }
-        var iterator = ports.makeAsyncIterator()
-        let port = try #require(await iterator.next())
-        do {
-            try await body("http://127.0.0.1:\(port)")
-        } catch {
-            await group.triggerGracefulShutdown()
-            throw error
-        }
-        await group.triggerGracefulShutdown()
-        try await tasks.waitForAll()
-    }
+    try await server.withRunning { port in try await body("http://127.0.0.1:\(port)") }
 }
 
 /// A value from the server's `/metrics`.

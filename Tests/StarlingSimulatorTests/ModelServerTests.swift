@@ -3,7 +3,6 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
-import ServiceLifecycle
 import Testing
 
 @testable import StarlingSimulator
@@ -19,23 +18,7 @@ func withModelServer(
     configuration.seed = 42
     edit(&configuration)
     let server = ModelServer(configuration: configuration, logger: Logger(label: "test"))
-    let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-    let app = server.application { continuation.yield($0) }
-    let group = ServiceGroup(services: [server.engine, app], logger: Logger(label: "test"))
-    try await withThrowingTaskGroup(of: Void.self) { tasks in
-        tasks.addTask { try await group.run() }
-        var iterator = ports.makeAsyncIterator()
-        let port = try #require(await iterator.next())
-        let client = ModelServerClient(base: "http://127.0.0.1:\(port)")
-        do {
-            try await body(client)
-        } catch {
-            await group.triggerGracefulShutdown()
-            throw error
-        }
-        await group.triggerGracefulShutdown()
-        try await tasks.waitForAll()
-    }
+    try await server.withRunning { port in try await body(ModelServerClient(base: "http://127.0.0.1:\(port)")) }
 }
 
 struct ModelServerClient {
