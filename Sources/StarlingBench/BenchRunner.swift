@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import StarlingTokenizer
 import Synchronization
 
 /// Drives load at a target and records every request.
@@ -176,13 +177,5 @@ public struct BenchRunner: Sendable {
             record.error = record.status == nil ? "connection" : "stream"
         }
         return record
-    }
-}
-
-extension Duration {
-    /// Seconds as a Double.
-    var seconds: Double {
-        let (s, attoseconds) = components
-        return Double(s) + Double(attoseconds) * 1e-18
     }
 }

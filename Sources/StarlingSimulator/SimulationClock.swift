@@ -1,3 +1,6 @@
+import StarlingTokenizer
+
+
 /// Maps wall-clock time to simulated time: simulated seconds run `timeScale` times faster than real ones.
 public struct SimulationClock: Sendable {
     public let timeScale: Double
@@ -19,13 +22,5 @@ public struct SimulationClock: Sendable {
     /// The wall-clock instant at simulated time `seconds`.
     public func instant(at seconds: Double) -> ContinuousClock.Instant {
         origin + .seconds(seconds / timeScale)
-    }
-}
-
-extension Duration {
-    /// The duration in seconds as a Double.
-    public var seconds: Double {
-        let (s, attoseconds) = components
-        return Double(s) + Double(attoseconds) * 1e-18
     }
 }

@@ -164,10 +164,3 @@ func metric(_ base: String, _ prefix: String) async throws -> Double {
         #expect(firstWords.count == 3)
     }
 }
-
-extension Duration {
-    var seconds: Double {
-        let (s, a) = components
-        return Double(s) + Double(a) * 1e-18
-    }
-}
