@@ -1,6 +1,5 @@
 import StarlingTokenizer
 
-
 /// Maps wall-clock time to simulated time: simulated seconds run `timeScale` times faster than real ones.
 public struct SimulationClock: Sendable {
     public let timeScale: Double
