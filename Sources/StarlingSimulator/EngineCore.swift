@@ -124,12 +124,17 @@ public struct EngineCore: Sendable {
         var index = 0
         while index < running.count, budget > 0 {
             let id = running[index]
-            guard var sequence = sequences[id] else {
+            // Scalars only: holding a copy of the sequence would make the in-place append below copy its blocks.
+            guard
+                let (total, computed, generated, held) = sequences[id].map({
+                    ($0.totalTokens, $0.computed, $0.generated, $0.blocks.count)
+                })
+            else {
                 index += 1
                 continue
             }
-            let tokens = min(sequence.totalTokens - sequence.computed, budget)
-            let needed = pool.blocks(forTokens: sequence.computed + tokens) - sequence.blocks.count
+            let tokens = min(total - computed, budget)
+            let needed = pool.blocks(forTokens: computed + tokens) - held
             var blocks: [Int]? = needed > 0 ? pool.allocate(needed) : []
             while blocks == nil {
                 let victim = running.removeLast()
@@ -139,9 +144,8 @@ public struct EngineCore: Sendable {
                 blocks = pool.allocate(needed)
             }
             guard let blocks else { break }
-            sequence.blocks += blocks
-            sequences[id] = sequence
-            add(id, tokens: tokens, of: sequence, to: &plan)
+            if !blocks.isEmpty { sequences[id]!.blocks.append(contentsOf: blocks) }
+            add(id, tokens: tokens, computed: computed, total: total, generated: generated, to: &plan)
             budget -= tokens
             index += 1
         }
@@ -187,7 +191,9 @@ public struct EngineCore: Sendable {
                 sequences[id] = sequence
                 waitingHead += 1
                 running.append(id)
-                add(id, tokens: tokens, of: sequence, to: &plan)
+                add(
+                    id, tokens: tokens, computed: sequence.computed, total: sequence.totalTokens,
+                    generated: sequence.generated, to: &plan)
                 budget -= tokens
             }
             if !skipped.isEmpty {
@@ -249,18 +255,19 @@ public struct EngineCore: Sendable {
 
     // MARK: Internals
 
-    private mutating func add(_ id: UInt64, tokens: Int, of sequence: SequenceState, to plan: inout StepPlan) {
+    private func add(
+        _ id: UInt64, tokens: Int, computed: Int, total: Int, generated: Int, to plan: inout StepPlan
+    ) {
         plan.scheduled.append((id, tokens))
-        let remainingPrompt = sequence.totalTokens - sequence.computed
-        if remainingPrompt > 1 || sequence.generated == 0 {
+        if total - computed > 1 || generated == 0 {
             // A prefill chunk (or a recompute after preemption).
             plan.work.prefillTokens += tokens
-            let start = Double(sequence.computed)
+            let start = Double(computed)
             let n = Double(tokens)
             plan.work.prefillAttentionPairs += n * start + n * (n + 1) / 2
         } else {
             plan.work.decodeSequences += 1
-            plan.work.decodeContextTokens += sequence.computed
+            plan.work.decodeContextTokens += computed
         }
     }
 
