@@ -101,7 +101,7 @@ let package = Package(
         .target(
             name: "StarlingBench",
             dependencies: [
-                "StarlingTokenizer",
+                "StarlingAPI", "StarlingTokenizer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -159,7 +159,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StarlingCLITests",
-            dependencies: ["StarlingCLI", "StarlingClient", "StarlingSimulator"],
+            dependencies: ["StarlingCLI", "StarlingClient", "StarlingSimulator", "StarlingBench"],
             swiftSettings: swiftSettings
         ),
     ]

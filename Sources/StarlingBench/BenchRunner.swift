@@ -55,22 +55,24 @@ public struct BenchRunner: Sendable {
         }
     }
 
-    /// Sends `items[i]` at `schedule.arrivals[i]`; returns one record per arrival, in schedule order.
+    /// Sends `items[i]` at `schedule.arrivals[i]`; returns one record per arrival, in schedule order. A session
+    /// turn whose previous turn has not finished by its time goes out when it finishes (its send lag counts
+    /// from then).
     public func run(
         schedule: ArrivalSchedule, items: [PromptSource.Item], progress: Progress = Progress()
     ) async -> [RequestRecord] {
         let start = ContinuousClock.now
         let count = min(schedule.arrivals.count, items.count)
+        let sessions = SessionBook()
         return await withTaskGroup(of: (Int, RequestRecord).self) { group in
             for index in 0..<count {
                 let arrival = schedule.arrivals[index]
                 try? await Task.sleep(until: start + .seconds(arrival.time), tolerance: .zero, clock: .continuous)
                 let item = items[index]
-                let model = target.models[index % target.models.count]
                 progress.sent.add(1, ordering: .relaxed)
                 group.addTask {
                     let record = await send(
-                        item, model: model, stage: arrival.stage, scheduled: arrival.time, start: start,
+                        item, stage: arrival.stage, scheduled: arrival.time, start: start, sessions: sessions,
                         progress: progress)
                     return (index, record)
                 }
@@ -88,6 +90,7 @@ public struct BenchRunner: Sendable {
         let start = ContinuousClock.now
         let end = start + .seconds(duration)
         let tickets = Tickets()
+        let sessions = SessionBook()
         return await withTaskGroup(of: [RequestRecord].self) { group in
             for _ in 0..<concurrency {
                 group.addTask {
@@ -99,8 +102,7 @@ public struct BenchRunner: Sendable {
                         progress.sent.add(1, ordering: .relaxed)
                         records.append(
                             await send(
-                                item, model: target.models[index % target.models.count], stage: 0, scheduled: now,
-                                start: start, progress: progress))
+                                item, stage: 0, scheduled: now, start: start, sessions: sessions, progress: progress))
                     }
                     return records
                 }
@@ -111,29 +113,54 @@ public struct BenchRunner: Sendable {
         }
     }
 
+    /// The text of a non-streaming completion or chat response.
+    static func replyText(_ body: Data) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
+            let choice = (object["choices"] as? [[String: Any]])?.first
+        else { return nil }
+        return (choice["message"] as? [String: Any])?["content"] as? String ?? choice["text"] as? String
+    }
+
     /// Hands out item indexes to closed-loop clients.
     final class Tickets: Sendable {
         let next = Atomic<Int>(0)
     }
 
     func send(
-        _ item: PromptSource.Item, model: String, stage: Int, scheduled: Double, start: ContinuousClock.Instant,
-        progress: Progress
+        _ item: PromptSource.Item, stage: Int, scheduled: Double, start: ContinuousClock.Instant,
+        sessions: SessionBook, progress: Progress
     ) async -> RequestRecord {
         func now() -> Double { (ContinuousClock.now - start).seconds }
+        let model = item.model ?? target.models.first ?? ""
+        var scheduled = scheduled
+        var history: [[String: String]] = []
+        if let turn = item.turn {
+            history = await sessions.history(before: turn)
+            scheduled = max(scheduled, now())
+        }
         var request = HTTPClientRequest(url: target.baseURL + target.path)
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
         for (name, value) in target.headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(
-            ByteBuffer(bytes: target.body(model: model, prompt: item.prompt, maxTokens: item.outputTokens)))
+            ByteBuffer(
+                bytes: target.body(
+                    model: model, prompt: item.prompt, maxTokens: item.outputTokens, system: item.system,
+                    history: history)))
         var record = RequestRecord(
             stage: stage, model: model, timing: RequestTiming(scheduled: scheduled, sent: now()), inputTokens: nil,
             outputTokens: 0, status: nil, error: nil, endpoint: nil)
+        var reply: String?
         defer {
             if let ttft = record.timing.timeToFirstToken { progress.record(timeToFirstToken: ttft) }
             progress.finished.add(1, ordering: .relaxed)
             if record.error != nil { progress.failed.add(1, ordering: .relaxed) }
+            if let turn = item.turn {
+                var messages = item.system.map { [["role": "system", "content": $0]] } ?? []
+                messages.append(["role": "user", "content": item.prompt])
+                if let reply, record.error == nil { messages.append(["role": "assistant", "content": reply]) }
+                sessions.finish(turn, messages: messages)
+            }
         }
         do {
             let response = try await client.execute(request, timeout: .milliseconds(Int64(target.timeout * 1000)))
@@ -147,6 +174,7 @@ public struct BenchRunner: Sendable {
             }
             if target.stream {
                 var parser = StreamParser()
+                parser.collectsText = item.turn != nil
                 for try await buffer in response.body {
                     let time = now()
                     let events = buffer.withUnsafeReadableBytes { parser.feed($0) }
@@ -159,6 +187,7 @@ public struct BenchRunner: Sendable {
                 record.inputTokens = parser.promptTokens
                 record.outputTokens = parser.completionTokens ?? record.timing.outputTokens
                 if !parser.done { record.error = "stream" }
+                reply = parser.text
             } else {
                 let body = try await response.body.collect(upTo: 64 << 20)
                 let time = now()
@@ -169,6 +198,7 @@ public struct BenchRunner: Sendable {
                 record.timing.chunks = [.init(time: time, tokens: completion)]
                 record.timing.end = time
                 progress.tokens.add(completion, ordering: .relaxed)
+                if item.turn != nil { reply = Self.replyText(Data(body.readableBytesView)) }
             }
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
             record.error = "timeout"

@@ -29,13 +29,17 @@ public struct BenchTarget: Sendable, Equatable {
 
     var path: String { api == .chat ? "/v1/chat/completions" : "/v1/completions" }
 
-    /// The JSON body for one request (built once per request, so a plain encoder is cheap enough).
-    func body(model: String, prompt: String, maxTokens: Int) -> Data {
+    /// The JSON body for one request (built once per request, so a plain encoder is cheap enough). `history` is a
+    /// chat session's earlier messages (`role`, `content`), sent before the new user message.
+    func body(
+        model: String, prompt: String, maxTokens: Int, system: String? = nil, history: [[String: String]] = []
+    ) -> Data {
         var object: [String: Any] = ["model": model, "max_tokens": maxTokens, "ignore_eos": true]
         if api == .chat {
-            object["messages"] = [["role": "user", "content": prompt]]
+            let leading = system.map { [["role": "system", "content": $0]] } ?? []
+            object["messages"] = leading + history + [["role": "user", "content": prompt]]
         } else {
-            object["prompt"] = prompt
+            object["prompt"] = system.map { $0 + "\n\n" + prompt } ?? prompt
         }
         if stream {
             object["stream"] = true

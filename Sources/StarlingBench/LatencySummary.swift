@@ -29,7 +29,11 @@ public struct LatencySummary: Sendable, Codable, Equatable {
 /// What one stage (or the whole run) measured.
 public struct StageSummary: Sendable, Codable, Equatable {
     public var stage: Int?
+    /// Seconds since the measured run's start, and how long the stage lasted.
+    public var start: Double?
     public var duration: Double
+    /// The rate the stage asked for (open loop), requests/s.
+    public var targetRate: Double?
     public var requests: Int
     public var succeeded: Int
     public var errors: [String: Int]
@@ -51,9 +55,14 @@ public struct StageSummary: Sendable, Codable, Equatable {
     /// Requests per serving endpoint, when the server names it.
     public var endpoints: [String: Int]
 
-    public init(stage: Int?, duration: Double, records: [RequestRecord], slo: ServiceLevelObjective?) {
+    public init(
+        stage: Int?, duration: Double, records: [RequestRecord], slo: ServiceLevelObjective?, start: Double? = nil,
+        targetRate: Double? = nil
+    ) {
         self.stage = stage
+        self.start = start
         self.duration = duration
+        self.targetRate = targetRate
         requests = records.count
         let ok = records.filter(\.succeeded)
         succeeded = ok.count
@@ -82,32 +91,67 @@ public struct StageSummary: Sendable, Codable, Equatable {
 public struct BenchReport: Sendable, Codable, Equatable {
     public static let schemaVersion = 1
 
+    /// One measured stage as planned.
+    public struct StagePlan: Sendable, Equatable {
+        public var start: Double
+        public var duration: Double
+        public var targetRate: Double?
+
+        public init(start: Double, duration: Double, targetRate: Double? = nil) {
+            self.start = start
+            self.duration = duration
+            self.targetRate = targetRate
+        }
+    }
+
+    /// What a saturation sweep's probe found.
+    public struct Sweep: Sendable, Codable, Equatable {
+        /// Requests/s the target completed in the probe's second half.
+        public var saturationRate: Double
+        public var fractions: [Double]
+        public var probe: StageSummary
+
+        public init(saturationRate: Double, fractions: [Double], probe: StageSummary) {
+            self.saturationRate = saturationRate
+            self.fractions = fractions
+            self.probe = probe
+        }
+    }
+
     public var schemaVersion = BenchReport.schemaVersion
     public var target: String
     public var api: String
     public var models: [String]
     public var mode: String
+    /// What was sent (prompt source and lengths), in words.
+    public var workload: String?
     public var seed: UInt64
     public var slo: ServiceLevelObjective?
+    public var sweep: Sweep?
     public var stages: [StageSummary]
     public var overall: StageSummary
     public var requests: [RequestRecord]
 
     public init(
-        target: BenchTarget, mode: String, seed: UInt64, slo: ServiceLevelObjective?, stageDurations: [Double],
-        records: [RequestRecord]
+        target: BenchTarget, mode: String, workload: String? = nil, seed: UInt64, slo: ServiceLevelObjective?,
+        stages plans: [StagePlan], records: [RequestRecord], sweep: Sweep? = nil
     ) {
         self.target = target.baseURL
         api = target.api.rawValue
-        models = target.models
+        models = Array(Set(records.map(\.model))).sorted()
+        if models.isEmpty { models = target.models }
         self.mode = mode
+        self.workload = workload
         self.seed = seed
         self.slo = slo
-        stages = stageDurations.enumerated().map { index, duration in
-            StageSummary(stage: index, duration: duration, records: records.filter { $0.stage == index }, slo: slo)
+        self.sweep = sweep
+        stages = plans.enumerated().map { index, plan in
+            StageSummary(
+                stage: index, duration: plan.duration, records: records.filter { $0.stage == index }, slo: slo,
+                start: plan.start, targetRate: plan.targetRate)
         }
         overall = StageSummary(
-            stage: nil, duration: stageDurations.reduce(0, +), records: records, slo: slo)
+            stage: nil, duration: plans.reduce(0) { $0 + $1.duration }, records: records, slo: slo)
         requests = records
     }
 }

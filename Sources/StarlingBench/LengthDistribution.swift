@@ -24,6 +24,18 @@ public enum LengthDistribution: Sendable, Equatable {
         }
     }
 
+    /// The text `parse` reads back (`uniform:10,20`).
+    public var text: String {
+        func n(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(v) }
+        switch self {
+        case .fixed(let value): return String(value)
+        case .uniform(let low, let high): return "uniform:\(low),\(high)"
+        case .normal(let mean, let sd, let low, let high): return "normal:\(n(mean)),\(n(sd)),\(low),\(high)"
+        case .lognormal(let median, let sigma, let low, let high):
+            return "lognormal:\(n(median)),\(n(sigma)),\(low),\(high)"
+        }
+    }
+
     /// Problems with the parameters, each naming `path` (e.g. `data.input`).
     public func validate(path: String) -> [String] {
         switch self {

@@ -6,6 +6,9 @@ struct StreamParser {
     private(set) var done = false
     private(set) var promptTokens: Int?
     private(set) var completionTokens: Int?
+    /// Whether to keep the output text (multi-turn sessions resend it); off, the parser decodes no strings.
+    var collectsText = false
+    private(set) var text = ""
 
     /// Feeds bytes; returns how many events carried output text.
     mutating func feed(_ bytes: UnsafeRawBufferPointer) -> Int {
@@ -45,10 +48,56 @@ struct StreamParser {
         if let n = Self.integer(after: Self.promptKey, in: payload) { promptTokens = n }
         for key in [Self.textKey, Self.contentKey] {
             if let end = Self.find(key, in: payload), end < payload.endIndex, payload[end] != UInt8(ascii: "\"") {
+                if collectsText { text += Self.jsonString(startingAt: end, in: payload) }
                 return true
             }
         }
         return false
+    }
+
+    /// Decodes the JSON string whose first character is at `start` (just after the opening quote).
+    static func jsonString(startingAt start: Int, in bytes: ArraySlice<UInt8>) -> String {
+        var out: [UInt8] = []
+        var scalars = String.UnicodeScalarView()
+        func flush() {
+            if !out.isEmpty { scalars.append(contentsOf: String(decoding: out, as: UTF8.self).unicodeScalars) }
+            out.removeAll(keepingCapacity: true)
+        }
+        func hex(_ at: Int) -> UInt32? {
+            guard at + 4 <= bytes.endIndex else { return nil }
+            return UInt32(String(decoding: bytes[at..<at + 4], as: UTF8.self), radix: 16)
+        }
+        var i = start
+        while i < bytes.endIndex, bytes[i] != UInt8(ascii: "\"") {
+            guard bytes[i] == UInt8(ascii: "\\"), i + 1 < bytes.endIndex else {
+                out.append(bytes[i])
+                i += 1
+                continue
+            }
+            let escaped = bytes[i + 1]
+            i += 2
+            switch escaped {
+            case UInt8(ascii: "n"): out.append(10)
+            case UInt8(ascii: "t"): out.append(9)
+            case UInt8(ascii: "r"): out.append(13)
+            case UInt8(ascii: "b"): out.append(8)
+            case UInt8(ascii: "f"): out.append(12)
+            case UInt8(ascii: "u"):
+                guard var code = hex(i) else { break }
+                i += 4
+                if (0xD800..<0xDC00).contains(code), i + 6 <= bytes.endIndex, bytes[i] == UInt8(ascii: "\\"),
+                    let low = hex(i + 2), (0xDC00..<0xE000).contains(low)
+                {
+                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                    i += 6
+                }
+                flush()
+                scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
+            default: out.append(escaped)
+            }
+        }
+        flush()
+        return String(scalars)
     }
 
     /// Index just after `needle` in `haystack`.

@@ -2,9 +2,14 @@ import Foundation
 
 /// The end-of-run table: one column per stage plus the overall one.
 public enum SummaryTable {
-    public static func render(_ report: BenchReport) -> String {
+    public static func render(_ report: BenchReport) -> String { TextTable.render(rows(report)) }
+
+    /// The table's rows, header first (shared by the terminal table and the HTML report).
+    public static func rows(_ report: BenchReport) -> [[String]] {
         let columns = report.stages.count > 1 ? report.stages + [report.overall] : [report.overall]
-        let names = report.stages.count > 1 ? report.stages.map { "stage \($0.stage ?? 0)" } + ["overall"] : ["overall"]
+        let names =
+            report.stages.count > 1
+            ? report.stages.map { HTMLReport.stageLabel($0) } + ["overall"] : ["overall"]
         var rows: [[String]] = [["metric"] + names]
         func row(_ name: String, _ value: (StageSummary) -> String) { rows.append([name] + columns.map(value)) }
         func ms(_ v: Double?) -> String { v.map { String(format: "%.1f", $0 * 1000) } ?? "-" }
@@ -28,6 +33,9 @@ public enum SummaryTable {
             row("goodput") { $0.goodput.map { String(format: "%.1f%%", $0 * 100) } ?? "-" }
             row("good output tok/s") { $0.goodOutputTokenThroughput.map { String(format: "%.0f", $0) } ?? "-" }
         }
-        return TextTable.render(rows)
+        if !report.overall.endpoints.isEmpty {
+            row("endpoints") { "\($0.endpoints.count)" }
+        }
+        return rows
     }
 }

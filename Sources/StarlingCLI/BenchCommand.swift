@@ -19,20 +19,27 @@ struct BenchRunCommand: AsyncParsableCommand {
         discussion: """
             Open loop by default: arrivals are planned before the run (constant or Poisson) and sent on time even
             when the server is slow; the report says how late sends were. Lengths take a distribution:
-            128, uniform:MIN,MAX, normal:MEAN,SD,MIN,MAX or lognormal:MEDIAN,SIGMA,MIN,MAX.
+            128, uniform:MIN,MAX, normal:MEAN,SD,MIN,MAX or lognormal:MEDIAN,SIGMA,MIN,MAX. A --config YAML file
+            holds the same settings (docs/bench.md); flags override it.
             """)
 
-    @Option(help: "Base URL of the endpoint (gateway, model server, router).")
-    var url: String
+    @Option(help: "YAML (or JSON) configuration file; flags override its fields.")
+    var config: String?
 
-    @Option(help: "Model name; repeat for a mix (e.g. LoRA adapters; repeat a name to weight it).")
+    @Option(help: "Base URL of the endpoint (gateway, model server, router).")
+    var url: String?
+
+    @Option(help: "Model name; repeat for an even mix (default: the first model the endpoint lists).")
     var model: [String] = []
 
-    @Option(help: "API: completions or chat.")
-    var api: String = "completions"
+    @Option(help: "Model or adapter with a weight, NAME=WEIGHT; repeat for a LoRA mix.")
+    var lora: [String] = []
 
-    @Flag(help: "Send non-streaming requests (TTFT then equals end-to-end latency).")
-    var noStream = false
+    @Option(help: "API: completions or chat.")
+    var api: String?
+
+    @Flag(inversion: .prefixedNo, help: "Stream responses (default on; without it TTFT equals end-to-end latency).")
+    var stream: Bool?
 
     @Option(help: "A load stage RATE:DURATION (requests/s : seconds); repeat for several.")
     var stage: [String] = []
@@ -40,32 +47,48 @@ struct BenchRunCommand: AsyncParsableCommand {
     @Option(help: "Requests per second (one stage; with --duration).")
     var rate: Double?
 
-    @Option(help: "Seconds of load for --rate or --concurrency.")
-    var duration: Double = 30
+    @Option(help: "Seconds of load for --rate or --concurrency (or of each sweep stage). Default 30.")
+    var duration: Double?
 
-    @Option(help: "Arrivals: constant or poisson.")
-    var arrivals: String = "poisson"
+    @Option(help: "Arrivals: constant or poisson (default).")
+    var arrivals: String?
 
     @Option(help: "Closed loop: keep this many requests in flight instead of a rate.")
     var concurrency: Int?
 
-    @Option(help: "Prompt length in tokens (a distribution).")
-    var inputLen: String = "lognormal:161,0.8,4,2048"
+    @Option(help: "Saturation sweep: probe the most requests/s, then run stages at these fractions (0.25,0.5,1).")
+    var sweep: String?
 
-    @Option(help: "Output length in tokens (a distribution; sent as max_tokens with ignore_eos).")
-    var outputLen: String = "lognormal:338,0.8,4,2048"
+    @Option(help: "Requests in flight while the sweep probes saturation (default 256).")
+    var sweepProbeConcurrency: Int?
 
-    @Option(help: "Shared-prefix prompts GROUPS,PREFIX_LEN,QUESTION_LEN,QUESTIONS_PER_GROUP (replaces --input-len).")
+    @Option(help: "Seconds the sweep probe runs (default 30; the second half is measured).")
+    var sweepProbeDuration: Double?
+
+    @Option(help: "Prompt length in tokens, a distribution (default lognormal:161,0.8,4,2048).")
+    var inputLen: String?
+
+    @Option(
+        help: "Output length, a distribution sent as max_tokens with ignore_eos (default lognormal:338,0.8,4,2048).")
+    var outputLen: String?
+
+    @Option(help: "Shared-prefix prompts GROUPS,PREFIX_LEN,QUESTION_LEN,QUESTIONS_PER_GROUP.")
     var sharedPrefix: String?
+
+    @Option(help: "Multi-turn chat sessions SESSIONS[,TURNS] resending their history (needs --api chat).")
+    var multiTurn: String?
+
+    @Option(help: "Conversations from a ShareGPT-layout JSON or JSONL file.")
+    var dataset: String?
 
     @Option(help: "Extra request header NAME:VALUE (repeatable).")
     var header: [String] = []
 
-    @Option(help: "Per-request timeout, seconds.")
-    var timeout: Double = 300
+    @Option(help: "Per-request timeout, seconds (default 300).")
+    var timeout: Double?
 
-    @Option(help: "Seed for arrivals and prompts.")
-    var seed: UInt64 = 0
+    @Option(help: "Seed for arrivals and prompts (default 0).")
+    var seed: UInt64?
 
     @Option(help: "SLO: largest time to first token, milliseconds.")
     var sloTtftMs: Double?
@@ -74,10 +97,13 @@ struct BenchRunCommand: AsyncParsableCommand {
     var sloTpotMs: Double?
 
     @Option(help: "Seconds of load before measuring (at the first stage's rate); left out of the report.")
-    var warmup: Double = 0
+    var warmup: Double?
 
     @Option(help: "Write the JSON report here.")
     var json: String?
+
+    @Option(help: "Write a self-contained HTML report with charts here.")
+    var html: String?
 
     func run() async throws {
         do {
@@ -88,132 +114,153 @@ struct BenchRunCommand: AsyncParsableCommand {
     }
 
     func execute() async throws {
-        guard let parsedURL = URL(string: url), parsedURL.scheme == "http" || parsedURL.scheme == "https",
-            parsedURL.host != nil
-        else {
-            throw BenchConfigurationError("--url: \"\(url)\" is not an http(s) URL")
-        }
-        guard let api = BenchTarget.API(rawValue: api) else {
-            throw BenchConfigurationError("--api: \"\(self.api)\" is not one of completions, chat")
-        }
-        guard let process = ArrivalProcess(rawValue: arrivals) else {
-            throw BenchConfigurationError("--arrivals: \"\(arrivals)\" is not one of constant, poisson")
-        }
-        guard duration > 0 else { throw BenchConfigurationError("--duration: must be positive, got \(duration)") }
-        guard timeout > 0 else { throw BenchConfigurationError("--timeout: must be positive, got \(timeout)") }
-        var target = BenchTarget(baseURL: url, models: model.isEmpty ? [] : model)
-        if target.models.isEmpty { target.models = [try await Self.firstModel(url)] }
-        target.api = api
-        target.stream = !noStream
-        target.timeout = timeout
-        target.headers = try header.map { entry in
-            let parts = entry.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, !parts[0].isEmpty else {
-                throw BenchConfigurationError("--header: \"\(entry)\" is not NAME:VALUE")
-            }
-            return (parts[0], parts[1])
-        }
-        let output = try LengthDistribution.parse(outputLen, field: "--output-len")
-        let kind: PromptSource.Kind
-        if let sharedPrefix {
-            let v = sharedPrefix.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard v.count == 4, v.allSatisfy({ $0 >= 1 }) else {
-                throw BenchConfigurationError(
-                    "--shared-prefix: \"\(sharedPrefix)\" is not GROUPS,PREFIX_LEN,QUESTION_LEN,QUESTIONS_PER_GROUP "
-                        + "(each at least 1)")
-            }
-            kind = .sharedPrefix(groups: v[0], prefixLength: v[1], questionLength: v[2], questionsPerGroup: v[3])
-        } else {
-            kind = .synthetic(input: try LengthDistribution.parse(inputLen, field: "--input-len"))
-        }
-        let slo =
-            sloTtftMs == nil && sloTpotMs == nil
-            ? nil
-            : ServiceLevelObjective(
-                timeToFirstToken: sloTtftMs.map { $0 / 1000 }, timePerOutputToken: sloTpotMs.map { $0 / 1000 })
-        let source = PromptSource(kind: kind, output: output, seed: seed)
+        let configuration = try merged()
         let client = BenchRunner.makeClient()
         defer { Task { try? await client.shutdown() } }
-        let runner = BenchRunner(target: target, client: client)
+        let benchmark = Benchmark(configuration: configuration, client: client)
         let progress = BenchRunner.Progress()
-        guard warmup >= 0 else { throw BenchConfigurationError("--warmup: must not be negative, got \(warmup)") }
-        let total = warmup + (concurrency != nil ? duration : try stageList().reduce(0) { $0 + $1.duration })
-        let reporter = Task { [warmup] in await Self.report(progress, totalSeconds: total, warmup: warmup) }
-        defer { reporter.cancel() }
-
-        let records: [RequestRecord]
-        let durations: [Double]
-        let mode: String
-        if let concurrency {
-            guard concurrency >= 1 else { throw BenchConfigurationError("--concurrency: must be at least 1") }
-            guard stage.isEmpty && rate == nil else {
-                throw BenchConfigurationError("--concurrency cannot be combined with --stage or --rate")
-            }
-            mode = "concurrency \(concurrency)"
-            durations = [duration]
-            let all = await runner.run(
-                concurrency: concurrency, duration: warmup + duration, items: source.items(count: 100_000),
-                progress: progress)
-            records = all.filter { $0.timing.sent >= warmup }
-        } else {
-            let stages = try stageList()
-            let warmupStages = warmup > 0 ? [LoadStage(rate: stages[0].rate, duration: warmup)] : []
-            let schedule = ArrivalSchedule(stages: warmupStages + stages, process: process, seed: seed)
-            mode = "open loop, \(process.rawValue) arrivals"
-            durations = stages.map(\.duration)
-            print("sending \(schedule.arrivals.count) requests over \(Int(schedule.totalDuration)) s to \(url) …")
-            let all = await runner.run(
-                schedule: schedule, items: source.items(count: schedule.arrivals.count), progress: progress)
-            let skip = warmupStages.count
-            records = all.filter { $0.stage >= skip }.map { record in
-                var shifted = record
-                shifted.stage -= skip
-                return shifted
-            }
+        let reporter = Task { [total = benchmark.plannedDuration, warmup = configuration.load.warmup] in
+            await Self.report(progress, totalSeconds: total, warmup: warmup)
         }
+        defer { reporter.cancel() }
+        let report = try await benchmark.run(progress: progress) { line in print(line) }
         reporter.cancel()
-        let report = BenchReport(
-            target: target, mode: mode, seed: seed, slo: slo, stageDurations: durations, records: records)
         print("\n" + SummaryTable.render(report))
-        if let json {
+        if let path = configuration.output.json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(report).write(to: URL(fileURLWithPath: json))
-            print("\nJSON report: \(json)")
+            try encoder.encode(report).write(to: URL(fileURLWithPath: path))
+            print("\nJSON report: \(path)")
+        }
+        if let path = configuration.output.html {
+            try HTMLReport.render(report).write(toFile: path, atomically: true, encoding: .utf8)
+            print("HTML report: \(path)")
         }
     }
 
-    func stageList() throws(BenchConfigurationError) -> [LoadStage] {
-        if let rate {
-            guard stage.isEmpty else { throw BenchConfigurationError("--rate cannot be combined with --stage") }
-            guard rate > 0 else { throw BenchConfigurationError("--rate: must be positive, got \(rate)") }
-            return [LoadStage(rate: rate, duration: duration)]
+    /// The configuration file (if any) with the flags given applied on top.
+    func merged() throws(BenchConfigurationError) -> BenchConfiguration {
+        var c = BenchConfiguration()
+        if let config { c = try BenchConfiguration.load(path: config) }
+        if let url { c.target.baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url }
+        if !model.isEmpty { c.target.models = model }
+        if !lora.isEmpty {
+            c.data.lora = []
+            for entry in lora { c.data.lora.append(try WeightedModel.parse(entry, field: "--lora")) }
         }
-        guard !stage.isEmpty else {
-            throw BenchConfigurationError("give --rate, one or more --stage RATE:DURATION, or --concurrency")
-        }
-        var stages: [LoadStage] = []
-        for (i, text) in stage.enumerated() {
-            let parts = text.split(separator: ":").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-            guard parts.count == 2, let r = parts[0], let d = parts[1], r > 0, d > 0 else {
-                throw BenchConfigurationError(
-                    "--stage[\(i)]: \"\(text)\" is not RATE:DURATION with a positive rate and duration")
+        if let api {
+            guard let parsed = BenchTarget.API(rawValue: api) else {
+                throw BenchConfigurationError("--api: \"\(api)\" is not one of completions, chat")
             }
-            stages.append(LoadStage(rate: r, duration: d))
+            c.target.api = parsed
         }
-        return stages
+        if let stream { c.target.stream = stream }
+        if !header.isEmpty {
+            c.target.headers = []
+            for entry in header {
+                let parts = entry.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard parts.count == 2, !parts[0].isEmpty else {
+                    throw BenchConfigurationError("--header: \"\(entry)\" is not NAME:VALUE")
+                }
+                c.target.headers.append((parts[0], parts[1]))
+            }
+        }
+        if let timeout { c.target.timeout = timeout }
+        if let seed { c.seed = seed }
+        if let warmup { c.load.warmup = warmup }
+        if let arrivals {
+            guard let process = ArrivalProcess(rawValue: arrivals) else {
+                throw BenchConfigurationError("--arrivals: \"\(arrivals)\" is not one of constant, poisson")
+            }
+            c.load.arrivals = process
+        }
+        try applyLoadMode(&c)
+        if let inputLen { c.data.input = try LengthDistribution.parse(inputLen, field: "--input-len") }
+        if let outputLen { c.data.output = try LengthDistribution.parse(outputLen, field: "--output-len") }
+        if let sharedPrefix {
+            let v = sharedPrefix.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard v.count == 4 else {
+                throw BenchConfigurationError(
+                    "--shared-prefix: \"\(sharedPrefix)\" is not GROUPS,PREFIX_LEN,QUESTION_LEN,QUESTIONS_PER_GROUP")
+            }
+            c.data.sharedPrefix = .init(groups: v[0], prefixLength: v[1], questionLength: v[2], questionsPerGroup: v[3])
+        }
+        if let multiTurn {
+            let v = multiTurn.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard v.count == 1 || v.count == 2 else {
+                throw BenchConfigurationError("--multi-turn: \"\(multiTurn)\" is not SESSIONS or SESSIONS,TURNS")
+            }
+            c.data.multiTurn = .init(sessions: v[0], turns: v.count == 2 ? v[1] : 4)
+        }
+        if let dataset { c.data.dataset = dataset }
+        if sloTtftMs != nil || sloTpotMs != nil {
+            var slo = c.slo ?? ServiceLevelObjective()
+            if let sloTtftMs { slo.timeToFirstToken = sloTtftMs / 1000 }
+            if let sloTpotMs { slo.timePerOutputToken = sloTpotMs / 1000 }
+            c.slo = slo
+        }
+        if let json { c.output.json = json }
+        if let html { c.output.html = html }
+        try c.validate()
+        return c
     }
 
-    /// The first model the endpoint lists, when no --model is given.
-    static func firstModel(_ base: String) async throws -> String {
-        let url = URL(string: base.hasSuffix("/") ? base + "v1/models" : base + "/v1/models")!
-        let (data, _) = try await URLSession.shared.data(from: url)
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let first = (object["data"] as? [[String: Any]])?.first?["id"] as? String
-        else {
-            throw BenchConfigurationError("--model: not given, and \(url) lists no model")
+    /// --stage, --rate, --concurrency and --sweep each replace the file's load mode; --duration sets the length
+    /// of whichever mode has one.
+    func applyLoadMode(_ c: inout BenchConfiguration) throws(BenchConfigurationError) {
+        let given = [
+            ("--stage", !stage.isEmpty), ("--rate", rate != nil), ("--concurrency", concurrency != nil),
+            ("--sweep", sweep != nil),
+        ].filter { $0.1 }.map { $0.0 }
+        guard given.count <= 1 else {
+            throw BenchConfigurationError("\(given[1]) cannot be combined with \(given[0]); give one load mode")
         }
-        return first
+        if !stage.isEmpty {
+            if duration != nil { throw BenchConfigurationError("--duration does not apply to --stage RATE:DURATION") }
+            var stages: [LoadStage] = []
+            for (i, text) in stage.enumerated() {
+                let parts = text.split(separator: ":").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+                guard parts.count == 2, let r = parts[0], let d = parts[1] else {
+                    throw BenchConfigurationError("--stage[\(i)]: \"\(text)\" is not RATE:DURATION")
+                }
+                stages.append(LoadStage(rate: r, duration: d))
+            }
+            c.load.mode = .stages(stages)
+        } else if let rate {
+            c.load.mode = .stages([LoadStage(rate: rate, duration: duration ?? 30)])
+        } else if let concurrency {
+            c.load.mode = .concurrency(concurrency, duration: duration ?? 30)
+        } else if let sweep {
+            var parameters = BenchConfiguration.Sweep()
+            if case .sweep(let existing)? = c.load.mode { parameters = existing }
+            let fractions = sweep.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard !fractions.isEmpty, fractions.allSatisfy({ $0 != nil }) else {
+                throw BenchConfigurationError("--sweep: \"\(sweep)\" is not a list of fractions such as 0.25,0.5,1")
+            }
+            parameters.fractions = fractions.compactMap { $0 }
+            if let duration { parameters.stageDuration = duration }
+            c.load.mode = .sweep(parameters)
+        } else if let duration {
+            switch c.load.mode {
+            case .concurrency(let n, _)?: c.load.mode = .concurrency(n, duration: duration)
+            case .stages(let stages)? where stages.count == 1:
+                c.load.mode = .stages([LoadStage(rate: stages[0].rate, duration: duration)])
+            case .sweep(var parameters)?:
+                parameters.stageDuration = duration
+                c.load.mode = .sweep(parameters)
+            default:
+                throw BenchConfigurationError(
+                    "--duration: needs --rate, --concurrency, --sweep or one configured stage")
+            }
+        }
+        if sweepProbeConcurrency != nil || sweepProbeDuration != nil {
+            guard case .sweep(var parameters)? = c.load.mode else {
+                throw BenchConfigurationError("--sweep-probe-concurrency and --sweep-probe-duration need a sweep")
+            }
+            if let sweepProbeConcurrency { parameters.probeConcurrency = sweepProbeConcurrency }
+            if let sweepProbeDuration { parameters.probeDuration = sweepProbeDuration }
+            c.load.mode = .sweep(parameters)
+        }
     }
 
     /// Progress once a second: a bar redrawn in place on a terminal, a plain line otherwise.
@@ -247,10 +294,6 @@ struct BenchRunCommand: AsyncParsableCommand {
         if terminal { print("") }
     }
 }
-
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// `starling bench compare A.json B.json ...`: overall figures side by side with ratios to the first report.
 struct BenchCompareCommand: ParsableCommand {

@@ -136,31 +136,3 @@ func metric(_ base: String, _ prefix: String) async throws -> Double {
         #expect(records.first?.error == "connection")
     }
 }
-
-@Suite struct PromptSourceTests {
-    @Test func syntheticPromptsHaveTheAskedLengthsInStarlingTokens() {
-        let items = PromptSource(kind: .synthetic(input: .uniform(min: 20, max: 40)), output: .fixed(7), seed: 9)
-            .items(count: 50)
-        let tokenizer = Tokenizer()
-        #expect(items.allSatisfy { tokenizer.count($0.prompt) == $0.inputTokens && $0.outputTokens == 7 })
-        #expect(items.allSatisfy { (20...40).contains($0.inputTokens) })
-    }
-
-    @Test func sharedPrefixPromptsShareExactlyTheirGroupsPrefix() {
-        let source = PromptSource(
-            kind: .sharedPrefix(groups: 3, prefixLength: 32, questionLength: 8, questionsPerGroup: 4),
-            output: .fixed(5), seed: 4)
-        let items = source.items(count: 12)
-        let tokenizer = Tokenizer()
-        #expect(items.allSatisfy { tokenizer.count($0.prompt) == 40 })
-        let byGroup = Dictionary(grouping: items, by: { $0.group! })
-        #expect(byGroup.count == 3 && byGroup.values.allSatisfy { $0.count == 4 })
-        for (_, members) in byGroup {
-            let prefixes = Set(members.map { $0.prompt.split(separator: " ").prefix(32).joined(separator: " ") })
-            #expect(prefixes.count == 1)
-            #expect(Set(members.map(\.prompt)).count == 4)
-        }
-        let firstWords = Set(byGroup.values.map { $0[0].prompt.split(separator: " ").prefix(32).joined() })
-        #expect(firstWords.count == 3)
-    }
-}

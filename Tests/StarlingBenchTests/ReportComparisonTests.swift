@@ -18,7 +18,7 @@ import Testing
         }
         return BenchReport(
             target: BenchTarget(baseURL: "http://x", models: ["m"]), mode: "test", seed: 0, slo: nil,
-            stageDurations: [Double(requests)], records: records)
+            stages: [.init(start: 0, duration: Double(requests))], records: records)
     }
 
     @Test func reportsRoundTripThroughJSONAndCompareWithRatios() throws {
