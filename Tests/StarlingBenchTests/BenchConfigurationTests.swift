@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import StarlingBench
@@ -43,6 +44,19 @@ import Testing
         #expect(c.slo == ServiceLevelObjective(timeToFirstToken: 0.25, timePerOutputToken: 0.03))
         #expect(c.seed == 42 && c.output.json == "r.json" && c.output.html == "r.html")
         #expect(c.problems().isEmpty)
+    }
+
+    @Test func shippedExampleIsValid() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        var c = try BenchConfiguration.load(path: root.appendingPathComponent("examples/bench-sweep.yaml").path)
+        c.target.baseURL = "http://127.0.0.1:8000"
+        #expect(c.problems().isEmpty, "\(c.problems())")
+        guard case .sweep(let sweep)? = c.load.mode else {
+            Issue.record("the example is a sweep")
+            return
+        }
+        #expect(sweep.fractions == [0.25, 0.5, 0.75, 0.9, 1.0])
     }
 
     @Test(arguments: [
