@@ -109,7 +109,7 @@ import Glibc
             let isReady = try await ready(again, replicas: 1)
             return isReady && pids.count == 2 && pids.allSatisfy(processAlive)
         }
-        up.stop()
+        await up.stopped()
         #expect(childPIDs(dir).allSatisfy { !processAlive($0) })
     }
 }

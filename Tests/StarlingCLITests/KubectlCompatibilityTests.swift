@@ -8,8 +8,12 @@ let kubectlPath: String? = ["/usr/bin/kubectl", "/usr/local/bin/kubectl"].first 
     FileManager.default.isExecutableFile(atPath: $0)
 }
 
-/// Runs kubectl against a kubeconfig; returns exit status and combined output.
-func kubectl(_ kubeconfig: String, _ args: [String], stdin: String? = nil) throws -> (Int32, String) {
+/// Runs kubectl against a kubeconfig; returns exit status and combined output. Waits on its own thread.
+func kubectl(_ kubeconfig: String, _ args: [String], stdin: String? = nil) async throws -> (Int32, String) {
+    try await onOwnThread { try kubectlBlocking(kubeconfig, args, stdin: stdin) }
+}
+
+private func kubectlBlocking(_ kubeconfig: String, _ args: [String], stdin: String?) throws -> (Int32, String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: kubectlPath!)
     process.arguments = ["--kubeconfig", kubeconfig] + args
@@ -45,16 +49,16 @@ struct KubectlCompatibilityTests {
               replicas: 0
               server: {engine: command, command: ["sleep", "60"]}
             """
-        var (status, output) = try kubectl(kc, ["apply", "-f", "-"], stdin: manifest)
+        var (status, output) = try await kubectl(kc, ["apply", "-f", "-"], stdin: manifest)
         #expect(status == 0 && output.contains("modelservice.starling.dev/kc created"), "\(output)")
-        (status, output) = try kubectl(kc, ["apply", "-f", "-"], stdin: manifest)
+        (status, output) = try await kubectl(kc, ["apply", "-f", "-"], stdin: manifest)
         #expect(output.contains("unchanged"), "\(output)")
-        (status, output) = try kubectl(
+        (status, output) = try await kubectl(
             kc, ["apply", "-f", "-"], stdin: manifest.replacingOccurrences(of: "replicas: 0", with: "replicaz: 0"))
         #expect(status != 0 && output.contains("spec.replicaz: unknown field"), "\(output)")
-        (status, output) = try kubectl(kc, ["get", "modelservices", "-o", "name"])
+        (status, output) = try await kubectl(kc, ["get", "modelservices", "-o", "name"])
         #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "modelservice.starling.dev/kc", "\(output)")
-        (status, output) = try kubectl(kc, ["get", "nodes", "-o", "jsonpath={.items[*].metadata.name}"])
+        (status, output) = try await kubectl(kc, ["get", "nodes", "-o", "jsonpath={.items[*].metadata.name}"])
         #expect(output == "node-0", "\(output)")
 
         // `get -w` streams a change made while it watches.
@@ -76,7 +80,7 @@ struct KubectlCompatibilityTests {
         try await waitUntil("a streamed change", timeout: .seconds(20)) { lines.text.split(separator: "\n").count >= 2 }
         watcher.terminate()
 
-        (status, output) = try kubectl(kc, ["delete", "modelservice", "kc"])
+        (status, output) = try await kubectl(kc, ["delete", "modelservice", "kc"])
         #expect(status == 0 && output.contains("deleted"), "\(output)")
         await #expect { try await client.get(ModelService.self, name: "kc") } throws: { ($0 as? Status)?.code == 404 }
     }

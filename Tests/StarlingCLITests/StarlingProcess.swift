@@ -58,16 +58,41 @@ final class StarlingProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 
-    /// SIGTERM, then SIGKILL if it has not stopped within 20 seconds.
+    /// SIGTERM, then SIGKILL if it has not stopped within 20 seconds; returns once it has exited. The wait runs
+    /// on its own thread so it never holds one of the cooperative threads other tests' servers run on.
+    func stopped() async {
+        guard process.isRunning else { return }
+        process.terminate()
+        let process = self.process
+        _ = try? await onOwnThread { Self.awaitExit(process) }
+    }
+
+    /// For `defer` and `deinit`: SIGTERM now, with the wait and the SIGKILL fallback on a thread of their own.
     func stop() {
         guard process.isRunning else { return }
         process.terminate()
+        let process = self.process
+        Thread { Self.awaitExit(process) }.start()
+    }
+
+    private static func awaitExit(_ process: Process) {
         let deadline = Date().addingTimeInterval(20)
         while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill9() }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
     }
 
     deinit { stop() }
+}
+
+/// Runs blocking work (waiting for a child process) on a thread of its own, so that it never holds one of the few
+/// cooperative threads (two on a 2-core machine) that in-process servers of tests running alongside need.
+func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
 }
 
 struct CLIFailure: Error, CustomStringConvertible {
