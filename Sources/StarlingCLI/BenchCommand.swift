@@ -84,6 +84,9 @@ struct BenchRunCommand: AsyncParsableCommand {
     @Option(help: "Extra request header NAME:VALUE (repeatable).")
     var header: [String] = []
 
+    @Option(help: "Response header naming the serving endpoint (default x-gateway-destination-endpoint).")
+    var endpointHeader: String?
+
     @Option(help: "Per-request timeout, seconds (default 300).")
     var timeout: Double?
 
@@ -166,6 +169,7 @@ struct BenchRunCommand: AsyncParsableCommand {
             }
         }
         if let timeout { c.target.timeout = timeout }
+        if let endpointHeader { c.target.endpointHeader = endpointHeader }
         if let seed { c.seed = seed }
         if let warmup { c.load.warmup = warmup }
         if let arrivals {

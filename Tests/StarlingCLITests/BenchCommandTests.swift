@@ -23,6 +23,7 @@ import Testing
         let command = try BenchRunCommand.parse([
             "--config", path, "--url", "http://b:2/", "--duration", "5", "--output-len", "uniform:5,9",
             "--slo-ttft-ms", "300", "--lora", "x=1", "--lora", "y=2", "--no-stream", "--html", "r.html",
+            "--endpoint-header", "x-starling-endpoint",
         ])
         let c = try command.merged()
         #expect(c.target.baseURL == "http://b:2" && c.target.api == .chat && !c.target.stream)
@@ -31,7 +32,7 @@ import Testing
         #expect(c.data.multiTurn == .init(sessions: 4, turns: 4))
         #expect(c.data.lora == [WeightedModel(name: "x", weight: 1), WeightedModel(name: "y", weight: 2)])
         #expect(c.slo == ServiceLevelObjective(timeToFirstToken: 0.3, timePerOutputToken: 0.02))
-        #expect(c.output.html == "r.html")
+        #expect(c.output.html == "r.html" && c.target.endpointHeader == "x-starling-endpoint")
 
         // A load-mode flag replaces the file's mode.
         let swept = try BenchRunCommand.parse(["--config", path, "--sweep", "0.5,1", "--sweep-probe-duration", "8"])
