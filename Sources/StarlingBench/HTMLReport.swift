@@ -69,18 +69,17 @@ public enum HTMLReport {
         }
 
         let byStage = report.stages.map { stage in report.requests.filter { $0.stage == stage.stage && $0.succeeded } }
-        html += "<h2>Time to first token, CDF</h2>\n"
-        html +=
-            SVGChart.lines(
-                zip(labels, byStage).map { label, records in
-                    SVGChart.Series(name: label, points: cdf(records.compactMap(\.timing.timeToFirstToken)))
-                }, xLabel: "ms", yLabel: "fraction of requests", yMax: 1) + "\n"
-        html += "<h2>Inter-token latency, CDF</h2>\n"
-        html +=
-            SVGChart.lines(
-                zip(labels, byStage).map { label, records in
-                    SVGChart.Series(name: label, points: cdf(records.flatMap(\.timing.interTokenGaps)))
-                }, xLabel: "ms", yLabel: "fraction of gaps", yMax: 1) + "\n"
+        let distributions: [(String, String, (RequestRecord) -> [Double])] = [
+            ("Time to first token", "fraction of requests", { $0.timing.timeToFirstToken.map { [$0] } ?? [] }),
+            ("Inter-token latency", "fraction of gaps", { $0.timing.interTokenGaps }),
+        ]
+        for (title, yLabel, values) in distributions {
+            html += "<h2>\(title), CDF</h2>\n"
+            let series = zip(labels, byStage).map { label, records in
+                SVGChart.Series(name: label, points: cdf(records.flatMap(values)))
+            }
+            html += SVGChart.lines(series, xLabel: "ms", yLabel: yLabel, yMax: 1) + "\n"
+        }
 
         let (tokens, requests) = throughputOverTime(report.requests)
         let markers = report.stages.compactMap { stage in stage.start.map { ($0, stageLabel(stage)) } }
