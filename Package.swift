@@ -98,6 +98,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "StarlingGateway", swiftSettings: swiftSettings),
         .target(
             name: "StarlingBench",
             dependencies: [
@@ -145,6 +146,15 @@ let package = Package(
             dependencies: [
                 "StarlingSimulator", "StarlingTokenizer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StarlingGatewayTests",
+            dependencies: [
+                "StarlingGateway", "StarlingSimulator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
