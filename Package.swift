@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
@@ -98,7 +100,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "StarlingGateway", swiftSettings: swiftSettings),
+        .target(
+            name: "StarlingGateway",
+            dependencies: [
+                "StarlingAPI", "StarlingTokenizer", "StarlingSimulator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "StarlingBench",
             dependencies: [
@@ -114,7 +130,7 @@ let package = Package(
             name: "StarlingCLI",
             dependencies: [
                 "StarlingAPI", "StarlingClient", "StarlingAPIServer", "StarlingControllers",
-                "StarlingScheduler", "StarlingNodeAgent", "StarlingSimulator", "StarlingBench",
+                "StarlingScheduler", "StarlingNodeAgent", "StarlingSimulator", "StarlingBench", "StarlingGateway",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -114,30 +114,35 @@ public struct CompletionRequest: Sendable, Equatable {
     }
 }
 
-/// Typed access to a JSON object's fields, with errors naming the field.
-struct FieldReader {
-    let fields: [String: Any]
-    var prefix = ""
+/// Typed access to a JSON object's fields (from `JSONSerialization`), with errors naming the field.
+public struct FieldReader {
+    public let fields: [String: Any]
+    public var prefix = ""
 
-    func string(_ name: String) throws(OpenAIError) -> String? {
+    public init(fields: [String: Any], prefix: String = "") {
+        self.fields = fields
+        self.prefix = prefix
+    }
+
+    public func string(_ name: String) throws(OpenAIError) -> String? {
         guard let value = present(name) else { return nil }
         guard let string = value as? String else { throw wrongType(name, "a string", value) }
         return string
     }
 
-    func integer(_ name: String) throws(OpenAIError) -> Int? {
+    public func integer(_ name: String) throws(OpenAIError) -> Int? {
         guard let value = present(name) else { return nil }
         guard let int = Self.integerValue(value) else { throw wrongType(name, "an integer", value) }
         return int
     }
 
-    func number(_ name: String) throws(OpenAIError) -> Double? {
+    public func number(_ name: String) throws(OpenAIError) -> Double? {
         guard let value = present(name) else { return nil }
         guard let number = value as? NSNumber, !Self.isBool(number) else { throw wrongType(name, "a number", value) }
         return number.doubleValue
     }
 
-    func bool(_ name: String) throws(OpenAIError) -> Bool? {
+    public func bool(_ name: String) throws(OpenAIError) -> Bool? {
         guard let value = present(name) else { return nil }
         guard let number = value as? NSNumber, Self.isBool(number) else { throw wrongType(name, "a boolean", value) }
         return number.boolValue

@@ -1,0 +1,115 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+import StarlingSimulator
+import StarlingTokenizer
+import Synchronization
+
+/// The inference gateway: an OpenAI-compatible front that sends each request to the endpoint its pool's
+/// profile picks, and proxies the answer back, streaming.
+///
+/// Run `services(onListening:)` in a `ServiceGroup` (or use `withRunning` in tests); call `shutdown()` once
+/// they have stopped.
+public final class Gateway: Sendable {
+    public let configuration: GatewayConfiguration
+    let pools: [EndpointPool]
+    let metrics = GatewayMetrics()
+    let client: HTTPClient
+    let logger: Logger
+    let tokenizer = Tokenizer()
+    private let random: Mutex<SplitMix64>
+    private let counter = Atomic<UInt64>(0)
+    private let instance = String(UInt64.random(in: 1 << 40..<1 << 44), radix: 36)
+
+    public init(configuration: GatewayConfiguration, logger: Logger = Logger(label: "starling.gateway")) {
+        self.configuration = configuration
+        self.logger = logger
+        pools = configuration.pools.map { pool in
+            let endpointPool = EndpointPool(settings: pool.settings)
+            endpointPool.update { state in
+                state.setEndpoints(
+                    Dictionary(pool.endpoints.map { ($0.id, $0.baseURL) }, uniquingKeysWith: { a, _ in a }))
+            }
+            return endpointPool
+        }
+        random = Mutex(SplitMix64(seed: configuration.pools.first?.settings.seed ?? UInt64.random(in: 0...UInt64.max)))
+        var client = HTTPClient.Configuration()
+        // Every streaming request holds a connection for its whole length: never queue one behind another.
+        client.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 1 << 16
+        client.connectionPool.idleTimeout = .seconds(60)
+        client.httpVersion = .http1Only
+        client.decompression = .disabled
+        client.redirectConfiguration = .disallow
+        client.timeout.connect = .seconds(2)
+        self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: client)
+    }
+
+    /// The front, the scraper and the maintenance loop. `onListening` gets the front's port.
+    public func services(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> [any Service] {
+        [
+            HTTPFront(
+                host: configuration.host, port: configuration.port, maxBodyBytes: configuration.maxBodyBytes,
+                logger: logger, handler: { [self] request, writer in await handle(request, writer) },
+                onListening: onListening),
+            EndpointScraper(gateway: self),
+        ]
+    }
+
+    /// Closes upstream connections; call after the services have stopped.
+    public func shutdown() async throws {
+        try await client.shutdown()
+    }
+
+    /// Runs the gateway for the duration of `body`, which gets the front's port; stops it afterwards, also when
+    /// `body` throws. For tests and embedding.
+    public func withRunning<T: Sendable>(_ body: (Int) async throws -> T) async throws -> T {
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let group = ServiceGroup(services: services { continuation.yield($0) }, logger: logger)
+        let result: Result<T, any Error> = await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { return .failure(CancellationError()) }
+            let result: Result<T, any Error>
+            do {
+                result = .success(try await body(port))
+            } catch {
+                result = .failure(error)
+            }
+            await group.triggerGracefulShutdown()
+            do {
+                try await tasks.waitForAll()
+            } catch {
+                return .failure(error)
+            }
+            return result
+        }
+        try await shutdown()
+        return try result.get()
+    }
+
+    /// Replaces a pool's endpoints: new ones are added, missing ones drain (no new requests; dropped once their
+    /// requests finish).
+    public func setEndpoints(pool name: String, _ addresses: [EndpointAddress]) {
+        guard let pool = pools.first(where: { $0.name == name }) else { return }
+        let wanted = Dictionary(addresses.map { ($0.id, $0.baseURL) }, uniquingKeysWith: { a, _ in a })
+        pool.update { $0.setEndpoints(wanted) }
+    }
+
+    /// A fresh request id.
+    func newRequestID() -> String {
+        "gw-\(instance)-\(String(counter.add(1, ordering: .relaxed).newValue, radix: 36))"
+    }
+
+    /// The pool that serves `model`: the first that lists it, else nil.
+    func pool(serving model: String) -> EndpointPool? {
+        pools.first { $0.read { $0.mayServe(model) } }
+    }
+
+    /// A random draw for traffic splits.
+    func resolve(model: String, objective: String?) -> ObjectiveTable.Resolution {
+        random.withLock { configuration.objectives.resolve(model: model, objective: objective, random: &$0) }
+    }
+}

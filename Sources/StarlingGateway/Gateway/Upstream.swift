@@ -1,0 +1,215 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import StarlingSimulator
+
+/// One attempt at one endpoint: sends the request, and streams the answer back to the client as it comes
+/// (server-sent events chunk by chunk, with backpressure both ways; other bodies whole).
+struct Upstream {
+    enum Failure: Sendable {
+        /// No answer: refused, reset or closed before the response head.
+        case connection(String)
+        /// A 5xx before any byte reached the client, kept to be passed on if no retry succeeds.
+        case response(status: Int, headers: HTTPHeaders, body: ByteBuffer, endpoint: String)
+
+        var status: Int {
+            switch self {
+            case .connection: 502
+            case .response(let status, _, _, _): status
+            }
+        }
+
+        var message: String {
+            switch self {
+            case .connection(let message): message
+            case .response(let status, _, _, let endpoint): "\(endpoint) answered \(status)"
+            }
+        }
+    }
+
+    enum Result: Sendable {
+        case done
+        case retry(Failure)
+    }
+
+    /// Headers that describe one connection, not the message (RFC 9110 section 7.6.1), plus the ones the
+    /// gateway sets itself.
+    static let hopByHop: Set<String> = [
+        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
+        "proxy-authorization", "proxy-authenticate", "host", "content-length", "expect",
+    ]
+
+    /// Largest non-streaming response passed on.
+    static let maxResponseBytes = 256 << 20
+
+    let gateway: Gateway
+    let pool: EndpointPool
+    let lease: PoolState.Lease
+    let request: IncomingRequest
+    let body: ByteBuffer
+    let requestID: String
+    let model: String
+    let objective: String?
+    let logger: Logger
+
+    func forward(_ writer: ResponseWriter) async -> Result {
+        var upstream = HTTPClientRequest(url: lease.baseURL + request.head.uri)
+        upstream.method = .POST
+        for header in request.head.headers where !Self.hopByHop.contains(header.name.lowercased()) {
+            upstream.headers.add(name: header.name, value: header.value)
+        }
+        upstream.headers.replaceOrAdd(name: "x-request-id", value: requestID)
+        upstream.body = .bytes(body)
+        let response: HTTPClientResponse
+        do {
+            response = try await gateway.client.execute(
+                upstream, timeout: .nanoseconds(gateway.configuration.upstreamTimeout.nanoseconds), logger: nil)
+        } catch let error as HTTPClientError where error == .deadlineExceeded {
+            await finish(
+                status: 504,
+                error: .timeout(
+                    "\(lease.endpoint) did not answer within \(gateway.configuration.upstreamTimeout)"),
+                writer)
+            return .done
+        } catch {
+            if Task.isCancelled { return .done }
+            pool.update { $0.recordConnectionFailure(lease.endpoint) }
+            return .retry(.connection("\(lease.endpoint) failed before answering: \(error)"))
+        }
+        var headers: HTTPHeaders = [:]
+        for header in response.headers where !Self.hopByHop.contains(header.name.lowercased()) {
+            headers.add(name: header.name, value: header.value)
+        }
+        headers.replaceOrAdd(name: "x-starling-endpoint", value: lease.endpoint)
+        headers.replaceOrAdd(name: "x-request-id", value: requestID)
+        if response.status.code >= 500 {
+            let body = (try? await response.body.collect(upTo: 1 << 20)) ?? ByteBuffer()
+            return .retry(
+                .response(status: Int(response.status.code), headers: headers, body: body, endpoint: lease.endpoint))
+        }
+        let contentType = response.headers.first(name: "content-type") ?? ""
+        if contentType.hasPrefix("text/event-stream") {
+            await stream(response, headers: headers, writer)
+        } else {
+            do {
+                let body = try await response.body.collect(upTo: Self.maxResponseBytes)
+                try? await writer.full(response.status, headers, body: body)
+                record(status: Int(response.status.code))
+            } catch {
+                if Task.isCancelled { return .done }
+                pool.update { $0.recordConnectionFailure(lease.endpoint) }
+                await finish(status: 502, error: .badGateway("\(lease.endpoint) failed mid-response: \(error)"), writer)
+            }
+        }
+        return .done
+    }
+
+    /// Server-sent events: each chunk goes out as it arrives. An endpoint that fails mid-stream ends the stream
+    /// with an error event (the client has the status already); a client that goes away stops the upstream
+    /// request.
+    private func stream(_ response: HTTPClientResponse, headers: HTTPHeaders, _ writer: ResponseWriter) async {
+        do {
+            try await writer.head(response.status, headers)
+        } catch {
+            return
+        }
+        var tokens = TokenTimer(start: request.arrival)
+        var iterator = response.body.makeAsyncIterator()
+        while true {
+            let chunk: ByteBuffer?
+            do {
+                chunk = try await iterator.next()
+            } catch {
+                if Task.isCancelled { return }
+                pool.update { $0.recordConnectionFailure(lease.endpoint) }
+                logger.warning(
+                    "endpoint failed mid-stream", metadata: ["error.message": "\(error)"])
+                let event = GatewayError.badGateway("\(lease.endpoint) failed mid-stream: \(error)").error.json
+                var buffer = ByteBuffer(string: "data: ")
+                buffer.writeBytes(event)
+                buffer.writeString("\n\n")
+                try? await writer.body(buffer)
+                try? await writer.end()
+                record(status: 502, tokens: tokens)
+                return
+            }
+            guard let chunk else { break }
+            tokens.observe(chunk)
+            do {
+                try await writer.body(chunk)
+            } catch {
+                logger.debug("client went away mid-stream")
+                record(status: 499, tokens: tokens)
+                return
+            }
+        }
+        try? await writer.end()
+        record(status: Int(response.status.code), tokens: tokens)
+    }
+
+    /// An error response when nothing has been written yet.
+    private func finish(status: Int, error: GatewayError, _ writer: ResponseWriter) async {
+        record(status: status)
+        await gateway.respondError(writer, error, requestID: requestID)
+    }
+
+    private func record(status: Int, tokens: TokenTimer? = nil) {
+        let metrics = gateway.metrics
+        metrics.request(model: model, objective: objective, status: status)
+        metrics.endToEnd(model: model, ContinuousClock.now - request.arrival)
+        if let tokens {
+            if let first = tokens.firstToken { metrics.timeToFirstToken(model: model, first) }
+            for gap in tokens.gaps { metrics.interToken(model: model, gap) }
+        }
+        logger.debug(
+            "request done",
+            metadata: [
+                "http.status": "\(status)", "duration.seconds": "\((ContinuousClock.now - request.arrival).seconds)",
+            ])
+    }
+}
+
+/// Times the tokens of a server-sent event stream as they pass the gateway: the first chunk that carries text
+/// (a completion's `"text":"x` or a chat delta's `"content":"x`) and the gaps between such chunks.
+struct TokenTimer {
+    let start: ContinuousClock.Instant
+    var firstToken: Duration?
+    var last: ContinuousClock.Instant?
+    var gaps: [Duration] = []
+
+    init(start: ContinuousClock.Instant) { self.start = start }
+
+    static let markers = [Array(#""text":""#.utf8), Array(#""content":""#.utf8)]
+
+    mutating func observe(_ chunk: ByteBuffer) {
+        guard Self.carriesText(chunk.readableBytesView) else { return }
+        let now = ContinuousClock.now
+        if let last {
+            gaps.append(now - last)
+        } else {
+            firstToken = now - start
+        }
+        last = now
+    }
+
+    static func carriesText(_ bytes: ByteBufferView) -> Bool {
+        var i = bytes.startIndex
+        let end = bytes.endIndex
+        while i < end {
+            if bytes[i] == UInt8(ascii: "\"") {
+                for marker in markers where end - i > marker.count {
+                    var matches = true
+                    for k in 1..<marker.count where bytes[i + k] != marker[k] {
+                        matches = false
+                        break
+                    }
+                    if matches && bytes[i + marker.count] != UInt8(ascii: "\"") { return true }
+                }
+            }
+            i += 1
+        }
+        return false
+    }
+}

@@ -1,0 +1,116 @@
+import CoreMetrics
+import Prometheus
+
+/// The gateway's own Prometheus metrics, recorded through swift-metrics into a registry of its own (so several
+/// gateways in one process, as in tests, do not mix). Labels are bounded: models the pools serve (others are
+/// `unknown`), objective names from the configuration, status codes, pool and endpoint names.
+final class GatewayMetrics: Sendable {
+    let registry: PrometheusCollectorRegistry
+    let factory: PrometheusMetricsFactory
+
+    static let requests = "starling_gateway_requests_total"
+    static let ttft = "starling_gateway_time_to_first_token_seconds"
+    static let interToken = "starling_gateway_inter_token_latency_seconds"
+    static let e2e = "starling_gateway_request_duration_seconds"
+    static let picks = "starling_gateway_endpoint_picks_total"
+    static let shed = "starling_gateway_shed_total"
+    static let queued = "starling_gateway_queued_total"
+    static let retries = "starling_gateway_retries_total"
+    static let scrapeErrors = "starling_gateway_scrape_errors_total"
+    static let waiting = "starling_gateway_queue_length"
+    static let endpoints = "starling_gateway_endpoints"
+
+    init() {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        let latency: [Duration] = [
+            .milliseconds(5), .milliseconds(10), .milliseconds(20), .milliseconds(40), .milliseconds(80),
+            .milliseconds(160), .milliseconds(320), .milliseconds(640), .milliseconds(1280), .milliseconds(2560),
+            .milliseconds(5120), .milliseconds(10240), .milliseconds(20480), .milliseconds(40960),
+        ]
+        let gaps: [Duration] = [
+            .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(15),
+            .milliseconds(20), .milliseconds(30), .milliseconds(50), .milliseconds(75), .milliseconds(100),
+            .milliseconds(200), .milliseconds(500), .seconds(1), .seconds(2),
+        ]
+        factory.durationHistogramBuckets = [Self.ttft: latency, Self.e2e: latency, Self.interToken: gaps]
+        self.factory = factory
+    }
+
+    func request(model: String, objective: String?, status: Int) {
+        Counter(
+            label: Self.requests,
+            dimensions: [("model", model), ("objective", objective ?? ""), ("code", "\(status)")],
+            factory: factory
+        ).increment()
+    }
+
+    func timeToFirstToken(model: String, _ duration: Duration) {
+        Timer(label: Self.ttft, dimensions: [("model", model)], factory: factory).recordNanoseconds(
+            duration.nanoseconds)
+    }
+
+    func interToken(model: String, _ duration: Duration) {
+        Timer(label: Self.interToken, dimensions: [("model", model)], factory: factory)
+            .recordNanoseconds(duration.nanoseconds)
+    }
+
+    func endToEnd(model: String, _ duration: Duration) {
+        Timer(label: Self.e2e, dimensions: [("model", model)], factory: factory).recordNanoseconds(duration.nanoseconds)
+    }
+
+    func picked(pool: String, endpoint: String) {
+        Counter(label: Self.picks, dimensions: [("pool", pool), ("endpoint", endpoint)], factory: factory).increment()
+    }
+
+    func shed(pool: String, criticality: Criticality) {
+        Counter(
+            label: Self.shed, dimensions: [("pool", pool), ("criticality", criticality.rawValue)], factory: factory
+        )
+        .increment()
+    }
+
+    func queued(pool: String, criticality: Criticality) {
+        Counter(
+            label: Self.queued, dimensions: [("pool", pool), ("criticality", criticality.rawValue)], factory: factory
+        ).increment()
+    }
+
+    func retried(pool: String) {
+        Counter(label: Self.retries, dimensions: [("pool", pool)], factory: factory).increment()
+    }
+
+    func scrapeError(pool: String, endpoint: String) {
+        Counter(label: Self.scrapeErrors, dimensions: [("pool", pool), ("endpoint", endpoint)], factory: factory)
+            .increment()
+    }
+
+    /// Gauges read from the pools just before an export.
+    func observe(pool: String, waiting: [Criticality: Int], healthy: Int, unhealthy: Int, draining: Int) {
+        for criticality in Criticality.allCases {
+            Gauge(
+                label: Self.waiting, dimensions: [("pool", pool), ("criticality", criticality.rawValue)],
+                factory: factory
+            ).record(waiting[criticality] ?? 0)
+        }
+        for (state, count) in [("healthy", healthy), ("unhealthy", unhealthy), ("draining", draining)] {
+            Gauge(label: Self.endpoints, dimensions: [("pool", pool), ("state", state)], factory: factory).record(count)
+        }
+    }
+
+    /// The Prometheus text exposition.
+    func exposition() -> [UInt8] {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return buffer
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}

@@ -1,0 +1,197 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// The gateway's HTTP/1.1 server, on SwiftNIO directly: keep-alive, bodies read in full up to a limit (413
+/// beyond it, `100-continue` answered), and, unlike a plain request/response server, a closed client
+/// connection cancels the handler of the request in progress, so the upstream request stops too.
+struct HTTPFront: Service {
+    typealias Handler = @Sendable (IncomingRequest, ResponseWriter) async -> Void
+
+    var host: String
+    var port: Int
+    var maxBodyBytes: Int
+    var logger: Logger
+    var handler: Handler
+    var onListening: @Sendable (Int) async -> Void
+
+    func run() async throws {
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .bind(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
+                        wrappingChannelSynchronously: channel)
+                }
+            }
+        await onListening(server.channel.localAddress?.port ?? 0)
+        let connections = ConnectionRegistry()
+        try await withGracefulShutdownHandler {
+            try await server.executeThenClose { inbound in
+                try await withThrowingDiscardingTaskGroup { group in
+                    for try await connection in inbound {
+                        group.addTask { await serve(connection, registry: connections) }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            server.channel.close(promise: nil)
+            connections.shutDown()
+        }
+    }
+
+    /// What one connection's reader hands its responder.
+    private enum Event: Sendable {
+        case request(IncomingRequest)
+    }
+
+    private func serve(
+        _ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, registry: ConnectionRegistry
+    ) async {
+        let id = registry.add(connection.channel)
+        defer { registry.remove(id) }
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                let (events, continuation) = AsyncStream<Event>.makeStream()
+                try await withThrowingTaskGroup(of: Bool.self) { group in
+                    group.addTask {
+                        defer { continuation.finish() }
+                        return try await read(inbound, outbound: outbound, into: continuation)
+                    }
+                    group.addTask {
+                        for await event in events {
+                            guard case .request(let request) = event else { continue }
+                            registry.setBusy(id, true)
+                            let keepAlive =
+                                request.head.isKeepAlive && !request.bodyTooLarge && !registry.isShuttingDown
+                            await handler(
+                                request,
+                                ResponseWriter(outbound: outbound, version: request.head.version, keepAlive: keepAlive))
+                            registry.setBusy(id, false)
+                            if !keepAlive { break }
+                        }
+                        return true
+                    }
+                    // The reader ends with true when the client is gone (cancel the request in progress), false
+                    // when it merely stopped reading (a body over the limit, answered with 413 and a close).
+                    while let stopOthers = try await group.next() {
+                        if stopOthers {
+                            group.cancelAll()
+                            break
+                        }
+                    }
+                }
+            }
+        } catch {
+            logger.debug("connection ended", metadata: ["error.message": "\(error)"])
+        }
+    }
+
+    /// Reads requests off the connection until it closes (true) or a body is over the limit (false).
+    private func read(
+        _ inbound: NIOAsyncChannelInboundStream<HTTPServerRequestPart>,
+        outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>,
+        into continuation: AsyncStream<Event>.Continuation
+    ) async throws -> Bool {
+        var head: HTTPRequestHead?
+        var body = ByteBuffer()
+        var tooLarge = false
+        var arrival = ContinuousClock.now
+        for try await part in inbound {
+            switch part {
+            case .head(let h):
+                head = h
+                arrival = .now
+                tooLarge = false
+                let declared = h.headers.first(name: "content-length").flatMap { Int($0) }
+                body = ByteBuffer()
+                if let declared, declared > maxBodyBytes {
+                    tooLarge = true
+                } else if let declared {
+                    body.reserveCapacity(declared)
+                }
+                if h.headers.first(name: "expect")?.lowercased() == "100-continue" {
+                    if tooLarge {
+                        // Answer now; the client will not send the body.
+                        continuation.yield(
+                            .request(IncomingRequest(head: h, body: ByteBuffer(), bodyTooLarge: true, arrival: arrival))
+                        )
+                        return false
+                    }
+                    try await outbound.write(.head(HTTPResponseHead(version: h.version, status: .continue)))
+                }
+            case .body(var chunk):
+                guard !tooLarge else { continue }
+                if body.readableBytes + chunk.readableBytes > maxBodyBytes {
+                    tooLarge = true
+                    body = ByteBuffer()
+                } else {
+                    body.writeBuffer(&chunk)
+                }
+            case .end:
+                guard let h = head else { continue }
+                continuation.yield(
+                    .request(IncomingRequest(head: h, body: body, bodyTooLarge: tooLarge, arrival: arrival)))
+                head = nil
+                body = ByteBuffer()
+                if tooLarge { return false }
+            }
+        }
+        return true
+    }
+}
+
+/// The front's open connections, so a graceful shutdown can close the idle ones at once and let busy ones
+/// finish their response.
+final class ConnectionRegistry: Sendable {
+    private struct Entry {
+        var channel: any Channel
+        var busy = false
+    }
+
+    private struct State {
+        var entries: [Int: Entry] = [:]
+        var next = 0
+        var shuttingDown = false
+    }
+
+    private let state = Mutex(State())
+
+    func add(_ channel: any Channel) -> Int {
+        let (id, close) = state.withLock { state -> (Int, Bool) in
+            state.next += 1
+            state.entries[state.next] = Entry(channel: channel)
+            return (state.next, state.shuttingDown)
+        }
+        if close { channel.close(promise: nil) }
+        return id
+    }
+
+    func remove(_ id: Int) { _ = state.withLock { $0.entries.removeValue(forKey: id) } }
+
+    func setBusy(_ id: Int, _ busy: Bool) {
+        let close = state.withLock { state -> (any Channel)? in
+            state.entries[id]?.busy = busy
+            return !busy && state.shuttingDown ? state.entries[id]?.channel : nil
+        }
+        close?.close(promise: nil)
+    }
+
+    var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
+
+    /// Closes idle connections now; busy ones close after their response.
+    func shutDown() {
+        let idle = state.withLock { state -> [any Channel] in
+            state.shuttingDown = true
+            return state.entries.values.filter { !$0.busy }.map(\.channel)
+        }
+        for channel in idle { channel.close(promise: nil) }
+    }
+}

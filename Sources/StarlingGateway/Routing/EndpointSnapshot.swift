@@ -1,0 +1,36 @@
+/// One endpoint as the routing decision sees it: its last scrape (if fresh) and the gateway's own count of the
+/// requests it has open there, which fills the gap between scrapes.
+public struct EndpointSnapshot: Sendable, Equatable {
+    /// `host:port`; also what the `x-starling-endpoint` response header names.
+    public var id: String
+    /// The last scrape, or nil when there is none or it is stale.
+    public var metrics: EndpointMetrics?
+    /// Requests the gateway has open on this endpoint now.
+    public var inFlight: Int
+    /// Requests the gateway had open when `metrics` was scraped.
+    public var inFlightAtScrape: Int
+
+    public init(id: String, metrics: EndpointMetrics? = nil, inFlight: Int = 0, inFlightAtScrape: Int = 0) {
+        self.id = id
+        self.metrics = metrics
+        self.inFlight = inFlight
+        self.inFlightAtScrape = inFlightAtScrape
+    }
+
+    /// Requests sent since the scrape that it cannot show yet (negative when more finished than started).
+    public var unseen: Int { inFlight - inFlightAtScrape }
+
+    /// Waiting plus running requests: the scrape's figure moved by what the gateway sent or saw finish since,
+    /// or the gateway's in-flight count when there is no fresh scrape.
+    public var estimatedQueue: Double {
+        guard let metrics, metrics.running != nil || metrics.waiting != nil else { return Double(inFlight) }
+        return max(0, (metrics.running ?? 0) + (metrics.waiting ?? 0) + Double(unseen))
+    }
+
+    /// Waiting requests, counting every request sent since the scrape as waiting (the cautious reading, used for
+    /// saturation). Without a waiting figure, the gateway's in-flight count.
+    public var estimatedWaiting: Double {
+        guard let waiting = metrics?.waiting else { return Double(inFlight) }
+        return max(0, waiting + Double(max(0, unseen)))
+    }
+}

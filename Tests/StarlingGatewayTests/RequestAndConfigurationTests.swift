@@ -1,0 +1,217 @@
+import Foundation
+import NIOCore
+import StarlingSimulator
+import Testing
+
+@testable import StarlingGateway
+
+@Suite struct ObjectiveTableTests {
+    func table() -> ObjectiveTable {
+        var table = ObjectiveTable()
+        table.objectives = ["premium": .critical, "batch": .sheddable]
+        table.models["sql"] = .init(
+            objective: "sql", criticality: .critical,
+            targets: [.init(model: "sql-v1", weight: 90), .init(model: "sql-v2", weight: 10)])
+        return table
+    }
+
+    @Test func splitsTrafficByWeight() {
+        var random = SplitMix64(seed: 42)
+        var counts: [String: Int] = [:]
+        for _ in 0..<2000 {
+            counts[table().resolve(model: "sql", objective: nil, random: &random).model, default: 0] += 1
+        }
+        #expect(counts.keys.sorted() == ["sql-v1", "sql-v2"])
+        #expect((1700...1900).contains(counts["sql-v1"] ?? 0))
+    }
+
+    @Test func criticalityFromModelRuleThenHeader() {
+        var random = SplitMix64(seed: 1)
+        let t = table()
+        #expect(t.resolve(model: "sql", objective: nil, random: &random).criticality == .critical)
+        #expect(t.resolve(model: "sql", objective: "batch", random: &random).criticality == .sheddable)
+        let plain = t.resolve(model: "base", objective: "nope", random: &random)
+        #expect(plain == .init(model: "base", criticality: .standard, objective: nil))
+        #expect(t.resolve(model: "base", objective: "premium", random: &random).criticality == .critical)
+    }
+}
+
+@Suite struct RequestBodyTests {
+    @Test func findsTheTopLevelModelAndRenamesOnlyIt() throws {
+        let text =
+            #"{"messages":[{"role":"user","content":"{\"model\": \"inner\"}"}],"nested":{"model":"x"}, "model" : "sql\"lora","stream":true}"#
+        let body = ByteBuffer(string: text)
+        let parsed = try InferenceRequestBody.parse(body, kind: .chat)
+        #expect(parsed.model == "sql\"lora" && parsed.stream)
+        let renamed = InferenceRequestBody.renaming(body, range: parsed.modelRange, to: "sql-v2")
+        let expected = text.replacingOccurrences(of: #""sql\"lora""#, with: #""sql-v2""#)
+        #expect(String(buffer: renamed) == expected)
+        #expect(parsed.promptText == "<|user|>\n{\"model\": \"inner\"}\n<|assistant|>\n")
+    }
+
+    @Test(arguments: [
+        (#"{"prompt":"x"}"#, "Field required: model"),
+        (#"{"model":3,"prompt":"x"}"#, "model must be a string, got 3"),
+        (#"{"model":"","prompt":"x"}"#, "model must not be empty"),
+        (#"{"model":"m","prompt":"x","stream":"yes"}"#, "stream must be a boolean, got \"yes\""),
+        (#"{"model":"m"}"#, "Field required: prompt"),
+        (#"[1,2]"#, "The request body must be a JSON object"),
+        (#"{"model":"#, "The request body is not valid JSON"),
+    ])
+    func badBodiesNameTheField(_ text: String, _ message: String) {
+        #expect {
+            try InferenceRequestBody.parse(ByteBuffer(string: text), kind: .completion)
+        } throws: { error in
+            guard let error = error as? OpenAIError else { return false }
+            return error.status == 400 && error.message.hasPrefix(message)
+        }
+    }
+
+    @Test func tokenIDPromptsAreKept() throws {
+        let parsed = try InferenceRequestBody.parse(
+            ByteBuffer(string: #"{"model":"m","prompt":[5,6,7]}"#), kind: .completion)
+        #expect(parsed.promptTokens == [5, 6, 7])
+    }
+
+    @Test func tokenTimerSeesTextChunksOnly() {
+        #expect(TokenTimer.carriesText(ByteBuffer(string: #"data: {"choices":[{"text":"a"}]}"#).readableBytesView))
+        #expect(TokenTimer.carriesText(ByteBuffer(string: #"data: {"delta":{"content":" b"}}"#).readableBytesView))
+        #expect(
+            !TokenTimer.carriesText(
+                ByteBuffer(string: #"data: {"delta":{"role":"assistant","content":""}}"#).readableBytesView))
+        #expect(!TokenTimer.carriesText(ByteBuffer(string: "data: [DONE]\n\n").readableBytesView))
+    }
+}
+
+@Suite struct GatewayConfigurationTests {
+    static let full = """
+        apiVersion: starling.dev/v1alpha1
+        kind: Gateway
+        spec:
+          listen: 0.0.0.0:9000
+          scrapeInterval: 25ms
+          upstreamTimeout: 2m
+          maxRetries: 1
+          pools:
+          - name: llama
+            endpoints: [http://127.0.0.1:8001/, "127.0.0.1:8002"]
+            policy: mine
+            profiles:
+              mine:
+                filters: [{type: least-queue, slack: 4}]
+                scorers: [{type: prefix, weight: 3}, {type: queue, weight: 2}]
+                picker: power-of-two
+            saturation: {queueDepth: 8, kvCache: 0.9}
+            queue: {critical: 10, standard: 5, timeout: 3s}
+            noEndpointWait: 500ms
+        ---
+        apiVersion: inference.networking.k8s.io/v1
+        kind: InferencePool
+        metadata: {name: other}
+        spec:
+          targetPorts: [{number: 8000}]
+          selector: {matchLabels: {app: other}}
+          endpointPickerRef: {name: starling}
+        ---
+        apiVersion: inference.networking.x-k8s.io/v1alpha2
+        kind: InferenceObjective
+        metadata: {name: sql}
+        spec:
+          modelName: sql
+          criticality: Critical
+          poolRef: {name: llama}
+          targetModels: [{name: sql-v1, weight: 90}, {name: sql-v2, weight: 10}]
+        ---
+        apiVersion: inference.networking.x-k8s.io/v1alpha2
+        kind: InferenceObjective
+        metadata: {name: batch}
+        spec: {priority: -1, poolRef: {name: llama}}
+        ---
+        apiVersion: inference.networking.x-k8s.io/v1alpha2
+        kind: InferenceModelRewrite
+        metadata: {name: alias}
+        spec:
+          poolRef: {name: llama}
+          rules:
+          - matches: [{model: {type: Exact, value: small}}]
+            targets: [{modelRewrite: small-v1}]
+        """
+
+    @Test func readsEveryDocumentKind() throws {
+        let configuration = try GatewayConfiguration.parse(Self.full, source: "gw.yaml")
+        #expect(configuration.host == "0.0.0.0" && configuration.port == 9000)
+        #expect(configuration.scrapeInterval == .milliseconds(25) && configuration.upstreamTimeout == .seconds(120))
+        #expect(configuration.pools.map(\.settings.name) == ["llama", "other"])
+        let llama = configuration.pools[0]
+        #expect(llama.endpoints.map(\.id) == ["127.0.0.1:8001", "127.0.0.1:8002"])
+        #expect(llama.settings.profile.name == "mine" && llama.settings.profile.picker is PowerOfTwoPicker)
+        #expect(llama.settings.profile.usesPrefix && llama.settings.profile.filters.count == 1)
+        #expect(llama.settings.saturation == SaturationDetector(queueDepthThreshold: 8, kvCacheThreshold: 0.9))
+        #expect(llama.settings.admission.queueLimits[.standard] == 5 && llama.settings.queueTimeout == .seconds(3))
+        #expect(llama.settings.noEndpointWait == .milliseconds(500))
+        #expect(configuration.objectives.objectives == ["sql": .critical, "batch": .sheddable])
+        #expect(configuration.objectives.models["sql"]?.targets.count == 2)
+        #expect(configuration.objectives.models["small"]?.targets == [.init(model: "small-v1", weight: 1)])
+    }
+
+    @Test(arguments: [
+        (
+            "kind: Gateway\nspec: {pools: [{name: a, policy: fastest}]}",
+            "gw.yaml#1: spec.pools[0].policy: Unsupported value: \"fastest\""
+        ),
+        (
+            "kind: Gateway\nspec: {pools: [{name: a, endpoints: [ftp://x]}]}",
+            "spec.pools[0].endpoints[0]: Invalid value: endpoint \"ftp://x\": only http:// URLs are supported"
+        ),
+        (
+            "kind: Gateway\nspec: {scrapeInterval: soon, pools: [{name: a}]}",
+            "spec.scrapeInterval: Invalid value: \"soon\""
+        ),
+        (
+            "kind: Gateway\nspec: {pools: [{name: a, saturation: {kvCache: 2}}]}",
+            "spec.pools[0].saturation.kvCache: must be in (0, 1], got 2"
+        ),
+        (
+            "kind: Gateway\nspec: {pools: [{name: a, profiles: {p: {scorers: [{type: speed}]}}, policy: p}]}",
+            "spec.pools[0].profiles.p.scorers[0].type: Unsupported value: \"speed\""
+        ),
+        ("kind: Gateway\nspec: {pools: [{name: a}, {name: a}]}", "spec.pools[1].name: Duplicate value: \"a\""),
+        ("kind: Gateway\nspec: {pools: [{name: a, colour: red}]}", "spec.pools[0].colour: unknown field"),
+        (
+            "kind: InferenceObjective\nmetadata: {name: o}\nspec: {criticality: Urgent}",
+            "spec.criticality: Unsupported value: \"Urgent\""
+        ),
+        ("kind: Service\n", "kind: Unsupported value: \"Service\""),
+        ("kind: InferenceObjective\nmetadata: {name: o}\nspec: {priority: 1}", "no pool"),
+    ])
+    func errorsNameTheField(_ text: String, _ message: String) {
+        #expect {
+            try GatewayConfiguration.parse(text, source: "gw.yaml")
+        } throws: { error in
+            guard let error = error as? GatewayConfigurationError else { return false }
+            if !error.message.contains(message) { print("got: \(error.message)") }
+            return error.message.contains(message)
+        }
+    }
+
+    @Test(arguments: [
+        ("http://127.0.0.1:8000", "127.0.0.1:8000"), ("http://localhost/", "localhost:80"),
+        ("10.0.0.1:9", "10.0.0.1:9"),
+        ("http://[::1]:8000", "[::1]:8000"),
+    ])
+    func endpointAddresses(_ text: String, _ id: String) throws {
+        #expect(try EndpointAddress(parsing: text).id == id)
+    }
+
+    @Test(arguments: ["https://x:1", "http://x:1/v1", "http://x:99999", "http://x:port", ""])
+    func badEndpointAddresses(_ text: String) {
+        #expect(throws: GatewayConfigurationError.self) { try EndpointAddress(parsing: text) }
+    }
+
+    @Test func durations() {
+        #expect(DurationText.parse("50ms") == .milliseconds(50))
+        #expect(DurationText.parse("1.5m") == .seconds(90))
+        #expect(DurationText.parse("2") == .seconds(2))
+        #expect(DurationText.parse("2 weeks") == nil)
+    }
+}
