@@ -185,7 +185,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StarlingCLITests",
-            dependencies: ["StarlingCLI", "StarlingClient", "StarlingSimulator", "StarlingBench"],
+            dependencies: ["StarlingCLI", "StarlingClient", "StarlingSimulator", "StarlingBench", "StarlingGateway"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -61,13 +61,31 @@ extension ModelServer {
             generator: generator, id: id, created: Int(Date().timeIntervalSince1970))
     }
 
+    /// Non-streaming requests at least this long are aborted when their client disconnects, as vLLM does. Shorter
+    /// ones keep the connection alive instead: watching for the close costs the connection after the response.
+    static let abortOnDisconnectTokens = 32
+
     func complete(_ request: Request, kind: CompletionRequest.Kind) async throws -> Response {
-        let body = try await readBody(request)
-        var prepared = try prepare(body, kind: kind)
+        var request = request
+        let body = try await readBody(&request)
+        let prepared = try prepare(body, kind: kind)
         let events = engine.submit(prepared.engineRequest)
         if prepared.request.stream {
+            // A client that goes away fails the next write, which ends the stream and aborts the request.
             return stream(prepared, events: events)
         }
+        if prepared.engineRequest.outputTokens >= Self.abortOnDisconnectTokens {
+            return try await request.body.consumeWithCancellationOnInboundClose { _ in
+                try await self.collect(prepared, events: events)
+            }
+        }
+        return try await collect(prepared, events: events)
+    }
+
+    /// A non-streaming response: the whole text once the engine is done.
+    func collect(_ prepared: Prepared, events: AsyncStream<EngineEvent>) async throws -> Response {
+        var prepared = prepared
+        let kind = prepared.request.kind
         var text = ""
         var produced = 0
         var cached = 0

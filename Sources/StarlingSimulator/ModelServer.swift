@@ -155,8 +155,13 @@ public final class ModelServer: Sendable {
     func nextNumber() -> UInt64 { counter.add(1, ordering: .relaxed).newValue }
 
     func readBody(_ request: Request) async throws -> Data {
+        var request = request
+        return try await readBody(&request)
+    }
+
+    /// Reads the body, leaving `request` ready for `consumeWithCancellationOnInboundClose`.
+    func readBody(_ request: inout Request) async throws -> Data {
         do {
-            var request = request
             let buffer = try await request.collectBody(upTo: Self.maxBodyBytes)
             return Data(buffer: buffer)
         } catch let error as HTTPError where error.status == .contentTooLarge {

@@ -28,6 +28,8 @@ public struct OpenAIError: Error, Sendable, Equatable {
     public var json: Data {
         var error: [String: Any] = ["message": message, "type": type, "code": status]
         error["param"] = param ?? NSNull()
-        return (try? JSONSerialization.data(withJSONObject: ["error": error], options: [.sortedKeys])) ?? Data()
+        return
+            (try? JSONSerialization.data(
+                withJSONObject: ["error": error], options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
     }
 }

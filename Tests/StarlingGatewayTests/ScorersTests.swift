@@ -113,6 +113,16 @@ func endpoint(
         #expect(KVCacheFilter(threshold: 0.9).filter(RoutingRequest(model: "m"), endpoints) == [1, 2])
     }
 
+    @Test func loraAffinityKeepsEndpointsThatCanRunTheAdapterAtOnce() {
+        let endpoints = [
+            endpoint("busy", runningAdapters: ["chat"], waitingAdapters: [], maxLoras: 1),
+            endpoint("running", runningAdapters: ["sql"], waitingAdapters: [], maxLoras: 1),
+            endpoint("free", runningAdapters: [], waitingAdapters: [], maxLoras: 1),
+        ]
+        #expect(LoRAAffinityFilter().filter(RoutingRequest(model: "sql", adapter: "sql"), endpoints) == [1, 2])
+        #expect(LoRAAffinityFilter().filter(RoutingRequest(model: "base"), endpoints) == [0, 1, 2])
+    }
+
     @Test func aFilterThatWouldLeaveNoneIsIgnored() {
         let profile = SchedulingProfile(
             name: "t", filters: [KVCacheFilter(threshold: 0.5)], scorers: [.init(QueueScorer(), weight: 1)])

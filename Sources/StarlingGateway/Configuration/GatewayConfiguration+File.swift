@@ -88,6 +88,7 @@ extension GatewayConfiguration {
         }
         if let d = try spec.duration("upstreamTimeout") { upstreamTimeout = d }
         if let d = try spec.duration("scrapeInterval") { scrapeInterval = d }
+        if let d = try spec.duration("connectTimeout") { connectTimeout = d }
         if let d = try spec.duration("modelsInterval") { modelsInterval = d }
         if let retries = try spec.int("maxRetries") {
             guard retries >= 0 else { throw FieldError(spec.path("maxRetries"), "must be at least 0, got \(retries)") }
@@ -200,8 +201,11 @@ extension GatewayConfiguration {
                 profile.filters.append(LeastQueueFilter(slack: try filter.double("slack") ?? 0))
             case "kv-cache":
                 profile.filters.append(KVCacheFilter(threshold: try filter.double("threshold") ?? 0.8))
+            case "lora-affinity":
+                profile.filters.append(LoRAAffinityFilter())
             case let other:
-                throw .notSupported(filter.path("type"), other ?? "", allowed: ["least-queue", "kv-cache"])
+                throw .notSupported(
+                    filter.path("type"), other ?? "", allowed: ["kv-cache", "least-queue", "lora-affinity"])
             }
             try filter.finish()
         }

@@ -19,6 +19,9 @@ public struct GatewayConfiguration: Sendable {
     public var maxBodyBytes = 8 << 20
     /// Longest wait for an endpoint's response head; then 504.
     public var upstreamTimeout: Duration = .seconds(600)
+    /// Longest wait for a new upstream connection (refused ones are retried until then); then the request goes
+    /// to another endpoint.
+    public var connectTimeout: Duration = .seconds(1)
     /// How often each endpoint's `/metrics` is read.
     public var scrapeInterval: Duration = .milliseconds(50)
     /// How often each endpoint's `/v1/models` is read (models and adapters come and go).

@@ -73,7 +73,9 @@ extension Gateway {
     }
 
     func respondJSON(_ writer: ResponseWriter, _ status: HTTPResponseStatus, _ object: Any) async {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        let data =
+            (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+            ?? Data()
         try? await writer.full(status, ["content-type": "application/json"], body: ByteBuffer(bytes: data))
     }
 

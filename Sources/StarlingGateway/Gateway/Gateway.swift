@@ -43,7 +43,7 @@ public final class Gateway: Sendable {
         client.httpVersion = .http1Only
         client.decompression = .disabled
         client.redirectConfiguration = .disallow
-        client.timeout.connect = .seconds(2)
+        client.timeout.connect = .nanoseconds(configuration.connectTimeout.nanoseconds)
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: client)
     }
 

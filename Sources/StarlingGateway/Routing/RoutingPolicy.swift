@@ -5,7 +5,8 @@ public enum RoutingPolicy: String, Sendable, CaseIterable {
     case leastQueue = "least-queue"
     case kvUtilization = "kv-utilization"
     case prefix
-    /// Prefix affinity balanced against load, with LoRA and session affinity (weights tunable per pool).
+    /// Prefix affinity balanced against load, with LoRA and session affinity (weights tunable per pool); adapter
+    /// requests go only where the adapter can run at once, when such an endpoint exists.
     case `default`
 
     /// Weights of the `default` profile's scorers.
@@ -32,7 +33,7 @@ public enum RoutingPolicy: String, Sendable, CaseIterable {
             SchedulingProfile(name: rawValue, scorers: [.init(PrefixScorer(), weight: 1)])
         case .default:
             SchedulingProfile(
-                name: rawValue,
+                name: rawValue, filters: [LoRAAffinityFilter()],
                 scorers: [
                     .init(PrefixScorer(), weight: weights.prefix), .init(QueueScorer(), weight: weights.queue),
                     .init(KVCacheScorer(), weight: weights.kvCache), .init(LoRAAffinityScorer(), weight: weights.lora),
