@@ -103,7 +103,7 @@ let package = Package(
         .target(
             name: "StarlingGateway",
             dependencies: [
-                "StarlingAPI", "StarlingTokenizer", "StarlingSimulator",
+                "StarlingAPI", "StarlingClient", "StarlingTokenizer", "StarlingSimulator",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

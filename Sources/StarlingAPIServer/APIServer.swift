@@ -81,7 +81,7 @@ public struct APIServer: Service {
             },
             logger: logger)
         try await withGracefulShutdownHandler {
-            try await app.runService()
+            try await app.runService(gracefulShutdownSignals: [])
         } onGracefulShutdown: {
             Task { await store.closeAllWatches() }
         }

@@ -17,7 +17,12 @@ struct Applier {
             }
             text = t
         }
-        let docs = try ManifestDecoder.documents(from: text, source: file)
+        return try await apply(text: text, source: file, namespace: namespace)
+    }
+
+    /// Applies every document of manifest text; `source` names it in errors.
+    func apply(text: String, source: String, namespace: String? = nil) async throws -> [String] {
+        let docs = try ManifestDecoder.documents(from: text, source: source)
         // Check every document before changing anything.
         var typed: [(ManifestDocument, any KubernetesResource.Type)] = []
         for doc in docs {

@@ -5,6 +5,7 @@ import StarlingAPI
 import StarlingAPIServer
 import StarlingClient
 import StarlingControllers
+import StarlingGateway
 import StarlingNodeAgent
 import StarlingScheduler
 
@@ -21,15 +22,22 @@ public struct EmbeddedCluster {
         public var nodes: [Node]
         public var manifests: [String]
         public var logLevel: Logger.Level
+        /// The gateway's port on 127.0.0.1 (0 picks one); nil runs no gateway.
+        public var gatewayPort: Int?
+        /// Apply the quickstart demo when no ModelService exists yet.
+        public var demo: Bool
 
         public init(
-            dataDirectory: String, apiPort: Int, nodes: [Node], manifests: [String], logLevel: Logger.Level = .info
+            dataDirectory: String, apiPort: Int, nodes: [Node], manifests: [String], logLevel: Logger.Level = .info,
+            gatewayPort: Int? = nil, demo: Bool = false
         ) {
             self.dataDirectory = dataDirectory
             self.apiPort = apiPort
             self.nodes = nodes
             self.manifests = manifests
             self.logLevel = logLevel
+            self.gatewayPort = gatewayPort
+            self.demo = demo
         }
     }
 
@@ -84,23 +92,43 @@ public struct EmbeddedCluster {
                         \.metadata.nameOrEmpty)),
                 logDirectory: "\(dir)/logs", runDirectory: "\(dir)/run"),
             logger: logger.labelled("starling.agent"))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: apiServer),
+            .init(service: internalServer),
+            .init(service: ModelServiceController(client: client, logger: logger.labelled("starling.controller"))),
+            .init(service: SchedulerService(client: client, logger: logger.labelled("starling.scheduler"))),
+            .init(service: agent),
+        ]
+        let (gatewayListening, gatewayContinuation) = AsyncStream<Int>.makeStream()
+        var gateway: Gateway?
+        if let gatewayPort = options.gatewayPort {
+            var configuration = GatewayConfiguration(pools: [])
+            configuration.port = gatewayPort
+            let made = Gateway(configuration: configuration, logger: logger.labelled("starling.gateway"))
+            services += made.services { gatewayContinuation.yield($0) }.map { .init(service: $0) }
+            services.append(
+                .init(
+                    service: ModelServiceEndpointSource(
+                        client: client, gateway: made, logger: logger.labelled("starling.gateway.source"))))
+            gateway = made
+        } else {
+            gatewayContinuation.finish()
+        }
         let bootstrap = Bootstrap(
-            client: client, nodes: options.nodes, manifests: options.manifests, listening: listening, server: server,
+            client: client, nodes: options.nodes, manifests: options.manifests, demo: options.demo,
+            dataDirectory: dir, listening: listening, gatewayListening: gatewayListening, server: server,
             kubeconfig: kubeconfigPath, logger: logger)
+        services.append(.init(service: bootstrap, successTerminationBehavior: .ignore))
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [
-                    .init(service: apiServer),
-                    .init(service: internalServer),
-                    .init(service: bootstrap, successTerminationBehavior: .ignore),
-                    .init(
-                        service: ModelServiceController(client: client, logger: logger.labelled("starling.controller"))),
-                    .init(service: SchedulerService(client: client, logger: logger.labelled("starling.scheduler"))),
-                    .init(service: agent),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
-        try await group.run()
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            try? await gateway?.shutdown()
+            throw error
+        }
+        try await gateway?.shutdown()
     }
 
     static func loadOrCreateToken(at path: String) throws -> String {
@@ -139,7 +167,10 @@ struct Bootstrap: Service {
     let client: KubeClient
     let nodes: [Node]
     let manifests: [String]
+    let demo: Bool
+    let dataDirectory: String
     let listening: AsyncStream<Int>
+    let gatewayListening: AsyncStream<Int>
     let server: String
     let kubeconfig: String
     let logger: Logger
@@ -164,6 +195,24 @@ struct Bootstrap: Service {
         for file in manifests {
             lines += try await Applier(client: client).apply(file: file)
         }
+        if demo, try await client.list(ModelService.self).items.isEmpty {
+            lines += try await Applier(client: client).apply(text: Quickstart.manifest, source: "quickstart demo")
+        }
+        var gatewayPort: Int?
+        for await port in gatewayListening {
+            gatewayPort = port
+            break
+        }
+        var gatewayLines: [String] = []
+        if let gatewayPort {
+            let url = "http://127.0.0.1:\(gatewayPort)"
+            let model = try await client.list(ModelService.self).items.first?.spec.model ?? "MODEL"
+            gatewayLines = [
+                "  Gateway:     \(url)   (OpenAI API: /v1/completions, /v1/chat/completions, /v1/models, /metrics)",
+                "  Stream:      curl -N \(url)/v1/chat/completions -H 'content-type: application/json' -d '"
+                    + #"{"model":"\#(model)","messages":[{"role":"user","content":"Hello!"}],"max_tokens":40,"stream":true}'"#,
+            ]
+        }
         let out =
             [
                 "Starling is up.",
@@ -173,7 +222,8 @@ struct Bootstrap: Service {
                         "\($0.metadata.nameOrEmpty) (\($0.acceleratorCount) x \($0.acceleratorType ?? "none"))"
                     }
                     .joined(separator: ", "),
-                "  Try:         starling get modelservices    |    kubectl --kubeconfig \(kubeconfig) get pods",
+            ] + gatewayLines + [
+                "  Try:         starling get modelservices    |    kubectl --kubeconfig \(kubeconfig) get pods"
             ] + lines.map { "  \($0)" }
         FileHandle.standardOutput.write(Data((out.joined(separator: "\n") + "\n").utf8))
     }

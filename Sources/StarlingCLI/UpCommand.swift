@@ -7,7 +7,12 @@ import StarlingAPI
 struct UpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up",
-        abstract: "Run the API server, controllers, scheduler and node agent on this machine, in the foreground.")
+        abstract:
+            "Run the API server, controllers, scheduler, node agent and gateway on this machine, in the foreground.",
+        discussion: """
+            With no -f and no ModelService yet, serves a demo (examples/quickstart.yaml: two replicas of a simulated \
+            Llama-3.1-8B) through the gateway, and prints the gateway's URL and a curl that streams tokens.
+            """)
 
     @Option(name: [.short, .customLong("filename")], help: "Manifests to apply once up (YAML or JSON; repeatable).")
     var files: [String] = []
@@ -24,6 +29,15 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: "API server port on 127.0.0.1 (0 picks a free port).")
     var apiPort: Int = 7443
 
+    @Option(help: "Gateway port on 127.0.0.1 (0 picks a free port).")
+    var gatewayPort: Int = 8080
+
+    @Flag(help: "Run without the gateway.")
+    var noGateway = false
+
+    @Flag(help: "Do not apply the quickstart demo (applied when no -f is given and no ModelService exists).")
+    var noDemo = false
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -34,6 +48,9 @@ struct UpCommand: AsyncParsableCommand {
             )
         }
         guard (0...65535).contains(apiPort) else { throw ValidationError("--api-port: must be between 0 and 65535") }
+        guard (0...65535).contains(gatewayPort) else {
+            throw ValidationError("--gateway-port: must be between 0 and 65535")
+        }
         let nodeList: [Node]
         if let nodes {
             nodeList = try NodeInventory.load(path: nodes)
@@ -47,7 +64,7 @@ struct UpCommand: AsyncParsableCommand {
         logger.logLevel = level
         let options = EmbeddedCluster.Options(
             dataDirectory: dataDir ?? DataDirectory.default, apiPort: apiPort, nodes: nodeList, manifests: files,
-            logLevel: level)
+            logLevel: level, gatewayPort: noGateway ? nil : gatewayPort, demo: files.isEmpty && !noDemo)
         try await EmbeddedCluster(options: options, logger: logger).run()
     }
 }

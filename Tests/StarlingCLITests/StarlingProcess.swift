@@ -25,14 +25,17 @@ final class StarlingProcess: @unchecked Sendable {
         return ".build/debug/starling"
     }
 
-    init(dataDirectory: String, arguments: [String]) throws {
+    /// `arguments` follow `up --data-dir D --api-port 0 --gateway-port 0` (and `--no-demo` unless `demo`).
+    init(dataDirectory: String, arguments: [String], demo: Bool = false) throws {
         self.dataDirectory = dataDirectory
         outputPath = "\(dataDirectory)/up-\(UUID().uuidString.prefix(8)).log"
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: outputPath, contents: nil)
         let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["up", "--data-dir", dataDirectory, "--api-port", "0"] + arguments
+        process.arguments =
+            ["up", "--data-dir", dataDirectory, "--api-port", "0", "--gateway-port", "0"] + (demo ? [] : ["--no-demo"])
+            + arguments
         process.standardOutput = out
         process.standardError = out
         try process.run()

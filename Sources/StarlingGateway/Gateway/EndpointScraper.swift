@@ -31,6 +31,7 @@ struct EndpointScraper: Service {
                 }
             }
         }
+        gateway.logger.debug("gateway scraper stopped")
     }
 
     private func scrapeLoop(_ pool: EndpointPool, _ id: String) async {

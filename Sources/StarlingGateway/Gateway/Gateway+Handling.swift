@@ -66,7 +66,7 @@ extension Gateway {
                 data.append(entry)
             }
         }
-        for alias in configuration.objectives.aliases where seen.insert(alias).inserted {
+        for alias in objectives.aliases where seen.insert(alias).inserted {
             data.append(["id": alias, "object": "model", "owned_by": "starling", "parent": NSNull()])
         }
         return ["object": "list", "data": data]
@@ -122,9 +122,8 @@ extension Gateway {
             return await fail(GatewayError(.modelNotFound(parsed.model)))
         }
         label = (parsed.model, resolution.objective)
-        let settings = pool.settings
         var hashes: [UInt64] = []
-        if settings.profile.usesPrefix {
+        if pool.usesPrefix {
             let tokens = parsed.promptTokens ?? tokenizer.encode(parsed.promptText ?? "")
             hashes = PrefixBlockHasher(blockSize: pool.read(\.blockSize)).blockHashes(
                 tokens: tokens, model: resolution.model)

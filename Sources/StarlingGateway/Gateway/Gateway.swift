@@ -15,7 +15,7 @@ import Synchronization
 /// they have stopped.
 public final class Gateway: Sendable {
     public let configuration: GatewayConfiguration
-    let pools: [EndpointPool]
+    private let routing: Mutex<Routing>
     let metrics = GatewayMetrics()
     let client: HTTPClient
     let logger: Logger
@@ -27,7 +27,7 @@ public final class Gateway: Sendable {
     public init(configuration: GatewayConfiguration, logger: Logger = Logger(label: "starling.gateway")) {
         self.configuration = configuration
         self.logger = logger
-        pools = configuration.pools.map { pool in
+        let pools = configuration.pools.map { pool in
             let endpointPool = EndpointPool(settings: pool.settings)
             endpointPool.update { state in
                 state.setEndpoints(
@@ -35,6 +35,7 @@ public final class Gateway: Sendable {
             }
             return endpointPool
         }
+        routing = Mutex(Routing(pools: pools, objectives: configuration.objectives))
         random = Mutex(SplitMix64(seed: configuration.pools.first?.settings.seed ?? UInt64.random(in: 0...UInt64.max)))
         var client = HTTPClient.Configuration()
         // Every streaming request holds a connection for its whole length: never queue one behind another.
@@ -90,12 +91,52 @@ public final class Gateway: Sendable {
         return try result.get()
     }
 
+    /// The pools and objectives requests are routed by; both change while running in `starling up`.
+    struct Routing: Sendable {
+        var pools: [EndpointPool]
+        var objectives: ObjectiveTable
+    }
+
+    /// The pools, in order.
+    var pools: [EndpointPool] { routing.withLock { $0.pools } }
+
+    var objectives: ObjectiveTable { routing.withLock { $0.objectives } }
+
     /// Replaces a pool's endpoints: new ones are added, missing ones drain (no new requests; dropped once their
     /// requests finish).
     public func setEndpoints(pool name: String, _ addresses: [EndpointAddress]) {
         guard let pool = pools.first(where: { $0.name == name }) else { return }
         let wanted = Dictionary(addresses.map { ($0.id, $0.baseURL) }, uniquingKeysWith: { a, _ in a })
         pool.update { $0.setEndpoints(wanted) }
+    }
+
+    /// Makes the pools what `wanted` says (for pools that follow ModelServices): new pools are created, existing
+    /// ones get their models and endpoints updated, pools no longer wanted drain their endpoints and are dropped.
+    public func syncPools(_ wanted: [RoutedPool], objectives: ObjectiveTable) {
+        var created: [EndpointPool] = []
+        let existing = pools
+        for plan in wanted {
+            let pool: EndpointPool
+            if let found = existing.first(where: { $0.name == plan.name }) {
+                pool = found
+            } else {
+                var settings = PoolSettings(name: plan.name)
+                settings.models = plan.models
+                pool = EndpointPool(settings: settings)
+            }
+            let endpoints = Dictionary(plan.endpoints.map { ($0.id, $0.baseURL) }, uniquingKeysWith: { a, _ in a })
+            pool.update { state in
+                state.setModels(plan.models)
+                state.setEndpoints(endpoints)
+            }
+            created.append(pool)
+        }
+        let names = Set(wanted.map(\.name))
+        for gone in existing where !names.contains(gone.name) { gone.update { $0.setEndpoints([:]) } }
+        routing.withLock { routing in
+            routing.pools = created
+            routing.objectives = objectives
+        }
     }
 
     /// A fresh request id.
@@ -110,6 +151,7 @@ public final class Gateway: Sendable {
 
     /// A random draw for traffic splits.
     func resolve(model: String, objective: String?) -> ObjectiveTable.Resolution {
-        random.withLock { configuration.objectives.resolve(model: model, objective: objective, random: &$0) }
+        let objectives = self.objectives
+        return random.withLock { objectives.resolve(model: model, objective: objective, random: &$0) }
     }
 }

@@ -22,6 +22,9 @@ final class EndpointPool: Sendable {
 
     var settings: PoolSettings { locked.withLock { $0.state.settings } }
 
+    /// The profile reads prefix hashes (read per request, without copying the settings).
+    var usesPrefix: Bool { locked.withLock { $0.state.settings.profile.usesPrefix } }
+
     /// Reads the state.
     func read<T>(_ body: (PoolState) -> T) -> T { locked.withLock { body($0.state) } }
 

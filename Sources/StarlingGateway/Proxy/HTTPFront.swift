@@ -45,6 +45,7 @@ struct HTTPFront: Service {
             server.channel.close(promise: nil)
             connections.shutDown()
         }
+        logger.debug("gateway front stopped")
     }
 
     /// What one connection's reader hands its responder.

@@ -72,7 +72,7 @@ public struct PoolState: Sendable {
         var forEndpoint: Bool
     }
 
-    public let settings: PoolSettings
+    public private(set) var settings: PoolSettings
     public private(set) var endpoints: [String: Endpoint] = [:]
     private(set) var index: PrefixIndex
     private(set) var sessions: SessionTable
@@ -99,6 +99,9 @@ public struct PoolState: Sendable {
         }
         for id in endpoints.keys where wanted[id] == nil { drain(id) }
     }
+
+    /// Sets the models the pool serves before its endpoints say (a pool that follows a ModelService).
+    public mutating func setModels(_ models: [String]) { settings.models = models }
 
     /// Stops sending to `id`; it is dropped once its requests are done.
     public mutating func drain(_ id: String) {

@@ -1,0 +1,56 @@
+import StarlingAPI
+
+/// A pool as `starling up` derives it from a ModelService: its name, the models it serves (the model name and
+/// the adapters), and the addresses of its Ready replicas' leaders.
+public struct RoutedPool: Sendable, Equatable {
+    public var name: String
+    public var models: [String]
+    public var endpoints: [EndpointAddress]
+    public var criticality: Criticality?
+
+    public init(name: String, models: [String], endpoints: [EndpointAddress], criticality: Criticality? = nil) {
+        self.name = name
+        self.models = models
+        self.endpoints = endpoints
+        self.criticality = criticality
+    }
+
+    /// One pool per ModelService (named `name`, or `namespace/name` outside the default namespace). Endpoints
+    /// are the leader pods (worker 0) that are Ready, have a port and are not being deleted; a pod that stops
+    /// being one of these is drained by the gateway.
+    public static func pools(services: [ModelService], pods: [Pod]) -> [RoutedPool] {
+        var endpointsByService: [String: [EndpointAddress]] = [:]
+        for pod in pods {
+            let labels = pod.metadata.labels ?? [:]
+            guard let owner = labels[WellKnown.modelServiceLabel], labels[WellKnown.workerIndexLabel] ?? "0" == "0",
+                pod.isReady, pod.metadata.deletionTimestamp == nil, let port = pod.status?.ports?.first?.port
+            else { continue }
+            let key = key(namespace: pod.metadata.namespace, name: owner)
+            endpointsByService[key, default: []].append(
+                EndpointAddress(host: pod.status?.podIP ?? "127.0.0.1", port: port))
+        }
+        return services.filter { $0.metadata.deletionTimestamp == nil }.map { service in
+            let name = key(namespace: service.metadata.namespace, name: service.metadata.nameOrEmpty)
+            let models = [service.spec.model] + (service.spec.adapters ?? []).map(\.name)
+            let criticality = service.spec.routing?.criticality.flatMap { Criticality(name: $0.rawValue) }
+            return RoutedPool(
+                name: name, models: models, endpoints: (endpointsByService[name] ?? []).sorted { $0.id < $1.id },
+                criticality: criticality)
+        }.sorted { $0.name < $1.name }
+    }
+
+    /// The criticality each pool's model name carries.
+    public static func objectives(_ pools: [RoutedPool]) -> ObjectiveTable {
+        var table = ObjectiveTable()
+        for pool in pools {
+            guard let criticality = pool.criticality, let model = pool.models.first else { continue }
+            table.models[model] = .init(objective: pool.name, criticality: criticality)
+        }
+        return table
+    }
+
+    static func key(namespace: String?, name: String) -> String {
+        let namespace = namespace ?? WellKnown.defaultNamespace
+        return namespace == WellKnown.defaultNamespace ? name : "\(namespace)/\(name)"
+    }
+}
