@@ -174,12 +174,13 @@ extension RoutingSpec {
             if !criticality.isKnown {
                 errors.append(
                     .notSupported("\(path).criticality", criticality.rawValue, allowed: Criticality.allowedValues))
-            } else if criticality != .standard {
-                errors.append(.notSupportedYet("\(path).criticality", "criticality arrives with the gateway"))
             }
         }
         if affinity != nil {
-            errors.append(.notSupportedYet("\(path).affinity", "routing affinity arrives with the gateway"))
+            errors.append(
+                .notSupportedYet(
+                    "\(path).affinity", "the gateway's default policy already weighs prefix, session and LoRA affinity")
+            )
         }
         return errors
     }

@@ -100,6 +100,9 @@ public struct PromptSource: Sendable {
             for g in 0..<groups {
                 for _ in 0..<questionsPerGroup { pool.append((g, Self.text(questionLength, &random))) }
             }
+            // Groups interleave, as users of different groups would: in group order, all traffic of a moment
+            // would share one prefix and a router with prefix affinity would send it all to one replica.
+            pool.shuffle(using: &random)
             return (0..<count).map { i in
                 let (group, question) = pool[i % pool.count]
                 return Item(

@@ -88,7 +88,7 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
         ("autoscaling.maxReplicas", .int(4), "spec.autoscaling: not supported yet"),
         ("adapters", .array([.object(["name": "a"])]), "spec.adapters: not supported yet"),
         ("rollout.maxSurge", .int(1), "spec.rollout.maxSurge: not supported yet"),
-        ("routing.criticality", .string("Critical"), "spec.routing.criticality: not supported yet"),
+        ("routing.affinity", .string("prefix"), "spec.routing.affinity: not supported yet"),
         ("group.exclusiveTopology", .string("rack"), "spec.group.exclusiveTopology: not supported yet"),
         ("server.engine", .string("image"), "spec.server.engine: not supported yet"),
     ])
@@ -112,6 +112,7 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
 
     @Test(arguments: [
         ("rollout.maxUnavailable", JSONValue.int(1)), ("routing.criticality", .string("Standard")),
+        ("routing.criticality", .string("Critical")), ("routing.criticality", .string("Sheddable")),
         ("group.restartPolicy", .string("None")), ("group.startupPolicy", .string("LeaderReady")),
         ("priority", .int(10)),
     ])

@@ -1,0 +1,346 @@
+#!/usr/bin/env python3
+"""Drives scripts/bench-gateway: Starling's gateway next to PyPI's vllm-router and Debian's nginx, in front of the
+same simulated replicas, with the same client (`starling bench`), in one run.
+
+quality   Four `starling model-server` replicas (Llama-3.1-8B on H100, time scale 1), a shared-prefix workload
+          (32 groups, 2,000-token prefix, 100-token question, 200 output tokens, Poisson arrivals) at 50%, 80% and
+          100% of the rate round-robin saturates at. Every router gets fresh replicas (cold caches).
+balance   The same replicas with no shared prefixes (lognormal input and output lengths): default vs least-queue.
+overhead  Small non-streaming requests to a fast simulator: direct, and through each router; added p50/p99 latency
+          at a fixed rate, and the most requests/s each sustains.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+MODEL = "meta-llama/Llama-3.1-8B-Instruct"
+
+
+def free_port():
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+def wait_http(url, timeout=60, expect=200):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == expect:
+                    return response.read().decode()
+        except Exception as error:  # noqa: BLE001 - anything means "not yet"
+            last = error
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} not ready: {last}")
+
+
+class Processes:
+    """Child processes of one configuration, always stopped."""
+
+    def __init__(self, workdir):
+        self.children = []
+        self.workdir = workdir
+
+    def start(self, name, command):
+        log = open(os.path.join(self.workdir, f"{name}.log"), "w")
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.children.append(process)
+        return process
+
+    def stop(self):
+        for process in reversed(self.children):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in reversed(self.children):
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.children = []
+
+
+def start_replicas(procs, args, count, profile, extra=()):
+    urls = []
+    for i in range(count):
+        port = free_port()
+        procs.start(f"replica{i}", [args.starling, "model-server", "--profile", profile, "--port", str(port),
+                                    "--seed", str(i), "--log-level", "warning", *extra])
+        urls.append(f"http://127.0.0.1:{port}")
+    for url in urls:
+        wait_http(url + "/health")
+    return urls
+
+
+NGINX_CONF = """
+worker_processes auto;
+pid {dir}/nginx.pid;
+error_log {dir}/nginx-error.log warn;
+events {{ worker_connections 8192; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    client_max_body_size 8m;
+    upstream replicas {{
+{servers}
+        keepalive 512;
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://replicas;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffering off;
+            proxy_read_timeout 600s;
+        }}
+    }}
+}}
+"""
+
+
+def start_router(procs, args, router, urls):
+    """Starts `kind:policy` in front of `urls`; returns its base URL and the header naming the endpoint."""
+    kind, policy = router.split(":")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    if kind == "direct":
+        return urls[0], None
+    if kind == "starling":
+        command = [args.starling, "gateway", "--port", str(port), "--policy", policy, "--log-level", "warning"]
+        for url in urls:
+            command += ["--endpoint", url]
+        procs.start("router", command)
+        wait_http(base + "/health")
+        # Ready once the pool has read every endpoint's model list.
+        deadline = time.monotonic() + 30
+        while MODEL not in wait_http(base + "/v1/models") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return base, "x-starling-endpoint"
+    if kind == "vllm-router":
+        procs.start("router", [args.vllm_router, "--host", "127.0.0.1", "--port", str(port), "--policy", policy,
+                               "--log-level", "warning", "--worker-urls", *urls])
+        wait_http(base + "/health")
+        return base, None
+    if kind == "nginx":
+        directory = os.path.join(procs.workdir, "nginx")
+        os.makedirs(directory, exist_ok=True)
+        servers = "\n".join(f"        server {url[len('http://'):]};" for url in urls)
+        path = os.path.join(directory, "nginx.conf")
+        with open(path, "w") as conf:
+            conf.write(NGINX_CONF.format(dir=directory, servers=servers, port=port))
+        procs.start("router", [args.nginx, "-c", path, "-p", directory, "-g", "daemon off;"])
+        wait_http(base + "/v1/models")
+        return base, None
+    raise ValueError(router)
+
+
+def bench(args, procs, url, header, flags, name):
+    path = os.path.join(procs.workdir, f"{name}.json")
+    command = [args.starling, "bench", "run", "--url", url, "--model", MODEL, "--json", path, "--seed", "1", *flags]
+    if header:
+        command += ["--endpoint-header", header]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"bench failed for {name}:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+    with open(path) as report:
+        data = json.load(report)
+    data.pop("requests", None)
+    return data
+
+
+def ms(summary, key, pct):
+    value = summary.get(key) or {}
+    return value.get(pct, float("nan")) * 1000
+
+
+def quality(args, workdir):
+    routers = args.routers.split(",")
+    slo = ["--slo-ttft-ms", str(args.slo_ttft_ms), "--slo-tpot-ms", str(args.slo_tpot_ms)]
+    workload = ["--shared-prefix", f"32,2000,100,{args.questions}", "--output-len", "200", "--arrivals", "poisson"]
+    fractions = [0.5, 0.8, 1.0]
+    saturation = args.saturation
+    rows = []
+    for router in routers:
+        procs = Processes(workdir)
+        try:
+            urls = start_replicas(procs, args, 4, "llama-3.1-8b-h100", replica_flags(args))
+            url, header = start_router(procs, args, router, urls)
+            if saturation is None:
+                # The rate round-robin saturates at: a closed-loop probe through Starling's round-robin policy.
+                probe_url, probe_header = url, header
+                if router != "starling:round-robin":
+                    raise SystemExit("the first router must be starling:round-robin (it sets the saturation rate)")
+                report = bench(args, procs, probe_url, probe_header,
+                               workload + ["--sweep", "1", "--sweep-probe-concurrency", str(args.probe_concurrency),
+                                           "--sweep-probe-duration", str(args.probe_duration),
+                                           "--duration", "1"], "probe")
+                saturation = report["sweep"]["saturationRate"]
+                print(f"round-robin saturates at {saturation:.2f} requests/s "
+                      f"(closed loop, {args.probe_concurrency} in flight)", flush=True)
+                # Fresh replicas for the measured run.
+                procs.stop()
+                urls = start_replicas(procs, args, 4, "llama-3.1-8b-h100", replica_flags(args))
+                url, header = start_router(procs, args, router, urls)
+            stages = []
+            for fraction in fractions:
+                stages += ["--stage", f"{saturation * fraction:.3f}:{args.stage_seconds}"]
+            report = bench(args, procs, url, header, workload + slo + stages, router.replace(":", "-"))
+            for fraction, stage in zip(fractions, report["stages"]):
+                rows.append((router, fraction, stage))
+                print(f"  {router:26} {int(fraction * 100):3}%  TTFT p50 {ms(stage, 'timeToFirstToken', 'p50'):8.1f}"
+                      f"  p90 {ms(stage, 'timeToFirstToken', 'p90'):8.1f}  ITL p90 "
+                      f"{ms(stage, 'interTokenLatency', 'p90'):6.1f}  out tok/s {stage['outputTokenThroughput']:8.0f}"
+                      f"  goodput {stage.get('goodput', 0) * 100:5.1f}%  errors {stage['requests'] - stage['succeeded']}",
+                      flush=True)
+        finally:
+            procs.stop()
+    return saturation, rows
+
+
+def replica_flags(args):
+    # The KV cache is cut so that the 32 prefixes (64k tokens) do not fit in one replica but a quarter of them do:
+    # the regime where routing by prefix matters. With the H100's full 27k blocks every replica holds every prefix
+    # and round-robin hits the cache as often as any policy; and a prefill-bound replica saturates at a rate two
+    # CPU cores can stream (a decode-bound one would need far more tokens per second than they push).
+    flags = ["--num-gpu-blocks", str(args.num_gpu_blocks)]
+    if args.max_num_seqs:
+        flags += ["--max-num-seqs", str(args.max_num_seqs)]
+    return flags
+
+
+def balance(args, workdir, saturation_hint):
+    routers = args.balance_routers.split(",")
+    workload = ["--input-len", "lognormal:1000,0.8,16,4000", "--output-len", "lognormal:200,0.8,4,1000",
+                "--arrivals", "poisson"]
+    rows = []
+    rate = args.balance_rate
+    for router in routers:
+        procs = Processes(workdir)
+        try:
+            urls = start_replicas(procs, args, 4, "llama-3.1-8b-h100", replica_flags(args))
+            url, header = start_router(procs, args, router, urls)
+            report = bench(args, procs, url, header,
+                           workload + ["--slo-ttft-ms", str(args.slo_ttft_ms), "--slo-tpot-ms", str(args.slo_tpot_ms),
+                                       "--stage", f"{rate}:{args.stage_seconds}"], "balance-" + router.replace(":", "-"))
+            stage = report["stages"][0]
+            rows.append((router, stage))
+            print(f"  {router:26} {rate:6.1f}/s  TTFT p50 {ms(stage, 'timeToFirstToken', 'p50'):8.1f}  p90 "
+                  f"{ms(stage, 'timeToFirstToken', 'p90'):8.1f}  ITL p90 {ms(stage, 'interTokenLatency', 'p90'):6.1f}"
+                  f"  out tok/s {stage['outputTokenThroughput']:8.0f}  goodput {stage.get('goodput', 0) * 100:5.1f}%",
+                  flush=True)
+        finally:
+            procs.stop()
+    return rows
+
+
+def overhead(args, workdir):
+    routers = ["direct:-"] + args.overhead_routers.split(",")
+    small = ["--no-stream", "--input-len", "16", "--output-len", "1", "--arrivals", "constant"]
+    rows = []
+    for router in routers:
+        procs = Processes(workdir)
+        try:
+            urls = start_replicas(procs, args, 1, "tiny", ["--time-scale", "1000"])
+            url, header = start_router(procs, args, router, urls)
+            fixed = bench(args, procs, url, header,
+                          small + ["--warmup", "2", "--stage", f"{args.overhead_rate}:{args.overhead_seconds}"],
+                          "overhead-" + router.replace(":", "-"))
+            peak = bench(args, procs, url, header,
+                         small + ["--sweep", "1", "--sweep-probe-concurrency", "32", "--sweep-probe-duration", "6",
+                                  "--duration", "1"], "peak-" + router.replace(":", "-"))
+            stage = fixed["stages"][0]
+            e2e = stage["endToEndLatency"]
+            rows.append((router, e2e["p50"], e2e["p99"], peak["sweep"]["saturationRate"], stage))
+            print(f"  {router:26} p50 {e2e['p50'] * 1000:7.3f} ms  p99 {e2e['p99'] * 1000:7.3f} ms  "
+                  f"errors {stage['requests'] - stage['succeeded']}  max {peak['sweep']['saturationRate']:7.0f} req/s",
+                  flush=True)
+        finally:
+            procs.stop()
+    direct = rows[0]
+    print("\nadded latency at", args.overhead_rate, "requests/s (router minus direct):")
+    for router, p50, p99, peak, _ in rows[1:]:
+        print(f"  {router:26} p50 +{(p50 - direct[1]) * 1000:6.3f} ms  p99 +{(p99 - direct[2]) * 1000:6.3f} ms"
+              f"  max {peak:7.0f} req/s")
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--starling", required=True)
+    parser.add_argument("--vllm-router", default=shutil.which("vllm-router") or "vllm-router")
+    parser.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx")
+    parser.add_argument("--only", default="quality,balance,overhead")
+    parser.add_argument("--routers", default="starling:round-robin,starling:least-queue,starling:prefix,"
+                        "starling:default,vllm-router:round_robin,vllm-router:power_of_two,"
+                        "vllm-router:cache_aware,nginx:round-robin")
+    parser.add_argument("--balance-routers", default="starling:round-robin,starling:least-queue,starling:default")
+    parser.add_argument("--overhead-routers", default="starling:round-robin,vllm-router:round_robin,nginx:round-robin")
+    parser.add_argument("--saturation", type=float, help="skip the probe: round-robin's saturation rate")
+    parser.add_argument("--max-num-seqs", type=int, help="batch size of each replica (default: the profile's)")
+    parser.add_argument("--num-gpu-blocks", type=int, default=4000, help="KV-cache blocks of each replica")
+    parser.add_argument("--probe-concurrency", type=int, default=128)
+    parser.add_argument("--probe-duration", type=float, default=30)
+    parser.add_argument("--stage-seconds", type=float, default=40)
+    parser.add_argument("--questions", type=int, default=100)
+    parser.add_argument("--balance-rate", type=float, default=8)
+    parser.add_argument("--slo-ttft-ms", type=float, default=1000)
+    parser.add_argument("--slo-tpot-ms", type=float, default=50)
+    parser.add_argument("--overhead-rate", type=float, default=500)
+    parser.add_argument("--overhead-seconds", type=float, default=10)
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, JSON reports)")
+    args = parser.parse_args()
+
+    workdir = tempfile.mkdtemp(prefix="starling-bench-gateway-")
+    print(f"work directory: {workdir}", flush=True)
+    parts = args.only.split(",")
+    try:
+        if "quality" in parts:
+            print("\n== routing quality: shared prefixes (32 groups x 2000 tokens), 4 replicas", flush=True)
+            saturation, rows = quality(args, workdir)
+            by = {(router, fraction): stage for router, fraction, stage in rows}
+
+            def p90(router):
+                return ms(by[(router, 0.8)], "timeToFirstToken", "p90")
+
+            def tokens(router):
+                return by[(router, 0.8)]["outputTokenThroughput"]
+
+            if ("starling:default", 0.8) in by and ("starling:round-robin", 0.8) in by:
+                peers = [r for r in args.routers.split(",") if r.startswith("vllm-router:")]
+                best = min(peers, key=p90) if peers else None
+                print("\ntargets at 80%:")
+                print(f"  default TTFT p90 {p90('starling:default'):.1f} ms vs round-robin "
+                      f"{p90('starling:round-robin'):.1f} ms: {p90('starling:default') / p90('starling:round-robin'):.2f}x"
+                      f" (target <= 0.5x)")
+                if best:
+                    print(f"  vs best vllm-router ({best}) {p90(best):.1f} ms: {p90('starling:default') / p90(best):.2f}x"
+                          f" (target <= 0.8x)")
+                    print(f"  output tok/s: default {tokens('starling:default'):.0f}, round-robin "
+                          f"{tokens('starling:round-robin'):.0f}, {best} {tokens(best):.0f}")
+        if "balance" in parts:
+            print("\n== balance: no shared prefixes (lognormal lengths), 4 replicas", flush=True)
+            balance(args, workdir, None)
+        if "overhead" in parts:
+            print("\n== overhead: small non-streaming requests, one fast replica", flush=True)
+            overhead(args, workdir)
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
