@@ -132,7 +132,8 @@ def start_router(procs, args, router, urls):
         return base, "x-starling-endpoint"
     if kind == "vllm-router":
         procs.start("router", [args.vllm_router, "--host", "127.0.0.1", "--port", str(port), "--policy", policy,
-                               "--log-level", "warning", "--worker-urls", *urls])
+                               "--log-level", "warning", "--prometheus-port", str(free_port()),
+                               "--worker-urls", *urls])
         wait_http(base + "/health")
         return base, None
     if kind == "nginx":

@@ -62,8 +62,9 @@ extension ModelServer {
     }
 
     /// Non-streaming requests at least this long are aborted when their client disconnects, as vLLM does. Shorter
-    /// ones keep the connection alive instead: watching for the close costs the connection after the response.
-    static let abortOnDisconnectTokens = 32
+    /// ones keep the connection alive instead: watching for the close costs the connection after the response, and
+    /// a new connection is cheap next to 256 decode steps but not next to a handful.
+    static let abortOnDisconnectTokens = 256
 
     func complete(_ request: Request, kind: CompletionRequest.Kind) async throws -> Response {
         var request = request
@@ -75,9 +76,13 @@ extension ModelServer {
             return stream(prepared, events: events)
         }
         if prepared.engineRequest.outputTokens >= Self.abortOnDisconnectTokens {
-            return try await request.body.consumeWithCancellationOnInboundClose { _ in
+            var response = try await request.body.consumeWithCancellationOnInboundClose { _ in
                 try await self.collect(prepared, events: events)
             }
+            // Watching for the close consumes the connection's inbound stream, so Hummingbird closes it after this
+            // response; saying so keeps a pooling client from sending its next request into the closing socket.
+            response.headers[.connection] = "close"
+            return response
         }
         return try await collect(prepared, events: events)
     }

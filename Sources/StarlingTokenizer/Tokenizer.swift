@@ -52,7 +52,19 @@ public struct Tokenizer: Sendable {
 
     private enum Kind { case word, space, other }
 
+    /// Kinds of the ASCII scalars, the same as the Unicode properties give, without looking them up: most prompt
+    /// text is ASCII, and the gateway tokenizes every prompt it routes by prefix.
+    private static let asciiKinds: [Kind] = (0..<128).map { value in
+        let scalar = Unicode.Scalar(UInt8(value))
+        return unicodeKind(scalar)
+    }
+
     private static func kind(_ scalar: Unicode.Scalar) -> Kind {
+        if scalar.value < 128 { return asciiKinds[Int(scalar.value)] }
+        return unicodeKind(scalar)
+    }
+
+    private static func unicodeKind(_ scalar: Unicode.Scalar) -> Kind {
         if scalar.properties.isWhitespace { return .space }
         if scalar == "_" || scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
             return .word

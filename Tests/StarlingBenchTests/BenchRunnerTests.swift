@@ -103,7 +103,9 @@ func metric(_ base: String, _ prefix: String) async throws -> Double {
             let e2e = try #require(summary.endToEndLatency)
             let lag = try #require(summary.sendLag)
             #expect(e2e.max > 3, "the server was not slow: \(e2e.max) s")
-            #expect(lag.p99 < 0.05, "sends fell behind the schedule: p99 lag \(lag.p99) s")
+            // Sends that waited for replies would lag by seconds (the server takes over 3 s); a loaded two-core
+            // machine alone can delay a send by tens of milliseconds.
+            #expect(lag.p99 < 0.5, "sends fell behind the schedule: p99 lag \(lag.p99) s")
         }
     }
 

@@ -91,6 +91,9 @@ import Testing
     ) async throws {
         var settings = PoolSettings(name: "pool", profile: policy.profile())
         settings.seed = 7
+        // Two busy cores can delay a scrape past the default 200 ms; staleness has its own unit test, and here a
+        // stale scrape would turn the load the tests set up into "unknown".
+        settings.staleAfter = .seconds(30)
         var configuration = GatewayConfiguration(pools: [
             .init(settings: settings, endpoints: servers.map { EndpointAddress(host: "127.0.0.1", port: $0.port) })
         ])
@@ -136,10 +139,24 @@ import Testing
             for group in 0..<3 {
                 let busy = homes.compactMap { home in servers.first { $0.id == home } }
                 let holds = busy.map { harness.hold(long, to: $0.baseURL) }
+                for server in busy {
+                    try await waitUntil("a request running on \(server.id)") {
+                        try await harness.running(on: server) >= 1
+                    }
+                }
+                // Only a scrape taken after the holds run counts.
+                let since = ContinuousClock.now
                 let ids = Set(homes)
-                try await harness.waitScraped { !ids.contains($0.id) || ($0.metrics?.running ?? 0) >= 1 }
+                try await harness.waitScraped {
+                    ($0.scrapedAt ?? since) > since && (!ids.contains($0.id) || ($0.metrics?.running ?? 0) >= 1)
+                }
                 homes.append(try await ask(group, 0))
                 holds.forEach { $0.cancel() }
+                for hold in holds { _ = await hold.result }
+                // The next group's check must see its own holds, not these on their way out.
+                for server in servers {
+                    try await waitUntil("\(server.id) to be idle") { try await harness.running(on: server) == 0 }
+                }
             }
             #expect(Set(homes).count == 3)
             // Later requests follow their prefix home, whatever the tie-breaks.

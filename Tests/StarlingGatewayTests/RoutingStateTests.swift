@@ -138,6 +138,16 @@ import Testing
         #expect(!state.hasWaiting)
     }
 
+    @Test func aStaleScrapeCountsAsUnknown() {
+        var state = pool { $0.staleAfter = .milliseconds(200) }
+        scrape(&state, "a:1", waiting: 9)
+        scrape(&state, "b:1", waiting: 9)
+        #expect(state.isSaturated(model: "m", now: Self.t0 + .milliseconds(200)))
+        // Past staleAfter the queues are unknown; the gateway's own in-flight count (zero) stands in.
+        #expect(!state.isSaturated(model: "m", now: Self.t0 + .milliseconds(201)))
+        #expect(state.candidates(for: .init(model: "m"), now: Self.t0 + .seconds(1)).allSatisfy { $0.metrics == nil })
+    }
+
     @Test func waitersTimeOut() {
         var state = pool()
         scrape(&state, "a:1", waiting: 6)

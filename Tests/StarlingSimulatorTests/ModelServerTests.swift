@@ -250,6 +250,23 @@ func eventually(
         }
     }
 
+    @Test func aLongNonStreamingReplySaysItClosesItsConnection() async throws {
+        try await withModelServer(timeScale: 1000) { client in
+            // The server watches the connection to abort on disconnect, which costs the connection; a pooling
+            // client must be told, or its next request races the close.
+            for _ in 0..<5 {
+                var request = HTTPClientRequest(url: client.base + "/v1/completions")
+                request.method = .POST
+                request.body = .bytes(
+                    ByteBuffer(string: #"{"model":"starling/tiny","prompt":"hi","max_tokens":300,"ignore_eos":true}"#))
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+                #expect(response.status == .ok && response.headers["connection"] == ["close"], "\(response.headers)")
+                _ = try await response.body.collect(upTo: 1 << 20)
+                #expect(try await client.metric("vllm:num_requests_running") == 0)
+            }
+        }
+    }
+
     @Test func aRepeatedPromptIsServedFromThePrefixCache() async throws {
         try await withModelServer { client in
             let prompt = String(repeating: "The same long system prompt for every request. ", count: 40)

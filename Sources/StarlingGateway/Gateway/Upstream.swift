@@ -161,7 +161,7 @@ struct Upstream {
         metrics.endToEnd(model: model, ContinuousClock.now - request.arrival)
         if let tokens {
             if let first = tokens.firstToken { metrics.timeToFirstToken(model: model, first) }
-            for gap in tokens.gaps { metrics.interToken(model: model, gap) }
+            metrics.interToken(model: model, tokens.gaps)
         }
         logger.debug(
             "request done",
@@ -195,21 +195,20 @@ struct TokenTimer {
     }
 
     static func carriesText(_ bytes: ByteBufferView) -> Bool {
-        var i = bytes.startIndex
-        let end = bytes.endIndex
-        while i < end {
-            if bytes[i] == UInt8(ascii: "\"") {
-                for marker in markers where end - i > marker.count {
-                    var matches = true
-                    for k in 1..<marker.count where bytes[i + k] != marker[k] {
-                        matches = false
-                        break
+        bytes.withUnsafeBytes { raw in
+            let end = raw.count
+            var i = 0
+            while i < end {
+                if raw[i] == UInt8(ascii: "\"") {
+                    for marker in markers where end - i > marker.count {
+                        var k = 1
+                        while k < marker.count && raw[i + k] == marker[k] { k += 1 }
+                        if k == marker.count && raw[i + k] != UInt8(ascii: "\"") { return true }
                     }
-                    if matches && bytes[i + marker.count] != UInt8(ascii: "\"") { return true }
                 }
+                i += 1
             }
-            i += 1
+            return false
         }
-        return false
     }
 }

@@ -50,9 +50,11 @@ final class GatewayMetrics: Sendable {
             duration.nanoseconds)
     }
 
-    func interToken(model: String, _ duration: Duration) {
-        Timer(label: Self.interToken, dimensions: [("model", model)], factory: factory)
-            .recordNanoseconds(duration.nanoseconds)
+    /// Records a request's inter-token gaps through one instrument (a lookup per request, not per token).
+    func interToken(model: String, _ durations: [Duration]) {
+        guard !durations.isEmpty else { return }
+        let timer = Timer(label: Self.interToken, dimensions: [("model", model)], factory: factory)
+        for duration in durations { timer.recordNanoseconds(duration.nanoseconds) }
     }
 
     func endToEnd(model: String, _ duration: Duration) {
