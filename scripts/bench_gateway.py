@@ -94,6 +94,8 @@ http {{
     client_body_temp_path {dir}/body;
     proxy_temp_path {dir}/proxy;
     client_max_body_size 8m;
+    # Bodies stay in memory, as they do in the other routers (and nginx's workers may not write the work directory).
+    client_body_buffer_size 8m;
     upstream replicas {{
 {servers}
         keepalive 512;
@@ -255,7 +257,7 @@ def overhead(args, workdir):
     for router in routers:
         procs = Processes(workdir)
         try:
-            urls = start_replicas(procs, args, 1, "tiny", ["--time-scale", "1000"])
+            urls = start_replicas(procs, args, 1, "tiny", ["--time-scale", "1000", "--served-model-name", MODEL])
             url, header = start_router(procs, args, router, urls)
             fixed = bench(args, procs, url, header,
                           small + ["--warmup", "2", "--stage", f"{args.overhead_rate}:{args.overhead_seconds}"],

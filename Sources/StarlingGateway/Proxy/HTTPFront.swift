@@ -48,59 +48,38 @@ struct HTTPFront: Service {
         logger.debug("gateway front stopped")
     }
 
-    /// What one connection's reader hands its responder.
-    private enum Event: Sendable {
-        case request(IncomingRequest)
-    }
-
     private func serve(
         _ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, registry: ConnectionRegistry
     ) async {
         let id = registry.add(connection.channel)
         defer { registry.remove(id) }
-        do {
+        // One task reads the connection's requests and answers each in turn (no hand-over between tasks per
+        // request). A client that goes away closes the channel, remote half-closure being off, and the close
+        // cancels the task, which stops the request in progress upstream.
+        let task = Task(executorPreference: EventLoopTaskExecutor(connection.channel.eventLoop)) {
             try await connection.executeThenClose { inbound, outbound in
-                let (events, continuation) = AsyncStream<Event>.makeStream()
-                try await withThrowingTaskGroup(of: Bool.self) { group in
-                    group.addTask {
-                        defer { continuation.finish() }
-                        return try await read(inbound, outbound: outbound, into: continuation)
-                    }
-                    group.addTask {
-                        for await event in events {
-                            guard case .request(let request) = event else { continue }
-                            registry.setBusy(id, true)
-                            let keepAlive =
-                                request.head.isKeepAlive && !request.bodyTooLarge && !registry.isShuttingDown
-                            await handler(
-                                request,
-                                ResponseWriter(outbound: outbound, version: request.head.version, keepAlive: keepAlive))
-                            registry.setBusy(id, false)
-                            if !keepAlive { break }
-                        }
-                        return true
-                    }
-                    // The reader ends with true when the client is gone (cancel the request in progress), false
-                    // when it merely stopped reading (a body over the limit, answered with 413 and a close).
-                    while let stopOthers = try await group.next() {
-                        if stopOthers {
-                            group.cancelAll()
-                            break
-                        }
-                    }
-                }
+                try await respond(inbound, outbound, id: id, registry: registry)
+            }
+        }
+        connection.channel.closeFuture.whenComplete { _ in task.cancel() }
+        do {
+            try await withTaskCancellationHandler {
+                try await task.value
+            } onCancel: {
+                task.cancel()
             }
         } catch {
             logger.debug("connection ended", metadata: ["error.message": "\(error)"])
         }
     }
 
-    /// Reads requests off the connection until it closes (true) or a body is over the limit (false).
-    private func read(
+    /// Reads requests off the connection and answers them until the client closes it, a response closes it, or a
+    /// body is over the limit (answered with 413 and a close).
+    private func respond(
         _ inbound: NIOAsyncChannelInboundStream<HTTPServerRequestPart>,
-        outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>,
-        into continuation: AsyncStream<Event>.Continuation
-    ) async throws -> Bool {
+        _ outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>,
+        id: Int, registry: ConnectionRegistry
+    ) async throws {
         var head: HTTPRequestHead?
         var body = ByteBuffer()
         var tooLarge = false
@@ -121,10 +100,9 @@ struct HTTPFront: Service {
                 if h.headers.first(name: "expect")?.lowercased() == "100-continue" {
                     if tooLarge {
                         // Answer now; the client will not send the body.
-                        continuation.yield(
-                            .request(IncomingRequest(head: h, body: ByteBuffer(), bodyTooLarge: true, arrival: arrival))
-                        )
-                        return false
+                        let request = IncomingRequest(head: h, body: ByteBuffer(), bodyTooLarge: true, arrival: arrival)
+                        _ = await answer(request, outbound, id: id, registry: registry)
+                        return
                     }
                     try await outbound.write(.head(HTTPResponseHead(version: h.version, status: .continue)))
                 }
@@ -138,14 +116,24 @@ struct HTTPFront: Service {
                 }
             case .end:
                 guard let h = head else { continue }
-                continuation.yield(
-                    .request(IncomingRequest(head: h, body: body, bodyTooLarge: tooLarge, arrival: arrival)))
+                let request = IncomingRequest(head: h, body: body, bodyTooLarge: tooLarge, arrival: arrival)
                 head = nil
                 body = ByteBuffer()
-                if tooLarge { return false }
+                guard await answer(request, outbound, id: id, registry: registry) else { return }
             }
         }
-        return true
+    }
+
+    /// Answers one request; whether the connection stays open for the next one.
+    private func answer(
+        _ request: IncomingRequest, _ outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, id: Int,
+        registry: ConnectionRegistry
+    ) async -> Bool {
+        registry.setBusy(id, true)
+        let keepAlive = request.head.isKeepAlive && !request.bodyTooLarge && !registry.isShuttingDown
+        await handler(request, ResponseWriter(outbound: outbound, version: request.head.version, keepAlive: keepAlive))
+        registry.setBusy(id, false)
+        return keepAlive
     }
 }
 
