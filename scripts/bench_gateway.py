@@ -121,8 +121,10 @@ def start_router(procs, args, router, urls):
     base = f"http://127.0.0.1:{port}"
     if kind == "direct":
         return urls[0], None
-    if kind == "starling":
-        command = [args.starling, "gateway", "--port", str(port), "--policy", policy, "--log-level", "warning"]
+    if kind in ("starling", "starling-config"):
+        # starling-config:FILE runs the gateway on a configuration file's only pool (its own profiles and weights).
+        selection = ["--config", policy] if kind == "starling-config" else ["--policy", policy]
+        command = [args.starling, "gateway", "--port", str(port), *selection, "--log-level", "warning"]
         for url in urls:
             command += ["--endpoint", url]
         procs.start("router", command)
@@ -165,6 +167,11 @@ def bench(args, procs, url, header, flags, name):
     return data
 
 
+def slug(router):
+    """A file name for a router spec (`kind:policy`, where a policy may be a path)."""
+    return router.replace(":", "-").replace("/", "_")
+
+
 def ms(summary, key, pct):
     value = summary.get(key) or {}
     return value.get(pct, float("nan")) * 1000
@@ -174,7 +181,7 @@ def quality(args, workdir):
     routers = args.routers.split(",")
     slo = ["--slo-ttft-ms", str(args.slo_ttft_ms), "--slo-tpot-ms", str(args.slo_tpot_ms)]
     workload = ["--shared-prefix", f"32,2000,100,{args.questions}", "--output-len", "200", "--arrivals", "poisson"]
-    fractions = [0.5, 0.8, 1.0]
+    fractions = [float(f) for f in args.fractions.split(",")]
     saturation = args.saturation
     rows = []
     for router in routers:
@@ -201,7 +208,7 @@ def quality(args, workdir):
             stages = []
             for fraction in fractions:
                 stages += ["--stage", f"{saturation * fraction:.3f}:{args.stage_seconds}"]
-            report = bench(args, procs, url, header, workload + slo + stages, router.replace(":", "-"))
+            report = bench(args, procs, url, header, workload + slo + stages, slug(router))
             for fraction, stage in zip(fractions, report["stages"]):
                 rows.append((router, fraction, stage))
                 print(f"  {router:26} {int(fraction * 100):3}%  TTFT p50 {ms(stage, 'timeToFirstToken', 'p50'):8.1f}"
@@ -238,7 +245,7 @@ def balance(args, workdir, saturation_hint):
             url, header = start_router(procs, args, router, urls)
             report = bench(args, procs, url, header,
                            workload + ["--slo-ttft-ms", str(args.slo_ttft_ms), "--slo-tpot-ms", str(args.slo_tpot_ms),
-                                       "--stage", f"{rate}:{args.stage_seconds}"], "balance-" + router.replace(":", "-"))
+                                       "--stage", f"{rate}:{args.stage_seconds}"], "balance-" + slug(router))
             stage = report["stages"][0]
             rows.append((router, stage))
             print(f"  {router:26} {rate:6.1f}/s  TTFT p50 {ms(stage, 'timeToFirstToken', 'p50'):8.1f}  p90 "
@@ -261,10 +268,10 @@ def overhead(args, workdir):
             url, header = start_router(procs, args, router, urls)
             fixed = bench(args, procs, url, header,
                           small + ["--warmup", "2", "--stage", f"{args.overhead_rate}:{args.overhead_seconds}"],
-                          "overhead-" + router.replace(":", "-"))
+                          "overhead-" + slug(router))
             peak = bench(args, procs, url, header,
                          small + ["--sweep", "1", "--sweep-probe-concurrency", "32", "--sweep-probe-duration", "6",
-                                  "--duration", "1"], "peak-" + router.replace(":", "-"))
+                                  "--duration", "1"], "peak-" + slug(router))
             stage = fixed["stages"][0]
             e2e = stage["endToEndLatency"]
             rows.append((router, e2e["p50"], e2e["p99"], peak["sweep"]["saturationRate"], stage))
@@ -292,6 +299,7 @@ def main():
                         "vllm-router:cache_aware,nginx:round-robin")
     parser.add_argument("--balance-routers", default="starling:round-robin,starling:least-queue,starling:default")
     parser.add_argument("--overhead-routers", default="starling:round-robin,vllm-router:round_robin,nginx:round-robin")
+    parser.add_argument("--fractions", default="0.5,0.8,1.0", help="quality stages, as fractions of saturation")
     parser.add_argument("--saturation", type=float, help="skip the probe: round-robin's saturation rate")
     parser.add_argument("--max-num-seqs", type=int, help="batch size of each replica (default: the profile's)")
     parser.add_argument("--num-gpu-blocks", type=int, default=4000, help="KV-cache blocks of each replica")

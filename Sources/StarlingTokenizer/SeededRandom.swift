@@ -1,6 +1,6 @@
 import Foundation
 
-/// SplitMix64: a small, fast generator that gives the same sequence on every platform for a seed. The simulator's
+/// SeededRandom: a small, fast generator that gives the same sequence on every platform for a seed. The simulator's
 /// responses and the benchmark's arrivals and prompts are reproducible with it.
 public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64

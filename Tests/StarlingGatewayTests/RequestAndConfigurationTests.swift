@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import StarlingSimulator
+import StarlingTokenizer
 import Testing
 
 @testable import StarlingGateway
@@ -16,7 +17,7 @@ import Testing
     }
 
     @Test func splitsTrafficByWeight() {
-        var random = SplitMix64(seed: 42)
+        var random = SeededRandom(seed: 42)
         var counts: [String: Int] = [:]
         for _ in 0..<2000 {
             counts[table().resolve(model: "sql", objective: nil, random: &random).model, default: 0] += 1
@@ -26,7 +27,7 @@ import Testing
     }
 
     @Test func criticalityFromModelRuleThenHeader() {
-        var random = SplitMix64(seed: 1)
+        var random = SeededRandom(seed: 1)
         let t = table()
         #expect(t.resolve(model: "sql", objective: nil, random: &random).criticality == .critical)
         #expect(t.resolve(model: "sql", objective: "batch", random: &random).criticality == .sheddable)

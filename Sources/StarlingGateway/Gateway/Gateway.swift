@@ -20,7 +20,7 @@ public final class Gateway: Sendable {
     let client: HTTPClient
     let logger: Logger
     let tokenizer = Tokenizer()
-    private let random: Mutex<SplitMix64>
+    private let random: Mutex<SeededRandom>
     private let counter = Atomic<UInt64>(0)
     private let instance = String(UInt64.random(in: 1 << 40..<1 << 44), radix: 36)
 
@@ -36,7 +36,8 @@ public final class Gateway: Sendable {
             return endpointPool
         }
         routing = Mutex(Routing(pools: pools, objectives: configuration.objectives))
-        random = Mutex(SplitMix64(seed: configuration.pools.first?.settings.seed ?? UInt64.random(in: 0...UInt64.max)))
+        random = Mutex(
+            SeededRandom(seed: configuration.pools.first?.settings.seed ?? UInt64.random(in: 0...UInt64.max)))
         var client = HTTPClient.Configuration()
         // Every streaming request holds a connection for its whole length: never queue one behind another.
         client.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 1 << 16

@@ -1,3 +1,5 @@
+import StarlingTokenizer
+
 /// Objectives and model rewrites of the pools: which criticality a request has and which model it is sent to.
 ///
 /// Two shapes are read, as the Gateway API Inference Extension has had both:
@@ -53,7 +55,7 @@ public struct ObjectiveTable: Sendable, Equatable {
 
     /// Resolves `model`; `objective` is the `x-gateway-inference-objective` header. An objective the table does
     /// not know gives the default priority, as in the Inference Extension.
-    public func resolve(model: String, objective: String?, random: inout SplitMix64) -> Resolution {
+    public func resolve(model: String, objective: String?, random: inout SeededRandom) -> Resolution {
         let rule = models[model] ?? fallback
         var criticality = rule?.criticality ?? .standard
         var objectiveName = rule?.objective
@@ -67,7 +69,7 @@ public struct ObjectiveTable: Sendable, Equatable {
     }
 
     /// A target chosen with probability proportional to its weight; nil when there are none.
-    static func choose(_ targets: [Target], random: inout SplitMix64) -> String? {
+    static func choose(_ targets: [Target], random: inout SeededRandom) -> String? {
         let total = targets.reduce(0) { $0 + max(0, $1.weight) }
         guard total > 0 else { return targets.first?.model }
         var ticket = Int(random.next() % UInt64(total))
