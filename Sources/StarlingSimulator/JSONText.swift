@@ -1,10 +1,16 @@
 /// Builds JSON text by hand for the hot streaming path, where an encoder per token would cost more than the rest
 /// of the request.
-enum JSONText {
+public enum JSONText {
     /// `value` as a JSON string literal, quotes included.
-    static func string(_ value: String) -> String {
+    public static func string(_ value: String) -> String {
         var out = "\""
         out.reserveCapacity(value.utf8.count + 2)
+        appendEscaped(value, to: &out)
+        return out + "\""
+    }
+
+    /// Appends `value` escaped as the contents of a JSON string (no quotes).
+    public static func appendEscaped(_ value: String, to out: inout String) {
         for scalar in value.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -18,6 +24,5 @@ enum JSONText {
             default: out.unicodeScalars.append(scalar)
             }
         }
-        return out + "\""
     }
 }

@@ -51,7 +51,8 @@ struct InferenceRequestBody: Sendable {
 
     /// The body with the model name replaced (`name` is escaped as a JSON string's contents).
     static func renaming(_ body: ByteBuffer, range: Range<Int>, to name: String) -> ByteBuffer {
-        let escaped = JSONScanner.escape(name)
+        var escaped = ""
+        JSONText.appendEscaped(name, to: &escaped)
         var result = ByteBuffer()
         result.reserveCapacity(body.readableBytes - range.count + escaped.utf8.count)
         let start = body.readerIndex
