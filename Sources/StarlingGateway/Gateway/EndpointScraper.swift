@@ -16,6 +16,7 @@ struct EndpointScraper: Service {
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 while !Task.isCancelled {
+                    gateway.connections.closeExpired()
                     for pool in gateway.pools {
                         pool.tick()
                         for id in pool.read({ Array($0.endpoints.keys) }) {

@@ -17,7 +17,10 @@ public final class Gateway: Sendable {
     public let configuration: GatewayConfiguration
     private let routing: Mutex<Routing>
     let metrics = GatewayMetrics()
+    /// For scrapes and `/v1/models` reads.
     let client: HTTPClient
+    /// For proxied requests.
+    let connections: UpstreamConnectionPool
     let logger: Logger
     let tokenizer = Tokenizer()
     private let random: Mutex<SeededRandom>
@@ -47,6 +50,7 @@ public final class Gateway: Sendable {
         client.redirectConfiguration = .disallow
         client.timeout.connect = .nanoseconds(configuration.connectTimeout.nanoseconds)
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: client)
+        connections = UpstreamConnectionPool(connectTimeout: configuration.connectTimeout)
     }
 
     /// The front, the scraper and the maintenance loop. `onListening` gets the front's port.
@@ -62,6 +66,7 @@ public final class Gateway: Sendable {
 
     /// Closes upstream connections; call after the services have stopped.
     public func shutdown() async throws {
+        connections.shutdown()
         try await client.shutdown()
     }
 

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
@@ -55,46 +54,77 @@ struct Upstream {
     let logger: Logger
 
     func forward(_ writer: ResponseWriter) async -> Result {
-        var upstream = HTTPClientRequest(url: lease.baseURL + request.head.uri)
-        upstream.method = .POST
+        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: request.head.uri)
+        head.headers.reserveCapacity(request.head.headers.count + 3)
+        head.headers.add(name: "host", value: lease.endpoint)
         for header in request.head.headers where !Self.hopByHop.contains(header.name.lowercased()) {
-            upstream.headers.add(name: header.name, value: header.value)
+            head.headers.add(name: header.name, value: header.value)
         }
-        upstream.headers.replaceOrAdd(name: "x-request-id", value: requestID)
-        upstream.body = .bytes(body)
-        let response: HTTPClientResponse
-        do {
-            response = try await gateway.client.execute(
-                upstream, timeout: .nanoseconds(gateway.configuration.upstreamTimeout.nanoseconds), logger: nil)
-        } catch let error as HTTPClientError where error == .deadlineExceeded {
-            await finish(
-                status: 504,
-                error: .timeout(
-                    "\(lease.endpoint) did not answer within \(gateway.configuration.upstreamTimeout)"),
-                writer)
-            return .done
-        } catch {
-            if Task.isCancelled { return .done }
-            pool.update { $0.recordConnectionFailure(lease.endpoint) }
-            return .retry(.connection("\(lease.endpoint) failed before answering: \(error)"))
+        head.headers.replaceOrAdd(name: "x-request-id", value: requestID)
+        head.headers.add(name: "content-length", value: String(body.readableBytes))
+        let timeout = TimeAmount.nanoseconds(Int64(gateway.configuration.upstreamTimeout.nanoseconds))
+        let connections = gateway.connections
+        var connection: UpstreamConnection
+        var response: HTTPResponseHead
+        attempts: while true {
+            let reused: Bool
+            do {
+                (connection, reused) = try await connections.acquire(lease.endpoint, on: writer.eventLoop)
+            } catch {
+                if Task.isCancelled { return .done }
+                pool.update { $0.recordConnectionFailure(lease.endpoint) }
+                return .retry(.connection("\(lease.endpoint) could not be reached: \(error)"))
+            }
+            connection.send(head, body: body)
+            do {
+                let deadline = NIODeadline.now() + timeout
+                while true {
+                    guard case .head(let h) = try await connection.next(deadline: deadline) else {
+                        throw UpstreamConnectionError.failed("the answer did not start with a status line")
+                    }
+                    // Informational answers (there is no `expect` upstream, so hardly any) come before the real one.
+                    if h.status.code >= 200 || h.status == .switchingProtocols {
+                        response = h
+                        break attempts
+                    }
+                }
+            } catch UpstreamConnectionError.timedOut {
+                connection.close()
+                await finish(
+                    status: 504,
+                    error: .timeout(
+                        "\(lease.endpoint) did not answer within \(gateway.configuration.upstreamTimeout)"),
+                    writer)
+                return .done
+            } catch {
+                connection.close()
+                if Task.isCancelled { return .done }
+                // The server may have closed an idle connection as it was reused: try once more on a fresh one.
+                if reused { continue }
+                pool.update { $0.recordConnectionFailure(lease.endpoint) }
+                return .retry(.connection("\(lease.endpoint) failed before answering: \(error)"))
+            }
         }
         var headers: HTTPHeaders = [:]
+        headers.reserveCapacity(response.headers.count + 2)
         for header in response.headers where !Self.hopByHop.contains(header.name.lowercased()) {
             headers.add(name: header.name, value: header.value)
         }
         headers.replaceOrAdd(name: "x-starling-endpoint", value: lease.endpoint)
         headers.replaceOrAdd(name: "x-request-id", value: requestID)
+        let reader = Reader(
+            connection: connection, pool: connections, timeout: timeout, keepAlive: response.isKeepAlive)
         if response.status.code >= 500 {
-            let body = (try? await response.body.collect(upTo: 1 << 20)) ?? ByteBuffer()
+            let body = (try? await reader.collect(upTo: 1 << 20)) ?? ByteBuffer()
             return .retry(
                 .response(status: Int(response.status.code), headers: headers, body: body, endpoint: lease.endpoint))
         }
         let contentType = response.headers.first(name: "content-type") ?? ""
         if contentType.hasPrefix("text/event-stream") {
-            await stream(response, headers: headers, writer)
+            await stream(reader, status: response.status, headers: headers, writer)
         } else {
             do {
-                let body = try await response.body.collect(upTo: Self.maxResponseBytes)
+                let body = try await reader.collect(upTo: Self.maxResponseBytes)
                 try? await writer.full(response.status, headers, body: body)
                 record(status: Int(response.status.code))
             } catch {
@@ -106,21 +136,66 @@ struct Upstream {
         return .done
     }
 
+    /// Reads the rest of an answer off its connection, and hands the connection back to the pool when the answer
+    /// ended cleanly (closes it otherwise).
+    struct Reader {
+        let connection: UpstreamConnection
+        let pool: UpstreamConnectionPool
+        let timeout: TimeAmount
+        let keepAlive: Bool
+
+        /// The next body chunk, or nil at the end of the answer.
+        func next() async throws -> ByteBuffer? {
+            do {
+                switch try await connection.next(deadline: .now() + timeout) {
+                case .body(let chunk):
+                    return chunk
+                case .end:
+                    pool.release(connection, reusable: keepAlive)
+                    return nil
+                case .head:
+                    throw UpstreamConnectionError.failed("a second status line in one answer")
+                }
+            } catch {
+                connection.close()
+                throw error
+            }
+        }
+
+        /// The whole body; throws beyond `limit` bytes.
+        func collect(upTo limit: Int) async throws -> ByteBuffer {
+            var body = ByteBuffer()
+            while var chunk = try await next() {
+                guard body.readableBytes + chunk.readableBytes <= limit else {
+                    connection.close()
+                    throw UpstreamConnectionError.failed("the answer is larger than \(limit) bytes")
+                }
+                if body.readableBytes == 0 { body = chunk } else { body.writeBuffer(&chunk) }
+            }
+            return body
+        }
+
+        /// Stops reading: the rest of the answer is not wanted, so the connection cannot be reused.
+        func abandon() { connection.close() }
+    }
+
     /// Server-sent events: each chunk goes out as it arrives. An endpoint that fails mid-stream ends the stream
     /// with an error event (the client has the status already); a client that goes away stops the upstream
     /// request.
-    private func stream(_ response: HTTPClientResponse, headers: HTTPHeaders, _ writer: ResponseWriter) async {
+    private func stream(
+        _ reader: Reader, status: HTTPResponseStatus, headers: HTTPHeaders, _ writer: ResponseWriter
+    ) async {
         do {
-            try await writer.head(response.status, headers)
+            try await writer.head(status, headers)
         } catch {
+            reader.abandon()
             return
         }
         var tokens = TokenTimer(start: request.arrival)
-        var iterator = response.body.makeAsyncIterator()
         while true {
             let chunk: ByteBuffer?
             do {
-                chunk = try await iterator.next()
+                chunk = try await reader.next()
             } catch {
                 if Task.isCancelled { return }
                 pool.update { $0.recordConnectionFailure(lease.endpoint) }
@@ -140,13 +215,14 @@ struct Upstream {
             do {
                 try await writer.body(chunk)
             } catch {
+                reader.abandon()
                 logger.debug("client went away mid-stream")
                 record(status: 499, tokens: tokens)
                 return
             }
         }
         try? await writer.end()
-        record(status: Int(response.status.code), tokens: tokens)
+        record(status: Int(status.code), tokens: tokens)
     }
 
     /// An error response when nothing has been written yet.

@@ -58,7 +58,8 @@ struct HTTPFront: Service {
         // cancels the task, which stops the request in progress upstream.
         let task = Task(executorPreference: EventLoopTaskExecutor(connection.channel.eventLoop)) {
             try await connection.executeThenClose { inbound, outbound in
-                try await respond(inbound, outbound, id: id, registry: registry)
+                try await respond(
+                    inbound, outbound, eventLoop: connection.channel.eventLoop, id: id, registry: registry)
             }
         }
         connection.channel.closeFuture.whenComplete { _ in task.cancel() }
@@ -78,7 +79,7 @@ struct HTTPFront: Service {
     private func respond(
         _ inbound: NIOAsyncChannelInboundStream<HTTPServerRequestPart>,
         _ outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>,
-        id: Int, registry: ConnectionRegistry
+        eventLoop: any EventLoop, id: Int, registry: ConnectionRegistry
     ) async throws {
         var head: HTTPRequestHead?
         var body = ByteBuffer()
@@ -101,7 +102,7 @@ struct HTTPFront: Service {
                     if tooLarge {
                         // Answer now; the client will not send the body.
                         let request = IncomingRequest(head: h, body: ByteBuffer(), bodyTooLarge: true, arrival: arrival)
-                        _ = await answer(request, outbound, id: id, registry: registry)
+                        _ = await answer(request, outbound, eventLoop: eventLoop, id: id, registry: registry)
                         return
                     }
                     try await outbound.write(.head(HTTPResponseHead(version: h.version, status: .continue)))
@@ -119,19 +120,21 @@ struct HTTPFront: Service {
                 let request = IncomingRequest(head: h, body: body, bodyTooLarge: tooLarge, arrival: arrival)
                 head = nil
                 body = ByteBuffer()
-                guard await answer(request, outbound, id: id, registry: registry) else { return }
+                guard await answer(request, outbound, eventLoop: eventLoop, id: id, registry: registry) else { return }
             }
         }
     }
 
     /// Answers one request; whether the connection stays open for the next one.
     private func answer(
-        _ request: IncomingRequest, _ outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, id: Int,
-        registry: ConnectionRegistry
+        _ request: IncomingRequest, _ outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>,
+        eventLoop: any EventLoop, id: Int, registry: ConnectionRegistry
     ) async -> Bool {
         registry.setBusy(id, true)
         let keepAlive = request.head.isKeepAlive && !request.bodyTooLarge && !registry.isShuttingDown
-        await handler(request, ResponseWriter(outbound: outbound, version: request.head.version, keepAlive: keepAlive))
+        let writer = ResponseWriter(
+            outbound: outbound, eventLoop: eventLoop, version: request.head.version, keepAlive: keepAlive)
+        await handler(request, writer)
         registry.setBusy(id, false)
         return keepAlive
     }

@@ -20,6 +20,8 @@ struct IncomingRequest: Sendable {
 /// when the connection will close, `keep-alive` for HTTP/1.0 clients that asked for it.
 struct ResponseWriter: Sendable {
     let outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+    /// The front connection's loop: upstream connections for this request are made on it.
+    let eventLoop: any EventLoop
     let version: HTTPVersion
     let keepAlive: Bool
 

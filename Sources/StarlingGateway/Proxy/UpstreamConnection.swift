@@ -1,0 +1,77 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// One HTTP/1.1 connection to a model server, carrying one request at a time. Made on the event loop of the
+/// front connection it serves, so a request's task (which runs on that loop too) writes the request and reads the
+/// answer without handing anything to another thread.
+struct UpstreamConnection: Sendable {
+    let channel: any Channel
+    let handler: NIOLoopBound<UpstreamResponseHandler>
+    /// The endpoint (`host:port`).
+    let endpoint: String
+
+    var eventLoop: any EventLoop { channel.eventLoop }
+
+    /// Opens a connection to `endpoint` (`host:port`, IPv6 hosts in brackets) on `eventLoop`.
+    static func connect(
+        to endpoint: String, on eventLoop: any EventLoop, timeout: Duration
+    ) async throws -> UpstreamConnection {
+        let (host, port) = try hostAndPort(endpoint)
+        return try await ClientBootstrap(group: eventLoop)
+            .connectTimeout(.nanoseconds(Int64(timeout.nanoseconds)))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handler = UpstreamResponseHandler()
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                    return UpstreamConnection(
+                        channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop),
+                        endpoint: endpoint)
+                }
+            }
+    }
+
+    static func hostAndPort(_ endpoint: String) throws -> (String, Int) {
+        guard let colon = endpoint.lastIndex(of: ":"), let port = Int(endpoint[endpoint.index(after: colon)...])
+        else { throw UpstreamConnectionError.failed("endpoint \"\(endpoint)\" is not host:port") }
+        var host = endpoint[..<colon]
+        if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+        return (String(host), port)
+    }
+
+    /// Writes a whole request.
+    func send(_ head: HTTPRequestHead, body: ByteBuffer) {
+        channel.write(HTTPClientRequestPart.head(head), promise: nil)
+        if body.readableBytes > 0 { channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
+        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+    }
+
+    /// The next part of the answer; throws `UpstreamConnectionError` when the connection breaks, nothing arrives
+    /// by `deadline`, or the task is cancelled (which closes the connection).
+    func next(deadline: NIODeadline) async throws -> HTTPClientResponsePart {
+        let loop = eventLoop
+        if loop.inEventLoop, let part = handler.value.takeBuffered() { return part }
+        let promise = loop.makePromise(of: HTTPClientResponsePart.self)
+        let handler = self.handler
+        if loop.inEventLoop {
+            handler.value.take(promise, deadline: deadline)
+        } else {
+            loop.execute { handler.value.take(promise, deadline: deadline) }
+        }
+        return try await withTaskCancellationHandler {
+            try await promise.futureResult.get()
+        } onCancel: {
+            loop.execute { handler.value.abandon() }
+        }
+    }
+
+    /// Whether the connection can carry another request: open, and (checked on its own loop) with nothing left
+    /// over from the last one.
+    var isReusable: Bool {
+        channel.isActive && (!eventLoop.inEventLoop || handler.value.isIdle)
+    }
+
+    func close() { channel.close(promise: nil) }
+}
