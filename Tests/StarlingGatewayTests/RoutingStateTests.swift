@@ -93,6 +93,12 @@ import Testing
         return state
     }
 
+    /// The endpoint an outcome leased, if it is a lease.
+    func leased(_ outcome: PoolState.Outcome) -> String? {
+        guard case .lease(let lease) = outcome else { return nil }
+        return lease.endpoint
+    }
+
     func scrape(_ state: inout PoolState, _ id: String, waiting: Double, running: Double = 0, at: Duration = .zero) {
         var metrics = EndpointMetrics()
         metrics.waiting = waiting
@@ -118,6 +124,34 @@ import Testing
         #expect(state.endpoints[first.endpoint]?.inFlight == 1)
         state.release(first)
         #expect(state.endpoints[first.endpoint]?.inFlight == 0)
+    }
+
+    @Test func uncachedPromptTokensCountAsPendingUntilTheFirstTokenOrRelease() {
+        var state = pool(policy: .default)
+        scrape(&state, "a:1", waiting: 0)
+        scrape(&state, "b:1", waiting: 0)
+        let ask = PoolState.Ask(model: "m", hashes: [1, 2, 3], promptTokens: 50, blockSize: 16)
+        guard case .lease(let first) = state.request(ask, id: 1, now: Self.t0) else {
+            Issue.record("no lease")
+            return
+        }
+        #expect(first.prefillTokens == 50)
+        #expect(state.endpoints[first.endpoint]?.pendingPrefill == 50)
+        state.prefillDone(first)
+        #expect(state.endpoints[first.endpoint]?.pendingPrefill == 0)
+        // The same prompt again: its three blocks are cached where the first went, so two tokens are left.
+        guard case .lease(let second) = state.request(ask, id: 2, now: Self.t0) else {
+            Issue.record("no lease")
+            return
+        }
+        #expect(second.endpoint == first.endpoint)
+        #expect(second.prefillTokens == 2)
+        state.release(first)
+        state.prefillDone(first)
+        #expect(state.endpoints[second.endpoint]?.pendingPrefill == 2, "done and released once each: no change")
+        state.release(second)
+        #expect(state.endpoints[second.endpoint]?.pendingPrefill == 0, "a release clears what the first token did not")
+        #expect(state.endpoints[second.endpoint]?.inFlight == 0)
     }
 
     @Test func saturatedPoolShedsSheddableAndQueuesCriticalUntilRoom() {
@@ -204,7 +238,7 @@ import Testing
         scrape(&state, "a:1", waiting: 9)
         scrape(&state, "b:1", waiting: 9)
         let retry = PoolState.Ask(model: "m", criticality: .sheddable, exclude: ["a:1"], isRetry: true)
-        #expect(state.request(retry, id: 1, now: Self.t0) == .lease(.init(endpoint: "b:1", baseURL: "http://b:1")))
+        #expect(leased(state.request(retry, id: 1, now: Self.t0)) == "b:1")
         let none = PoolState.Ask(model: "m", exclude: ["a:1", "b:1"], isRetry: true)
         guard case .fail(.noEndpoint) = state.request(none, id: 2, now: Self.t0) else {
             Issue.record("expected noEndpoint")
@@ -217,15 +251,15 @@ import Testing
         state.recordConnectionFailure("a:1")
         for id in 1...4 {
             #expect(
-                state.request(.init(model: "m"), id: UInt64(id), now: Self.t0)
-                    == .lease(.init(endpoint: "b:1", baseURL: "http://b:1")))
+                leased(state.request(.init(model: "m"), id: UInt64(id), now: Self.t0))
+                    == "b:1")
         }
         for _ in 0..<3 { state.recordScrapeFailure("b:1") }
         #expect(state.endpoints["b:1"]?.healthy == false)
         scrape(&state, "a:1", waiting: 0)
         #expect(
-            state.request(.init(model: "m"), id: 9, now: Self.t0)
-                == .lease(.init(endpoint: "a:1", baseURL: "http://a:1")))
+            leased(state.request(.init(model: "m"), id: 9, now: Self.t0))
+                == "a:1")
     }
 
     @Test func onlyEndpointsListingTheModelServeIt() {
@@ -236,8 +270,8 @@ import Testing
         #expect(state.adapter("sql") == "sql" && state.adapter("base") == nil)
         for id in 1...3 {
             #expect(
-                state.request(.init(model: "sql"), id: UInt64(id), now: Self.t0)
-                    == .lease(.init(endpoint: "a:1", baseURL: "http://a:1")))
+                leased(state.request(.init(model: "sql"), id: UInt64(id), now: Self.t0))
+                    == "a:1")
         }
     }
 

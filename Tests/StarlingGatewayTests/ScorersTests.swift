@@ -6,7 +6,7 @@ import Testing
 func endpoint(
     _ id: String, running: Double? = nil, waiting: Double? = nil, kv: Double? = nil, inFlight: Int = 0,
     atScrape: Int = 0, runningAdapters: Set<String>? = nil, waitingAdapters: Set<String>? = nil, maxLoras: Int? = nil,
-    scraped: Bool = true
+    scraped: Bool = true, pendingPrefill: Int = 0
 ) -> EndpointSnapshot {
     var metrics = EndpointMetrics()
     metrics.running = running
@@ -15,7 +15,9 @@ func endpoint(
     metrics.runningAdapters = runningAdapters
     metrics.waitingAdapters = waitingAdapters
     metrics.maxLoras = maxLoras
-    return EndpointSnapshot(id: id, metrics: scraped ? metrics : nil, inFlight: inFlight, inFlightAtScrape: atScrape)
+    return EndpointSnapshot(
+        id: id, metrics: scraped ? metrics : nil, inFlight: inFlight, inFlightAtScrape: atScrape,
+        pendingPrefillTokens: pendingPrefill)
 }
 
 @Suite struct ScorersTests {
@@ -61,6 +63,57 @@ func endpoint(
     ])
     func kvCache(_ c: Case) {
         #expect(KVCacheScorer().scores(c.request, c.endpoints) == c.expected)
+    }
+
+    /// A 2,100-token prompt whose first 2,000 tokens (125 blocks of 16) endpoint "a" was sent before.
+    static let sharedPrefix = RoutingRequest(
+        model: "m", blockCount: 131, promptTokens: 2_100, blockSize: 16, prefixMatches: ["a": 125])
+
+    @Test(arguments: [
+        Case(
+            name: "a prefix hit is worth the prefill it saves", endpoints: [endpoint("a"), endpoint("b")],
+            request: sharedPrefix, expected: [1, 1 - 2_000.0 / 2_100]),
+        Case(
+            name: "queued prompt work at the prefix's endpoint counts against it",
+            endpoints: [endpoint("a", pendingPrefill: 2_500), endpoint("b")], request: sharedPrefix,
+            expected: [1 - 500.0 / 2_100, 1]),
+        Case(
+            name: "no shared prefix: least queued prompt work, scaled by the spread when it is wider than the prompt",
+            endpoints: [
+                endpoint("a", pendingPrefill: 1_000), endpoint("b"), endpoint("c", pendingPrefill: 4_000),
+            ], request: RoutingRequest(model: "m", promptTokens: 500), expected: [0.75, 1, 0]),
+        Case(
+            name: "a few tokens' difference counts for little",
+            endpoints: [endpoint("a", pendingPrefill: 21), endpoint("b")],
+            request: RoutingRequest(model: "m", promptTokens: 2_100), expected: [1 - 21.0 / 2_100, 1]),
+        Case(
+            name: "prompt not tokenized and nothing queued: all equal", endpoints: [endpoint("a"), endpoint("b")],
+            expected: [1, 1]),
+        Case(
+            name: "a request the scrape shows waiting beyond the gateway's own counts as one more prompt like this one",
+            endpoints: [
+                endpoint("a", waiting: 3, inFlight: 2, atScrape: 2), endpoint("b", waiting: 0, pendingPrefill: 300),
+            ],
+            request: RoutingRequest(model: "m", promptTokens: 500), expected: [1 - 200.0 / 500, 1]),
+    ])
+    func prefillLoad(_ c: Case) {
+        #expect(PrefillLoadScorer().scores(c.request, c.endpoints) == c.expected)
+    }
+
+    @Test(arguments: [
+        (pending: 0, queueAtHome: 4.0, expected: "a"), (pending: 2_500, queueAtHome: 4.0, expected: "a"),
+        (pending: 5_000, queueAtHome: 4.0, expected: "b"),
+    ])
+    func defaultLeavesAPrefixsEndpointOnlyWhenWaitingThereCostsMoreThanAFullPrefill(
+        pending: Int, queueAtHome: Double, expected: String
+    ) {
+        let endpoints = [
+            endpoint("a", running: queueAtHome, waiting: 0, kv: 0.9, pendingPrefill: pending),
+            endpoint("b", running: 0, waiting: 0, kv: 0.1),
+        ]
+        var state = PickState(seed: 1)
+        let pick = RoutingPolicy.default.profile().pick(Self.sharedPrefix, from: endpoints, state: &state)
+        #expect(pick.map { endpoints[$0].id } == expected)
     }
 
     @Test(arguments: [
@@ -181,7 +234,7 @@ func endpoint(
     @Test func defaultProfileTradesAffinityAgainstLoad() {
         var state = PickState(seed: 5)
         let profile = RoutingPolicy.default.profile()
-        let request = RoutingRequest(model: "m", blockCount: 10, prefixMatches: ["a": 10])
+        let request = RoutingRequest(model: "m", blockCount: 10, promptTokens: 160, prefixMatches: ["a": 10])
         // Cached and about as busy: affinity wins.
         let similar = [endpoint("a", running: 3, waiting: 0, kv: 0.3), endpoint("b", running: 2, waiting: 0, kv: 0.3)]
         #expect(profile.pick(request, from: similar, state: &state) == 0)

@@ -33,7 +33,7 @@ import Testing
     func answer(_ connection: UpstreamConnection) async throws -> (HTTPResponseHead, String) {
         let deadline = NIODeadline.now() + .seconds(10)
         guard case .head(let head) = try await connection.next(deadline: deadline) else {
-            throw UpstreamConnectionError.failed("no head")
+            throw ProxyConnectionError.failed("no head")
         }
         var body = ByteBuffer()
         while case .body(var chunk) = try await connection.next(deadline: deadline) { body.writeBuffer(&chunk) }
@@ -132,7 +132,7 @@ import Testing
                 try await connection.next(deadline: .now() + .seconds(60))
             }
             reader.cancel()
-            await #expect(throws: UpstreamConnectionError.cancelled) { try await reader.value }
+            await #expect(throws: ProxyConnectionError.cancelled) { try await reader.value }
             try await connection.channel.closeFuture.get()
         }
     }
@@ -157,7 +157,7 @@ import Testing
     }
 
     @Test func anEndpointWithoutAPortIsRejected() {
-        #expect(throws: UpstreamConnectionError.self) { try UpstreamConnection.hostAndPort("localhost") }
+        #expect(throws: ProxyConnectionError.self) { try UpstreamConnection.hostAndPort("localhost") }
     }
 
     /// The gateway reuses a connection the server has just dropped: the request goes again on a fresh connection

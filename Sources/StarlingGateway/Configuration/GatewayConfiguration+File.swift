@@ -123,6 +123,7 @@ extension GatewayConfiguration {
         }
         var weights = RoutingPolicy.Weights()
         if var w = try reader.object("weights") {
+            weights.prefillLoad = try w.double("prefillLoad") ?? weights.prefillLoad
             weights.prefix = try w.double("prefix") ?? weights.prefix
             weights.queue = try w.double("queue") ?? weights.queue
             weights.kvCache = try w.double("kvCache") ?? weights.kvCache
@@ -211,7 +212,7 @@ extension GatewayConfiguration {
         }
         let scorerTypes: [String: any EndpointScorer] = [
             "queue": QueueScorer(), "kv-cache": KVCacheScorer(), "prefix": PrefixScorer(), "lora": LoRAAffinityScorer(),
-            "session": SessionAffinityScorer(),
+            "session": SessionAffinityScorer(), "prefill-load": PrefillLoadScorer(),
         ]
         for (itemPath, item) in try reader.array("scorers") ?? [] {
             var scorer = try ConfigReader(item, path: itemPath)

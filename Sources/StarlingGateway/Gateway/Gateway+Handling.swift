@@ -94,14 +94,13 @@ extension Gateway {
     /// saturation), forward, and retry elsewhere when the endpoint fails before answering.
     func proxy(_ request: IncomingRequest, kind: InferenceRequestBody.Kind, _ writer: ResponseWriter) async {
         let requestID = request.head.headers.first(name: "x-request-id") ?? newRequestID()
-        var logger = self.logger
-        logger[metadataKey: "request.id"] = "\(requestID)"
+        var logger = RequestLogger(logger: self.logger, requestID: requestID)
         var label = (model: "unknown", objective: String?.none)
         func fail(_ error: GatewayError) async {
             metrics.request(model: label.model, objective: label.objective, status: error.error.status)
-            logger.debug(
-                "request refused",
-                metadata: ["http.status": "\(error.error.status)", "error.message": "\(error.error.message)"])
+            logger.log(
+                .debug, "request refused",
+                ["http.status": "\(error.error.status)", "error.message": "\(error.error.message)"])
             await respondError(writer, error, requestID: requestID)
         }
         if request.bodyTooLarge {
@@ -123,17 +122,19 @@ extension Gateway {
         }
         label = (parsed.model, resolution.objective)
         var hashes: [UInt64] = []
+        var promptTokens = 0
+        let blockSize = pool.usesPrefix ? pool.read(\.blockSize) : 16
         if pool.usesPrefix {
             let tokens = parsed.promptTokens ?? tokenizer.encode(parsed.promptText ?? "")
-            hashes = PrefixBlockHasher(blockSize: pool.read(\.blockSize)).blockHashes(
-                tokens: tokens, model: resolution.model)
+            promptTokens = tokens.count
+            hashes = PrefixBlockHasher(blockSize: blockSize).blockHashes(tokens: tokens, model: resolution.model)
         }
         let body =
             resolution.model == parsed.model
             ? request.body : InferenceRequestBody.renaming(request.body, range: parsed.modelRange, to: resolution.model)
         var ask = PoolState.Ask(
-            model: resolution.model, criticality: resolution.criticality, hashes: hashes,
-            session: request.head.headers.first(name: configuration.sessionHeader))
+            model: resolution.model, criticality: resolution.criticality, hashes: hashes, promptTokens: promptTokens,
+            blockSize: blockSize, session: request.head.headers.first(name: configuration.sessionHeader))
         var lastFailure: Upstream.Failure?
         for attempt in 0...configuration.maxRetries {
             ask.isRetry = attempt > 0
@@ -165,7 +166,7 @@ extension Gateway {
                 return
             }
             metrics.picked(pool: pool.name, endpoint: lease.endpoint)
-            logger[metadataKey: "endpoint"] = "\(lease.endpoint)"
+            logger.endpoint = lease.endpoint
             let upstream = Upstream(
                 gateway: self, pool: pool, lease: lease, request: request, body: body, requestID: requestID,
                 model: label.model, objective: label.objective, logger: logger)
@@ -179,9 +180,9 @@ extension Gateway {
                 ask.exclude.insert(lease.endpoint)
                 if attempt < configuration.maxRetries {
                     metrics.retried(pool: pool.name)
-                    logger.info(
-                        "retrying on another endpoint",
-                        metadata: ["error.message": "\(failure.message)", "retry.attempt": "\(attempt + 1)"])
+                    logger.log(
+                        .info, "retrying on another endpoint",
+                        ["error.message": "\(failure.message)", "retry.attempt": "\(attempt + 1)"])
                 }
             }
         }

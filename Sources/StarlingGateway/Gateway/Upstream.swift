@@ -51,7 +51,7 @@ struct Upstream {
     let requestID: String
     let model: String
     let objective: String?
-    let logger: Logger
+    let logger: RequestLogger
 
     func forward(_ writer: ResponseWriter) async -> Result {
         var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: request.head.uri)
@@ -80,7 +80,7 @@ struct Upstream {
                 let deadline = NIODeadline.now() + timeout
                 while true {
                     guard case .head(let h) = try await connection.next(deadline: deadline) else {
-                        throw UpstreamConnectionError.failed("the answer did not start with a status line")
+                        throw ProxyConnectionError.failed("the answer did not start with a status line")
                     }
                     // Informational answers (there is no `expect` upstream, so hardly any) come before the real one.
                     if h.status.code >= 200 || h.status == .switchingProtocols {
@@ -88,7 +88,7 @@ struct Upstream {
                         break attempts
                     }
                 }
-            } catch UpstreamConnectionError.timedOut {
+            } catch ProxyConnectionError.timedOut {
                 connection.close()
                 await finish(
                     status: 504,
@@ -154,7 +154,7 @@ struct Upstream {
                     pool.release(connection, reusable: keepAlive)
                     return nil
                 case .head:
-                    throw UpstreamConnectionError.failed("a second status line in one answer")
+                    throw ProxyConnectionError.failed("a second status line in one answer")
                 }
             } catch {
                 connection.close()
@@ -168,7 +168,7 @@ struct Upstream {
             while var chunk = try await next() {
                 guard body.readableBytes + chunk.readableBytes <= limit else {
                     connection.close()
-                    throw UpstreamConnectionError.failed("the answer is larger than \(limit) bytes")
+                    throw ProxyConnectionError.failed("the answer is larger than \(limit) bytes")
                 }
                 if body.readableBytes == 0 { body = chunk } else { body.writeBuffer(&chunk) }
             }
@@ -199,8 +199,7 @@ struct Upstream {
             } catch {
                 if Task.isCancelled { return }
                 pool.update { $0.recordConnectionFailure(lease.endpoint) }
-                logger.warning(
-                    "endpoint failed mid-stream", metadata: ["error.message": "\(error)"])
+                logger.log(.warning, "endpoint failed mid-stream", ["error.message": "\(error)"])
                 let event = GatewayError.badGateway("\(lease.endpoint) failed mid-stream: \(error)").error.json
                 var buffer = ByteBuffer(string: "data: ")
                 buffer.writeBytes(event)
@@ -211,12 +210,16 @@ struct Upstream {
                 return
             }
             guard let chunk else { break }
+            let before = tokens.firstToken
             tokens.observe(chunk)
+            if before == nil && tokens.firstToken != nil && lease.prefillTokens > 0 {
+                pool.update { $0.prefillDone(lease) }
+            }
             do {
                 try await writer.body(chunk)
             } catch {
                 reader.abandon()
-                logger.debug("client went away mid-stream")
+                logger.log(.debug, "client went away mid-stream")
                 record(status: 499, tokens: tokens)
                 return
             }
@@ -239,11 +242,9 @@ struct Upstream {
             if let first = tokens.firstToken { metrics.timeToFirstToken(model: model, first) }
             metrics.interToken(model: model, tokens.gaps)
         }
-        logger.debug(
-            "request done",
-            metadata: [
-                "http.status": "\(status)", "duration.seconds": "\((ContinuousClock.now - request.arrival).seconds)",
-            ])
+        logger.log(
+            .debug, "request done",
+            ["http.status": "\(status)", "duration.seconds": "\((ContinuousClock.now - request.arrival).seconds)"])
     }
 }
 

@@ -1,12 +1,22 @@
 import CoreMetrics
 import Prometheus
+import Synchronization
 
 /// The gateway's own Prometheus metrics, recorded through swift-metrics into a registry of its own (so several
 /// gateways in one process, as in tests, do not mix). Labels are bounded: models the pools serve (others are
-/// `unknown`), objective names from the configuration, status codes, pool and endpoint names.
+/// `unknown`), objective names from the configuration, status codes, pool and endpoint names. Instruments are
+/// kept once made: making one looks it up in the registry under a lock, which costs more than recording.
 final class GatewayMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     let factory: PrometheusMetricsFactory
+
+    private struct Key: Hashable {
+        var label: String
+        var values: [String]
+    }
+
+    private let counters = Mutex<[Key: CoreMetrics.Counter]>([:])
+    private let timers = Mutex<[Key: CoreMetrics.Timer]>([:])
 
     static let requests = "starling_gateway_requests_total"
     static let ttft = "starling_gateway_time_to_first_token_seconds"
@@ -38,53 +48,61 @@ final class GatewayMetrics: Sendable {
     }
 
     func request(model: String, objective: String?, status: Int) {
-        Counter(
-            label: Self.requests,
-            dimensions: [("model", model), ("objective", objective ?? ""), ("code", "\(status)")],
-            factory: factory
-        ).increment()
+        counter(Self.requests, [("model", model), ("objective", objective ?? ""), ("code", "\(status)")]).increment()
     }
 
     func timeToFirstToken(model: String, _ duration: Duration) {
-        Timer(label: Self.ttft, dimensions: [("model", model)], factory: factory).recordNanoseconds(
+        timer(Self.ttft, [("model", model)]).recordNanoseconds(
             duration.nanoseconds)
     }
 
     /// Records a request's inter-token gaps through one instrument (a lookup per request, not per token).
     func interToken(model: String, _ durations: [Duration]) {
         guard !durations.isEmpty else { return }
-        let timer = Timer(label: Self.interToken, dimensions: [("model", model)], factory: factory)
-        for duration in durations { timer.recordNanoseconds(duration.nanoseconds) }
+        let gaps = timer(Self.interToken, [("model", model)])
+        for duration in durations { gaps.recordNanoseconds(duration.nanoseconds) }
     }
 
     func endToEnd(model: String, _ duration: Duration) {
-        Timer(label: Self.e2e, dimensions: [("model", model)], factory: factory).recordNanoseconds(duration.nanoseconds)
+        timer(Self.e2e, [("model", model)]).recordNanoseconds(duration.nanoseconds)
     }
 
     func picked(pool: String, endpoint: String) {
-        Counter(label: Self.picks, dimensions: [("pool", pool), ("endpoint", endpoint)], factory: factory).increment()
+        counter(Self.picks, [("pool", pool), ("endpoint", endpoint)]).increment()
     }
 
     func shed(pool: String, criticality: Criticality) {
-        Counter(
-            label: Self.shed, dimensions: [("pool", pool), ("criticality", criticality.rawValue)], factory: factory
-        )
-        .increment()
+        counter(Self.shed, [("pool", pool), ("criticality", criticality.rawValue)])
+            .increment()
     }
 
     func queued(pool: String, criticality: Criticality) {
-        Counter(
-            label: Self.queued, dimensions: [("pool", pool), ("criticality", criticality.rawValue)], factory: factory
-        ).increment()
+        counter(Self.queued, [("pool", pool), ("criticality", criticality.rawValue)]).increment()
     }
 
     func retried(pool: String) {
-        Counter(label: Self.retries, dimensions: [("pool", pool)], factory: factory).increment()
+        counter(Self.retries, [("pool", pool)]).increment()
     }
 
     func scrapeError(pool: String, endpoint: String) {
-        Counter(label: Self.scrapeErrors, dimensions: [("pool", pool), ("endpoint", endpoint)], factory: factory)
+        counter(Self.scrapeErrors, [("pool", pool), ("endpoint", endpoint)])
             .increment()
+    }
+
+    private func counter(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Counter {
+        let key = Key(label: label, values: dimensions.map(\.1))
+        if let counter = counters.withLock({ $0[key] }) { return counter }
+        let counter = CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory)
+        counters.withLock { $0[key] = counter }
+        return counter
+    }
+
+    private func timer(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Timer {
+        let key = Key(label: label, values: dimensions.map(\.1))
+        if let timer = timers.withLock({ $0[key] }) { return timer }
+        let timer = CoreMetrics.Timer(label: label, dimensions: dimensions, factory: factory)
+        timers.withLock { $0[key] = timer }
+        return timer
     }
 
     /// Gauges read from the pools just before an export.

@@ -27,8 +27,7 @@ struct HTTPFront: Service {
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
-                        wrappingChannelSynchronously: channel)
+                    return try PartStream<HTTPServerRequestPart>.install(on: channel)
                 }
             }
         await onListening(server.channel.localAddress?.port ?? 0)
@@ -48,44 +47,42 @@ struct HTTPFront: Service {
         logger.debug("gateway front stopped")
     }
 
-    private func serve(
-        _ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, registry: ConnectionRegistry
-    ) async {
-        let id = registry.add(connection.channel)
+    private func serve(_ connection: PartStream<HTTPServerRequestPart>, registry: ConnectionRegistry) async {
+        let channel = connection.channel
+        let id = registry.add(channel)
         defer { registry.remove(id) }
-        // One task reads the connection's requests and answers each in turn (no hand-over between tasks per
-        // request). A client that goes away closes the channel, remote half-closure being off, and the close
-        // cancels the task, which stops the request in progress upstream.
-        let task = Task(executorPreference: EventLoopTaskExecutor(connection.channel.eventLoop)) {
-            try await connection.executeThenClose { inbound, outbound in
-                try await respond(
-                    inbound, outbound, eventLoop: connection.channel.eventLoop, id: id, registry: registry)
-            }
+        // One task reads the connection's requests and answers each in turn, on the channel's own event loop: no
+        // hand-over between threads per request. A client that goes away closes the channel (remote half-closure
+        // is off), and the close cancels the task, which stops the request in progress upstream.
+        let task = Task(executorPreference: EventLoopTaskExecutor(channel.eventLoop)) {
+            await respond(connection, id: id, registry: registry)
+            try? await channel.close()
         }
-        connection.channel.closeFuture.whenComplete { _ in task.cancel() }
-        do {
-            try await withTaskCancellationHandler {
-                try await task.value
-            } onCancel: {
-                task.cancel()
-            }
-        } catch {
-            logger.debug("connection ended", metadata: ["error.message": "\(error)"])
+        channel.closeFuture.whenComplete { _ in task.cancel() }
+        await withTaskCancellationHandler {
+            await task.value
+        } onCancel: {
+            task.cancel()
         }
     }
 
     /// Reads requests off the connection and answers them until the client closes it, a response closes it, or a
     /// body is over the limit (answered with 413 and a close).
     private func respond(
-        _ inbound: NIOAsyncChannelInboundStream<HTTPServerRequestPart>,
-        _ outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>,
-        eventLoop: any EventLoop, id: Int, registry: ConnectionRegistry
-    ) async throws {
+        _ connection: PartStream<HTTPServerRequestPart>, id: Int, registry: ConnectionRegistry
+    ) async {
         var head: HTTPRequestHead?
         var body = ByteBuffer()
         var tooLarge = false
         var arrival = ContinuousClock.now
-        for try await part in inbound {
+        while true {
+            let part: HTTPServerRequestPart
+            do {
+                part = try await connection.next()
+            } catch {
+                logger.trace("connection ended", metadata: ["error.message": "\(error)"])
+                return
+            }
             switch part {
             case .head(let h):
                 head = h
@@ -102,16 +99,19 @@ struct HTTPFront: Service {
                     if tooLarge {
                         // Answer now; the client will not send the body.
                         let request = IncomingRequest(head: h, body: ByteBuffer(), bodyTooLarge: true, arrival: arrival)
-                        _ = await answer(request, outbound, eventLoop: eventLoop, id: id, registry: registry)
+                        _ = await answer(request, connection, id: id, registry: registry)
                         return
                     }
-                    try await outbound.write(.head(HTTPResponseHead(version: h.version, status: .continue)))
+                    let proceed = HTTPServerResponsePart.head(HTTPResponseHead(version: h.version, status: .continue))
+                    connection.channel.writeAndFlush(proceed, promise: nil)
                 }
             case .body(var chunk):
                 guard !tooLarge else { continue }
                 if body.readableBytes + chunk.readableBytes > maxBodyBytes {
                     tooLarge = true
                     body = ByteBuffer()
+                } else if body.readableBytes == 0 {
+                    body = chunk
                 } else {
                     body.writeBuffer(&chunk)
                 }
@@ -120,23 +120,22 @@ struct HTTPFront: Service {
                 let request = IncomingRequest(head: h, body: body, bodyTooLarge: tooLarge, arrival: arrival)
                 head = nil
                 body = ByteBuffer()
-                guard await answer(request, outbound, eventLoop: eventLoop, id: id, registry: registry) else { return }
+                guard await answer(request, connection, id: id, registry: registry) else { return }
             }
         }
     }
 
     /// Answers one request; whether the connection stays open for the next one.
     private func answer(
-        _ request: IncomingRequest, _ outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>,
-        eventLoop: any EventLoop, id: Int, registry: ConnectionRegistry
+        _ request: IncomingRequest, _ connection: PartStream<HTTPServerRequestPart>, id: Int,
+        registry: ConnectionRegistry
     ) async -> Bool {
         registry.setBusy(id, true)
         let keepAlive = request.head.isKeepAlive && !request.bodyTooLarge && !registry.isShuttingDown
-        let writer = ResponseWriter(
-            outbound: outbound, eventLoop: eventLoop, version: request.head.version, keepAlive: keepAlive)
+        let writer = ResponseWriter(connection: connection, version: request.head.version, keepAlive: keepAlive)
         await handler(request, writer)
         registry.setBusy(id, false)
-        return keepAlive
+        return keepAlive && connection.channel.isActive
     }
 }
 

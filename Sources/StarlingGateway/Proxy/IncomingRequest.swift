@@ -16,34 +16,52 @@ struct IncomingRequest: Sendable {
     }
 }
 
-/// Writes one response on the front's connection. Heads are passed through HTTP/1.1 rules: `connection: close`
-/// when the connection will close, `keep-alive` for HTTP/1.0 clients that asked for it.
+/// Writes one response on the front's connection, straight into the channel (from the connection's own task,
+/// on its event loop, a write needs no hand-over), waiting only while the client reads slower than the answer
+/// comes. Heads are passed through HTTP/1.1 rules: `connection: close` when the connection will close,
+/// `keep-alive` for HTTP/1.0 clients that asked for it.
 struct ResponseWriter: Sendable {
-    let outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
-    /// The front connection's loop: upstream connections for this request are made on it.
-    let eventLoop: any EventLoop
+    let connection: PartStream<HTTPServerRequestPart>
     let version: HTTPVersion
     let keepAlive: Bool
 
+    var channel: any Channel { connection.channel }
+
+    /// The front connection's loop: upstream connections for this request are made on it.
+    var eventLoop: any EventLoop { channel.eventLoop }
+
     func head(_ status: HTTPResponseStatus, _ headers: HTTPHeaders) async throws {
-        try await outbound.write(.head(responseHead(status, headers)))
+        try await send(.head(responseHead(status, headers)))
     }
 
     func body(_ buffer: ByteBuffer) async throws {
-        try await outbound.write(.body(.byteBuffer(buffer)))
+        try await send(.body(.byteBuffer(buffer)))
     }
 
     func end() async throws {
-        try await outbound.write(.end(nil))
+        try await send(.end(nil), last: true)
     }
 
-    /// A whole response in one write.
+    /// A whole response in one flush.
     func full(_ status: HTTPResponseStatus, _ headers: HTTPHeaders, body: ByteBuffer) async throws {
+        guard channel.isActive else { throw ProxyConnectionError.closed }
         var headers = headers
         headers.replaceOrAdd(name: "content-length", value: String(body.readableBytes))
-        try await outbound.write(contentsOf: [
-            .head(responseHead(status, headers)), .body(.byteBuffer(body)), .end(nil),
-        ])
+        channel.write(HTTPServerResponsePart.head(responseHead(status, headers)), promise: nil)
+        if body.readableBytes > 0 { channel.write(HTTPServerResponsePart.body(.byteBuffer(body)), promise: nil) }
+        try await send(.end(nil), last: true)
+    }
+
+    /// Writes and flushes `part`. The last part before a close is awaited, so the close cannot cut it off;
+    /// others are awaited only when the channel is full.
+    private func send(_ part: HTTPServerResponsePart, last: Bool = false) async throws {
+        guard channel.isActive else { throw ProxyConnectionError.closed }
+        if last && !keepAlive {
+            try await channel.writeAndFlush(part).get()
+        } else {
+            channel.writeAndFlush(part, promise: nil)
+            if !channel.isWritable { try await connection.writable() }
+        }
     }
 
     private func responseHead(_ status: HTTPResponseStatus, _ headers: HTTPHeaders) -> HTTPResponseHead {

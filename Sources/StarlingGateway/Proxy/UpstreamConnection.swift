@@ -6,11 +6,11 @@ import NIOPosix
 /// front connection it serves, so a request's task (which runs on that loop too) writes the request and reads the
 /// answer without handing anything to another thread.
 struct UpstreamConnection: Sendable {
-    let channel: any Channel
-    let handler: NIOLoopBound<UpstreamResponseHandler>
+    let parts: PartStream<HTTPClientResponsePart>
     /// The endpoint (`host:port`).
     let endpoint: String
 
+    var channel: any Channel { parts.channel }
     var eventLoop: any EventLoop { channel.eventLoop }
 
     /// Opens a connection to `endpoint` (`host:port`, IPv6 hosts in brackets) on `eventLoop`.
@@ -23,19 +23,15 @@ struct UpstreamConnection: Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let handler = UpstreamResponseHandler()
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(handler)
-                    return UpstreamConnection(
-                        channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop),
-                        endpoint: endpoint)
+                    return UpstreamConnection(parts: try PartStream.install(on: channel), endpoint: endpoint)
                 }
             }
     }
 
     static func hostAndPort(_ endpoint: String) throws -> (String, Int) {
         guard let colon = endpoint.lastIndex(of: ":"), let port = Int(endpoint[endpoint.index(after: colon)...])
-        else { throw UpstreamConnectionError.failed("endpoint \"\(endpoint)\" is not host:port") }
+        else { throw ProxyConnectionError.failed("endpoint \"\(endpoint)\" is not host:port") }
         var host = endpoint[..<colon]
         if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
         return (String(host), port)
@@ -48,30 +44,15 @@ struct UpstreamConnection: Sendable {
         channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
     }
 
-    /// The next part of the answer; throws `UpstreamConnectionError` when the connection breaks, nothing arrives
-    /// by `deadline`, or the task is cancelled (which closes the connection).
+    /// The next part of the answer; throws `ProxyConnectionError` when the connection breaks, nothing arrives by
+    /// `deadline`, or the task is cancelled (which closes the connection).
     func next(deadline: NIODeadline) async throws -> HTTPClientResponsePart {
-        let loop = eventLoop
-        if loop.inEventLoop, let part = handler.value.takeBuffered() { return part }
-        let promise = loop.makePromise(of: HTTPClientResponsePart.self)
-        let handler = self.handler
-        if loop.inEventLoop {
-            handler.value.take(promise, deadline: deadline)
-        } else {
-            loop.execute { handler.value.take(promise, deadline: deadline) }
-        }
-        return try await withTaskCancellationHandler {
-            try await promise.futureResult.get()
-        } onCancel: {
-            loop.execute { handler.value.abandon() }
-        }
+        try await parts.next(deadline: deadline)
     }
 
     /// Whether the connection can carry another request: open, and (checked on its own loop) with nothing left
     /// over from the last one.
-    var isReusable: Bool {
-        channel.isActive && (!eventLoop.inEventLoop || handler.value.isIdle)
-    }
+    var isReusable: Bool { parts.isIdle }
 
     func close() { channel.close(promise: nil) }
 }

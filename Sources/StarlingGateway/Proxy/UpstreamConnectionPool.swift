@@ -40,7 +40,7 @@ final class UpstreamConnectionPool: Sendable {
             if idle.connection.isReusable { return (idle.connection, true) }
             idle.connection.close()
         }
-        if state.withLock({ $0.shutDown }) { throw UpstreamConnectionError.failed("the gateway is shutting down") }
+        if state.withLock({ $0.shutDown }) { throw ProxyConnectionError.failed("the gateway is shutting down") }
         return (try await UpstreamConnection.connect(to: endpoint, on: loop, timeout: connectTimeout), false)
     }
 

@@ -9,12 +9,18 @@ public struct EndpointSnapshot: Sendable, Equatable {
     public var inFlight: Int
     /// Requests the gateway had open when `metrics` was scraped.
     public var inFlightAtScrape: Int
+    /// Prompt tokens the gateway sent here (less what was cached) whose requests have no first token yet.
+    public var pendingPrefillTokens: Int
 
-    public init(id: String, metrics: EndpointMetrics? = nil, inFlight: Int = 0, inFlightAtScrape: Int = 0) {
+    public init(
+        id: String, metrics: EndpointMetrics? = nil, inFlight: Int = 0, inFlightAtScrape: Int = 0,
+        pendingPrefillTokens: Int = 0
+    ) {
         self.id = id
         self.metrics = metrics
         self.inFlight = inFlight
         self.inFlightAtScrape = inFlightAtScrape
+        self.pendingPrefillTokens = pendingPrefillTokens
     }
 
     /// Requests sent since the scrape that it cannot show yet (negative when more finished than started).

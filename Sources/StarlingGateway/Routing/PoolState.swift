@@ -17,6 +17,8 @@ public struct PoolState: Sendable {
         public var draining = false
         /// From `/v1/models`; nil until read.
         public var models: [ServedModel]?
+        /// Uncached prompt tokens of the requests sent here that have no first token yet.
+        public var pendingPrefill = 0
 
         func serves(_ model: String) -> Bool { models?.contains { $0.id == model } ?? true }
     }
@@ -27,6 +29,9 @@ public struct PoolState: Sendable {
         public var criticality: Criticality
         /// The prompt's block hashes (empty when the profile does not score prefixes).
         public var hashes: [UInt64]
+        /// The prompt's length in tokens (0 when the profile does not read it) and the block size of `hashes`.
+        public var promptTokens: Int
+        public var blockSize: Int
         public var session: String?
         /// Endpoints already tried (retries).
         public var exclude: Set<String>
@@ -34,12 +39,14 @@ public struct PoolState: Sendable {
         public var isRetry: Bool
 
         public init(
-            model: String, criticality: Criticality = .standard, hashes: [UInt64] = [], session: String? = nil,
-            exclude: Set<String> = [], isRetry: Bool = false
+            model: String, criticality: Criticality = .standard, hashes: [UInt64] = [], promptTokens: Int = 0,
+            blockSize: Int = 16, session: String? = nil, exclude: Set<String> = [], isRetry: Bool = false
         ) {
             self.model = model
             self.criticality = criticality
             self.hashes = hashes
+            self.promptTokens = promptTokens
+            self.blockSize = blockSize
             self.session = session
             self.exclude = exclude
             self.isRetry = isRetry
@@ -50,6 +57,10 @@ public struct PoolState: Sendable {
     public struct Lease: Sendable, Equatable {
         public var endpoint: String
         public var baseURL: String
+        /// Names the lease while its prompt counts as pending prefill.
+        public var id: UInt64 = 0
+        /// Prompt tokens the endpoint has to compute for it (its length less the prefix match).
+        public var prefillTokens = 0
     }
 
     public enum Outcome: Sendable, Equatable {
@@ -78,6 +89,9 @@ public struct PoolState: Sendable {
     private(set) var sessions: SessionTable
     private var pickState: PickState
     private(set) var waiting: [Criticality: [Waiter]] = [:]
+    /// Leases whose prefill is pending: id → endpoint and tokens.
+    private var pendingPrefills: [UInt64: (endpoint: String, tokens: Int)] = [:]
+    private var nextLease: UInt64 = 0
 
     public init(settings: PoolSettings) {
         self.settings = settings
@@ -163,7 +177,8 @@ public struct PoolState: Sendable {
         var fresh: EndpointMetrics?
         if let at = endpoint.scrapedAt, now - at <= settings.staleAfter { fresh = endpoint.metrics }
         return EndpointSnapshot(
-            id: endpoint.id, metrics: fresh, inFlight: endpoint.inFlight, inFlightAtScrape: endpoint.inFlightAtScrape)
+            id: endpoint.id, metrics: fresh, inFlight: endpoint.inFlight, inFlightAtScrape: endpoint.inFlightAtScrape,
+            pendingPrefillTokens: endpoint.pendingPrefill)
     }
 
     /// Fresh snapshots of the endpoints that may take `ask`, in id order.
@@ -205,8 +220,15 @@ public struct PoolState: Sendable {
         }
     }
 
+    /// The lease's request produced its first token: its prompt is computed. Idempotent.
+    public mutating func prefillDone(_ lease: Lease) {
+        guard let pending = pendingPrefills.removeValue(forKey: lease.id) else { return }
+        endpoints[pending.endpoint]?.pendingPrefill -= pending.tokens
+    }
+
     /// Hands an endpoint back when its request is over.
     public mutating func release(_ lease: Lease) {
+        prefillDone(lease)
         guard var endpoint = endpoints[lease.endpoint] else { return }
         endpoint.inFlight -= 1
         if endpoint.draining && endpoint.inFlight <= 0 {
@@ -280,7 +302,8 @@ public struct PoolState: Sendable {
     private mutating func dispatch(_ ask: Ask, _ candidates: [EndpointSnapshot]) -> Lease {
         let profile = settings.profile
         var request = RoutingRequest(
-            model: ask.model, adapter: adapter(ask.model), criticality: ask.criticality, blockCount: ask.hashes.count)
+            model: ask.model, adapter: adapter(ask.model), criticality: ask.criticality, blockCount: ask.hashes.count,
+            promptTokens: ask.promptTokens, blockSize: ask.blockSize)
         if profile.usesPrefix && !ask.hashes.isEmpty {
             request.prefixMatches = index.matches(ask.hashes, endpoints: candidates.map(\.id))
         }
@@ -289,7 +312,14 @@ public struct PoolState: Sendable {
         if profile.usesPrefix && !ask.hashes.isEmpty { index.record(ask.hashes, endpoint: chosen) }
         if profile.usesSession, let session = ask.session { sessions.record(session, endpoint: chosen) }
         endpoints[chosen]!.inFlight += 1
-        return Lease(endpoint: chosen, baseURL: endpoints[chosen]!.baseURL)
+        nextLease += 1
+        var lease = Lease(endpoint: chosen, baseURL: endpoints[chosen]!.baseURL, id: nextLease)
+        if request.promptTokens > 0 {
+            lease.prefillTokens = request.uncachedTokens(on: chosen)
+            endpoints[chosen]!.pendingPrefill += lease.prefillTokens
+            pendingPrefills[lease.id] = (chosen, lease.prefillTokens)
+        }
+        return lease
     }
 
     /// The adapter `model` names, when an endpoint lists it with a parent.

@@ -5,15 +5,17 @@ public enum RoutingPolicy: String, Sendable, CaseIterable {
     case leastQueue = "least-queue"
     case kvUtilization = "kv-utilization"
     case prefix
-    /// Prefix affinity balanced against load, with LoRA and session affinity (weights tunable per pool); adapter
-    /// requests go only where the adapter can run at once, when such an endpoint exists.
+    /// Prefill load (prefix affinity priced in prompt tokens, against prompt work already queued) balanced with
+    /// queue length and KV-cache use, with LoRA and session affinity (weights tunable per pool); adapter requests go
+    /// only where the adapter can run at once, when such an endpoint exists.
     case `default`
 
     /// Weights of the `default` profile's scorers.
     public struct Weights: Sendable, Equatable {
+        public var prefillLoad: Double = 3
         public var prefix: Double = 3
-        public var queue: Double = 2
-        public var kvCache: Double = 2
+        public var queue: Double = 1
+        public var kvCache: Double = 1
         public var lora: Double = 1
         public var session: Double = 4
 
@@ -35,7 +37,9 @@ public enum RoutingPolicy: String, Sendable, CaseIterable {
             SchedulingProfile(
                 name: rawValue, filters: [LoRAAffinityFilter()],
                 scorers: [
-                    .init(PrefixScorer(), weight: weights.prefix), .init(QueueScorer(), weight: weights.queue),
+                    .init(PrefillLoadScorer(), weight: weights.prefillLoad),
+                    .init(PrefixScorer(), weight: weights.prefix),
+                    .init(QueueScorer(), weight: weights.queue),
                     .init(KVCacheScorer(), weight: weights.kvCache), .init(LoRAAffinityScorer(), weight: weights.lora),
                     .init(SessionAffinityScorer(), weight: weights.session),
                 ])

@@ -27,8 +27,11 @@ public struct SchedulingProfile: Sendable {
         self.picker = picker
     }
 
-    /// Whether any scorer reads prefix matches (so the gateway must tokenize and hash the prompt).
-    public var usesPrefix: Bool { scorers.contains { $0.scorer is PrefixScorer && $0.weight != 0 } }
+    /// Whether any scorer reads prefix matches or prompt lengths (so the gateway must tokenize and hash the
+    /// prompt).
+    public var usesPrefix: Bool {
+        scorers.contains { ($0.scorer is PrefixScorer || $0.scorer is PrefillLoadScorer) && $0.weight != 0 }
+    }
 
     /// Whether any scorer reads the session's last endpoint.
     public var usesSession: Bool { scorers.contains { $0.scorer is SessionAffinityScorer && $0.weight != 0 } }

@@ -1,29 +1,32 @@
 import NIOCore
-import NIOHTTP1
 
-/// The last handler of an upstream connection's pipeline: keeps the decoded response parts until the request's
-/// task takes them, one at a time. It holds back reads while parts pile up, so a client that reads slowly slows
-/// the model server's socket too (backpressure), and it turns a close or an error into a failure that the waiting
-/// task gets once the parts before it are taken.
+/// The last handler of a proxied connection's pipeline, front or upstream: keeps the decoded parts (request or
+/// response parts) until the task serving the connection takes them, one at a time. It holds back reads while
+/// parts pile up, so a slow reader slows the socket too (backpressure); it turns a close or an error into a
+/// failure the task gets once the parts before it are taken; and it tells a writer when the channel can take
+/// more.
 ///
-/// Lives on its channel's event loop; `UpstreamConnection` is the way in from a task.
-final class UpstreamResponseHandler: ChannelDuplexHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
+/// Lives on its channel's event loop; `PartStream` is the way in from a task.
+final class PartBufferHandler<Part: Sendable>: ChannelDuplexHandler {
+    typealias InboundIn = Part
+    typealias OutboundIn = Any
 
     /// Parts kept before reads stop.
-    static let highWatermark = 16
+    static var highWatermark: Int { 16 }
 
-    private var parts = CircularBuffer<HTTPClientResponsePart>(initialCapacity: 4)
-    private var waiter: EventLoopPromise<HTTPClientResponsePart>?
+    private var parts = CircularBuffer<Part>(initialCapacity: 4)
+    private var waiter: EventLoopPromise<Part>?
+    private var writableWaiter: EventLoopPromise<Void>?
     private var timeout: Scheduled<Void>?
-    private var failure: UpstreamConnectionError?
+    private var failure: ProxyConnectionError?
     private var heldRead = false
     private var context: ChannelHandlerContext?
 
-    /// Nothing is buffered, awaited or broken: the connection can carry another request.
+    /// Nothing is buffered, awaited or broken: the connection can carry another exchange.
     var isIdle: Bool { failure == nil && parts.isEmpty && waiter == nil }
+
+    /// Parts read and not yet taken.
+    var bufferedCount: Int { parts.count }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
@@ -48,6 +51,14 @@ final class UpstreamResponseHandler: ChannelDuplexHandler {
         }
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, let writableWaiter {
+            self.writableWaiter = nil
+            writableWaiter.succeed()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         fail(.closed)
         context.fireChannelInactive()
@@ -59,7 +70,7 @@ final class UpstreamResponseHandler: ChannelDuplexHandler {
     }
 
     /// The next part now, if one is buffered.
-    func takeBuffered() -> HTTPClientResponsePart? {
+    func takeBuffered() -> Part? {
         guard let part = parts.popFirst() else { return nil }
         if heldRead, parts.count < Self.highWatermark / 2, let context {
             heldRead = false
@@ -69,9 +80,9 @@ final class UpstreamResponseHandler: ChannelDuplexHandler {
     }
 
     /// Completes `promise` with the next part: now if one is buffered or the connection is broken, else when one
-    /// arrives, or with `.timedOut` at `deadline` (the connection is closed then: its answer can no longer be
-    /// used).
-    func take(_ promise: EventLoopPromise<HTTPClientResponsePart>, deadline: NIODeadline) {
+    /// arrives, or with `.timedOut` at `deadline` (the connection is closed then: what comes later can no longer
+    /// be used). `.distantFuture` waits without a deadline.
+    func take(_ promise: EventLoopPromise<Part>, deadline: NIODeadline) {
         if let part = takeBuffered() {
             promise.succeed(part)
         } else if let failure {
@@ -82,6 +93,7 @@ final class UpstreamResponseHandler: ChannelDuplexHandler {
                 heldRead = false
                 context.read()
             }
+            guard deadline != .distantFuture else { return }
             timeout = context?.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
                 timeout = nil
                 fail(.timedOut)
@@ -90,18 +102,34 @@ final class UpstreamResponseHandler: ChannelDuplexHandler {
         }
     }
 
-    /// The task waiting for a part was cancelled: the answer is abandoned, so the connection closes.
+    /// Completes `promise` once the channel can take more writes (at once if it can now), or fails it when the
+    /// connection is gone.
+    func whenWritable(_ promise: EventLoopPromise<Void>) {
+        guard let context, context.channel.isActive else { return promise.fail(failure ?? .closed) }
+        if context.channel.isWritable {
+            promise.succeed()
+        } else {
+            writableWaiter?.fail(ProxyConnectionError.cancelled)
+            writableWaiter = promise
+        }
+    }
+
+    /// The task waiting for a part was cancelled: what the connection carries is abandoned, so it closes.
     func abandon() {
         fail(.cancelled)
         context?.close(promise: nil)
     }
 
-    private func fail(_ error: UpstreamConnectionError) {
+    private func fail(_ error: ProxyConnectionError) {
         if failure == nil { failure = error }
         cancelTimeout()
         if let waiter {
             self.waiter = nil
             waiter.fail(error)
+        }
+        if let writableWaiter {
+            self.writableWaiter = nil
+            writableWaiter.fail(error)
         }
     }
 
@@ -111,15 +139,15 @@ final class UpstreamResponseHandler: ChannelDuplexHandler {
     }
 }
 
-/// Why an upstream connection gave no (further) answer.
-enum UpstreamConnectionError: Error, Equatable, CustomStringConvertible {
-    /// The model server closed the connection.
+/// Why a proxied connection gave no (further) part or took no more writes.
+enum ProxyConnectionError: Error, Equatable, CustomStringConvertible {
+    /// The peer closed the connection.
     case closed
     /// Reading or writing failed.
     case failed(String)
     /// Nothing arrived before the deadline.
     case timedOut
-    /// The request's task was cancelled.
+    /// The task was cancelled.
     case cancelled
 
     var description: String {

@@ -6,7 +6,7 @@ import Testing
 @testable import StarlingGateway
 
 /// The handler on an embedded channel: no sockets, time moved by hand.
-@Suite struct UpstreamResponseHandlerTests {
+@Suite struct PartBufferHandlerTests {
     /// Counts the reads the handler lets through to the socket.
     final class ReadCounter: ChannelOutboundHandler {
         typealias OutboundIn = Any
@@ -19,7 +19,7 @@ import Testing
 
     struct Fixture {
         let channel = EmbeddedChannel()
-        let handler = UpstreamResponseHandler()
+        let handler = PartBufferHandler<HTTPClientResponsePart>()
         let counter = ReadCounter()
 
         init() throws {
@@ -67,10 +67,12 @@ import Testing
 
     @Test func readsStopWhilePartsPileUpAndResumeOnceTheyAreTaken() throws {
         let fixture = try Fixture()
-        try fixture.arrive(UpstreamResponseHandler.highWatermark)
+        try fixture.arrive(PartBufferHandler<HTTPClientResponsePart>.highWatermark)
         fixture.channel.read()
         #expect(fixture.counter.reads == 0, "a full buffer holds the read back")
-        for _ in 0..<(UpstreamResponseHandler.highWatermark / 2) { _ = fixture.handler.takeBuffered() }
+        for _ in 0..<(PartBufferHandler<HTTPClientResponsePart>.highWatermark / 2) {
+            _ = fixture.handler.takeBuffered()
+        }
         #expect(fixture.counter.reads == 0, "still at the low watermark")
         _ = fixture.handler.takeBuffered()
         #expect(fixture.counter.reads == 1, "below the low watermark the held read goes out")
@@ -89,7 +91,7 @@ import Testing
             Issue.record("expected the end of the answer")
             return
         }
-        #expect(throws: UpstreamConnectionError.closed) { try fixture.take().wait() }
+        #expect(throws: ProxyConnectionError.closed) { try fixture.take().wait() }
         #expect(!fixture.handler.isIdle)
     }
 
@@ -100,7 +102,7 @@ import Testing
         loop.advanceTime(by: .seconds(4))
         #expect(fixture.channel.isActive)
         loop.advanceTime(by: .seconds(2))
-        #expect(throws: UpstreamConnectionError.timedOut) { try future.wait() }
+        #expect(throws: ProxyConnectionError.timedOut) { try future.wait() }
         #expect(!fixture.channel.isActive)
     }
 
@@ -119,7 +121,7 @@ import Testing
         let future = fixture.take()
         #expect(fixture.channel.isActive)
         fixture.handler.abandon()
-        #expect(throws: UpstreamConnectionError.cancelled) { try future.wait() }
+        #expect(throws: ProxyConnectionError.cancelled) { try future.wait() }
         #expect(!fixture.channel.isActive)
     }
 }
