@@ -92,12 +92,16 @@ public struct EmbeddedCluster {
                         \.metadata.nameOrEmpty)),
                 logDirectory: "\(dir)/logs", runDirectory: "\(dir)/run"),
             logger: logger.labelled("starling.agent"))
+        func reported(_ name: String, _ service: any Service) -> ServiceGroupConfiguration.ServiceConfiguration {
+            .init(service: ReportedService(name: name, service: service, logger: logger))
+        }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: apiServer),
-            .init(service: internalServer),
-            .init(service: ModelServiceController(client: client, logger: logger.labelled("starling.controller"))),
-            .init(service: SchedulerService(client: client, logger: logger.labelled("starling.scheduler"))),
-            .init(service: agent),
+            reported("apiserver", apiServer),
+            reported("apiserver.internal", internalServer),
+            reported(
+                "controller", ModelServiceController(client: client, logger: logger.labelled("starling.controller"))),
+            reported("scheduler", SchedulerService(client: client, logger: logger.labelled("starling.scheduler"))),
+            reported("agent", agent),
         ]
         let (gatewayListening, gatewayContinuation) = AsyncStream<Int>.makeStream()
         var gateway: Gateway?
@@ -105,10 +109,11 @@ public struct EmbeddedCluster {
             var configuration = GatewayConfiguration(pools: [])
             configuration.port = gatewayPort
             let made = Gateway(configuration: configuration, logger: logger.labelled("starling.gateway"))
-            services += made.services { gatewayContinuation.yield($0) }.map { .init(service: $0) }
+            services += made.services { gatewayContinuation.yield($0) }.map { reported("gateway.\(type(of: $0))", $0) }
             services.append(
-                .init(
-                    service: ModelServiceEndpointSource(
+                reported(
+                    "gateway.source",
+                    ModelServiceEndpointSource(
                         client: client, gateway: made, logger: logger.labelled("starling.gateway.source"))))
             gateway = made
         } else {
