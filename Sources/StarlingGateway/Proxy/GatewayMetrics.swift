@@ -90,19 +90,23 @@ final class GatewayMetrics: Sendable {
     }
 
     private func counter(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Counter {
-        let key = Key(label: label, values: dimensions.map(\.1))
-        if let counter = counters.withLock({ $0[key] }) { return counter }
-        let counter = CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory)
-        counters.withLock { $0[key] = counter }
-        return counter
+        Self.kept(in: counters, label, dimensions) { CoreMetrics.Counter(label: $0, dimensions: $1, factory: factory) }
     }
 
     private func timer(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Timer {
+        Self.kept(in: timers, label, dimensions) { CoreMetrics.Timer(label: $0, dimensions: $1, factory: factory) }
+    }
+
+    /// The instrument for `label` and `dimensions` from `cache`, made and kept on first use.
+    private static func kept<Instrument: Sendable>(
+        in cache: borrowing Mutex<[Key: Instrument]>, _ label: String, _ dimensions: [(String, String)],
+        make: (String, [(String, String)]) -> Instrument
+    ) -> Instrument {
         let key = Key(label: label, values: dimensions.map(\.1))
-        if let timer = timers.withLock({ $0[key] }) { return timer }
-        let timer = CoreMetrics.Timer(label: label, dimensions: dimensions, factory: factory)
-        timers.withLock { $0[key] = timer }
-        return timer
+        if let existing = cache.withLock({ $0[key] }) { return existing }
+        let made = make(label, dimensions)
+        cache.withLock { $0[key] = made }
+        return made
     }
 
     /// Gauges read from the pools just before an export.
