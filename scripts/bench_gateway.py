@@ -15,6 +15,7 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,6 +45,23 @@ def wait_http(url, timeout=60, expect=200):
             last = error
         time.sleep(0.1)
     raise RuntimeError(f"{url} not ready: {last}")
+
+
+def group_cpu_seconds(pgid):
+    """User plus system CPU seconds of every live process in process group `pgid` (a router and its workers)."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the command: state, ppid, pgrp, ..., utime (14th field overall), stime (15th).
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 class Processes:
@@ -258,33 +276,61 @@ def balance(args, workdir, saturation_hint):
 
 
 def overhead(args, workdir):
+    """Each router (and direct) is measured in `--overhead-rounds` rounds, the order rotating each round, so
+    drift on a shared machine hits every router alike; the figures are medians over the rounds, and the added
+    latency is taken against the direct figure of the same round."""
     routers = ["direct:-"] + args.overhead_routers.split(",")
     small = ["--no-stream", "--input-len", "16", "--output-len", "1", "--arrivals", "constant"]
+    results = {router: [] for router in routers}
+    for round_index in range(args.overhead_rounds):
+        shift = round_index % len(routers)
+        for router in routers[shift:] + routers[:shift]:
+            procs = Processes(workdir)
+            try:
+                urls = start_replicas(procs, args, 1, "tiny", ["--time-scale", "1000", "--served-model-name", MODEL])
+                url, header = start_router(procs, args, router, urls)
+                name = f"{slug(router)}-{round_index}"
+                # Warm up in a run of its own, so the router's CPU is read around the measured stage alone.
+                bench(args, procs, url, header, small + ["--stage", f"{args.overhead_rate}:2"], "warmup-" + name)
+                router_group = procs.children[-1].pid if router != "direct:-" else None
+                cpu_before = group_cpu_seconds(router_group) if router_group else 0
+                fixed = bench(args, procs, url, header,
+                              small + ["--warmup", "0", "--stage", f"{args.overhead_rate}:{args.overhead_seconds}"],
+                              "overhead-" + name)
+                cpu = group_cpu_seconds(router_group) - cpu_before if router_group else float("nan")
+                peak = bench(args, procs, url, header,
+                             small + ["--sweep", "1", "--sweep-probe-concurrency", "32", "--sweep-probe-duration",
+                                      "6", "--duration", "1"], "peak-" + name)
+                stage = fixed["stages"][0]
+                e2e = stage["endToEndLatency"]
+                errors = stage["requests"] - stage["succeeded"]
+                cpu_per_request = cpu / max(stage["requests"], 1) * 1e6
+                results[router].append((e2e["p50"], e2e["p99"], peak["sweep"]["saturationRate"], errors,
+                                        cpu_per_request))
+                print(f"  round {round_index + 1}  {router:26} p50 {e2e['p50'] * 1000:7.3f} ms  "
+                      f"p99 {e2e['p99'] * 1000:7.3f} ms  errors {errors}  "
+                      f"max {peak['sweep']['saturationRate']:7.0f} req/s  router CPU {cpu_per_request:5.0f} us/request",
+                      flush=True)
+            finally:
+                procs.stop()
+    direct = results["direct:-"]
     rows = []
+    print(f"\nmedians over {args.overhead_rounds} rounds; added latency at {args.overhead_rate:g} requests/s is the "
+          "router's figure minus direct's in the same round:")
     for router in routers:
-        procs = Processes(workdir)
-        try:
-            urls = start_replicas(procs, args, 1, "tiny", ["--time-scale", "1000", "--served-model-name", MODEL])
-            url, header = start_router(procs, args, router, urls)
-            fixed = bench(args, procs, url, header,
-                          small + ["--warmup", "2", "--stage", f"{args.overhead_rate}:{args.overhead_seconds}"],
-                          "overhead-" + slug(router))
-            peak = bench(args, procs, url, header,
-                         small + ["--sweep", "1", "--sweep-probe-concurrency", "32", "--sweep-probe-duration", "6",
-                                  "--duration", "1"], "peak-" + slug(router))
-            stage = fixed["stages"][0]
-            e2e = stage["endToEndLatency"]
-            rows.append((router, e2e["p50"], e2e["p99"], peak["sweep"]["saturationRate"], stage))
-            print(f"  {router:26} p50 {e2e['p50'] * 1000:7.3f} ms  p99 {e2e['p99'] * 1000:7.3f} ms  "
-                  f"errors {stage['requests'] - stage['succeeded']}  max {peak['sweep']['saturationRate']:7.0f} req/s",
-                  flush=True)
-        finally:
-            procs.stop()
-    direct = rows[0]
-    print("\nadded latency at", args.overhead_rate, "requests/s (router minus direct):")
-    for router, p50, p99, peak, _ in rows[1:]:
-        print(f"  {router:26} p50 +{(p50 - direct[1]) * 1000:6.3f} ms  p99 +{(p99 - direct[2]) * 1000:6.3f} ms"
-              f"  max {peak:7.0f} req/s")
+        runs = results[router]
+        p50 = statistics.median(r[0] for r in runs)
+        p99 = statistics.median(r[1] for r in runs)
+        peak = statistics.median(r[2] for r in runs)
+        added50 = statistics.median(r[0] - d[0] for r, d in zip(runs, direct))
+        added99 = statistics.median(r[1] - d[1] for r, d in zip(runs, direct))
+        errors = sum(r[3] for r in runs)
+        cpu = statistics.median(r[4] for r in runs)
+        rows.append((router, p50, p99, peak, added50, added99, cpu))
+        extra = "" if router == "direct:-" else (f"  added p50 {added50 * 1000:+6.3f} ms  p99 {added99 * 1000:+6.3f} ms"
+                                                 f"  router CPU {cpu:4.0f} us/request")
+        print(f"  {router:26} p50 {p50 * 1000:7.3f} ms  p99 {p99 * 1000:7.3f} ms  max {peak:7.0f} req/s"
+              f"  errors {errors}{extra}")
     return rows
 
 
@@ -312,6 +358,7 @@ def main():
     parser.add_argument("--slo-tpot-ms", type=float, default=50)
     parser.add_argument("--overhead-rate", type=float, default=500)
     parser.add_argument("--overhead-seconds", type=float, default=10)
+    parser.add_argument("--overhead-rounds", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, JSON reports)")
     args = parser.parse_args()
 
