@@ -74,6 +74,14 @@ import Testing
         #expect(parsed.promptTokens == [5, 6, 7])
     }
 
+    @Test(arguments: [
+        ("Connection", true), ("content-LENGTH", true), ("TE", true), ("Transfer-Encoding", true), ("host", true),
+        ("x-request-id", false), ("te-x", false), ("hostname", false), ("content-type", false), ("", false),
+    ])
+    func hopByHopHeadersAreRecognisedInAnyCase(name: String, dropped: Bool) {
+        #expect(Upstream.isHopByHop(name) == dropped)
+    }
+
     @Test func tokenTimerSeesTextChunksOnly() {
         #expect(TokenTimer.carriesText(ByteBuffer(string: #"data: {"choices":[{"text":"a"}]}"#).readableBytesView))
         #expect(TokenTimer.carriesText(ByteBuffer(string: #"data: {"delta":{"content":" b"}}"#).readableBytesView))

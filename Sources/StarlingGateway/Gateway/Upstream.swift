@@ -35,10 +35,21 @@ struct Upstream {
 
     /// Headers that describe one connection, not the message (RFC 9110 section 7.6.1), plus the ones the
     /// gateway sets itself.
-    static let hopByHop: Set<String> = [
+    static let hopByHop: [[UInt8]] = [
         "connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
         "proxy-authorization", "proxy-authenticate", "host", "content-length", "expect",
-    ]
+    ].map { Array($0.utf8) }
+
+    /// Whether header `name` is one of `hopByHop`, ignoring case, without making a lowercased copy (it runs for
+    /// every header of every request and answer).
+    static func isHopByHop(_ name: String) -> Bool {
+        let count = name.utf8.count
+        for candidate in hopByHop where candidate.count == count {
+            // Header names are tokens: setting bit 5 lowercases their letters and leaves `-` and digits alone.
+            if zip(name.utf8, candidate).allSatisfy({ $0 | 0x20 == $1 }) { return true }
+        }
+        return false
+    }
 
     /// Largest non-streaming response passed on.
     static let maxResponseBytes = 256 << 20
@@ -57,7 +68,7 @@ struct Upstream {
         var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: request.head.uri)
         head.headers.reserveCapacity(request.head.headers.count + 3)
         head.headers.add(name: "host", value: lease.endpoint)
-        for header in request.head.headers where !Self.hopByHop.contains(header.name.lowercased()) {
+        for header in request.head.headers where !Self.isHopByHop(header.name) {
             head.headers.add(name: header.name, value: header.value)
         }
         head.headers.replaceOrAdd(name: "x-request-id", value: requestID)
@@ -107,7 +118,7 @@ struct Upstream {
         }
         var headers: HTTPHeaders = [:]
         headers.reserveCapacity(response.headers.count + 2)
-        for header in response.headers where !Self.hopByHop.contains(header.name.lowercased()) {
+        for header in response.headers where !Self.isHopByHop(header.name) {
             headers.add(name: header.name, value: header.value)
         }
         headers.replaceOrAdd(name: "x-starling-endpoint", value: lease.endpoint)

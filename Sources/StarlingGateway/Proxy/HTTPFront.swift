@@ -26,7 +26,10 @@ struct HTTPFront: Service {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    // No outbound header validation: every header written is either parsed from a request or an
+                    // answer (so it holds no CR or LF) or the gateway's own.
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                        withErrorHandling: true, withOutboundHeaderValidation: false)
                     return try PartStream<HTTPServerRequestPart>.install(on: channel)
                 }
             }
