@@ -163,6 +163,21 @@ import Testing
         #expect(configuration.objectives.models["small"]?.targets == [.init(model: "small-v1", weight: 1)])
     }
 
+    @Test func defaultPolicyWeightsComeFromTheFile() throws {
+        let text = """
+            kind: Gateway
+            spec:
+              pools:
+              - name: a
+                policy: default
+                weights: {prefillLoad: 5, prefix: 0, queue: 2}
+            """
+        let profile = try GatewayConfiguration.parse(text, source: "gw.yaml").pools[0].settings.profile
+        let weights = Dictionary(profile.scorers.map { ($0.scorer.name, $0.weight) }, uniquingKeysWith: +)
+        #expect(weights == ["prefill-load": 5, "prefix": 0, "queue": 2, "kv-cache": 1, "lora": 1, "session": 4])
+        #expect(profile.usesPrefix, "prefill-load reads prompt lengths and prefix matches")
+    }
+
     @Test(arguments: [
         (
             "kind: Gateway\nspec: {pools: [{name: a, policy: fastest}]}",
@@ -186,6 +201,14 @@ import Testing
         ),
         ("kind: Gateway\nspec: {pools: [{name: a}, {name: a}]}", "spec.pools[1].name: Duplicate value: \"a\""),
         ("kind: Gateway\nspec: {pools: [{name: a, colour: red}]}", "spec.pools[0].colour: unknown field"),
+        (
+            "kind: Gateway\nspec: {pools: [{name: a, weights: {speed: 1}}]}",
+            "spec.pools[0].weights.speed: unknown field"
+        ),
+        (
+            "kind: Gateway\nspec: {pools: [{name: a, weights: {prefix: -1}}]}",
+            "spec.pools[0].weights.prefix: must be at least 0, got -1.0"
+        ),
         (
             "kind: InferenceObjective\nmetadata: {name: o}\nspec: {criticality: Urgent}",
             "spec.criticality: Unsupported value: \"Urgent\""

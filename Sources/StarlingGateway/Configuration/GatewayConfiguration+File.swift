@@ -123,12 +123,15 @@ extension GatewayConfiguration {
         }
         var weights = RoutingPolicy.Weights()
         if var w = try reader.object("weights") {
-            weights.prefillLoad = try w.double("prefillLoad") ?? weights.prefillLoad
-            weights.prefix = try w.double("prefix") ?? weights.prefix
-            weights.queue = try w.double("queue") ?? weights.queue
-            weights.kvCache = try w.double("kvCache") ?? weights.kvCache
-            weights.lora = try w.double("lora") ?? weights.lora
-            weights.session = try w.double("session") ?? weights.session
+            let fields: [(String, WritableKeyPath<RoutingPolicy.Weights, Double>)] = [
+                ("prefillLoad", \.prefillLoad), ("prefix", \.prefix), ("queue", \.queue), ("kvCache", \.kvCache),
+                ("lora", \.lora), ("session", \.session),
+            ]
+            for (name, field) in fields {
+                guard let value = try w.double(name) else { continue }
+                guard value >= 0 else { throw FieldError(w.path(name), "must be at least 0, got \(value)") }
+                weights[keyPath: field] = value
+            }
             try w.finish()
         }
         var profiles: [String: SchedulingProfile] = [:]
