@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Glibc
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -138,11 +139,22 @@ import Testing
     }
 
     @Test func anUnreachableEndpointFailsToConnect() async throws {
-        // A port that was just free: bind, note it, close.
-        let probe = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = probe.localAddress?.port ?? 1
-        try await probe.close()
+        // A port bound but not listening refuses connections, and stays ours (no other test can take it) until
+        // closed.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        #expect(bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
         let pool = UpstreamConnectionPool(connectTimeout: .seconds(1))
         await #expect(throws: (any Error).self) { _ = try await pool.acquire("127.0.0.1:\(port)", on: loop) }
     }
