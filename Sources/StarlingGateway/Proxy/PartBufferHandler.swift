@@ -25,9 +25,6 @@ final class PartBufferHandler<Part: Sendable>: ChannelDuplexHandler {
     /// Nothing is buffered, awaited or broken: the connection can carry another exchange.
     var isIdle: Bool { failure == nil && parts.isEmpty && waiter == nil }
 
-    /// Parts read and not yet taken.
-    var bufferedCount: Int { parts.count }
-
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
