@@ -121,20 +121,19 @@ extension Gateway {
             return await fail(GatewayError(.modelNotFound(parsed.model)))
         }
         label = (parsed.model, resolution.objective)
-        var hashes: [UInt64] = []
-        var promptTokens = 0
-        let blockSize = pool.usesPrefix ? pool.read(\.blockSize) : 16
+        var ask = PoolState.Ask(
+            model: resolution.model, criticality: resolution.criticality,
+            session: request.head.headers.first(name: configuration.sessionHeader))
         if pool.usesPrefix {
             let tokens = parsed.promptTokens ?? tokenizer.encode(parsed.promptText ?? "")
-            promptTokens = tokens.count
-            hashes = PrefixBlockHasher(blockSize: blockSize).blockHashes(tokens: tokens, model: resolution.model)
+            ask.blockSize = pool.read(\.blockSize)
+            ask.promptTokens = tokens.count
+            ask.hashes = PrefixBlockHasher(blockSize: ask.blockSize).blockHashes(
+                tokens: tokens, model: resolution.model)
         }
         let body =
             resolution.model == parsed.model
             ? request.body : InferenceRequestBody.renaming(request.body, range: parsed.modelRange, to: resolution.model)
-        var ask = PoolState.Ask(
-            model: resolution.model, criticality: resolution.criticality, hashes: hashes, promptTokens: promptTokens,
-            blockSize: blockSize, session: request.head.headers.first(name: configuration.sessionHeader))
         var lastFailure: Upstream.Failure?
         for attempt in 0...configuration.maxRetries {
             ask.isRetry = attempt > 0

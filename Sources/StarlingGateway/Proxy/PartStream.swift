@@ -17,30 +17,30 @@ struct PartStream<Part: Sendable>: Sendable {
     /// The next part; throws `ProxyConnectionError` when the connection breaks or closes, nothing arrives by
     /// `deadline`, or the task is cancelled (which closes the connection).
     func next(deadline: NIODeadline = .distantFuture) async throws -> Part {
-        let loop = channel.eventLoop
-        if loop.inEventLoop, let part = handler.value.takeBuffered() { return part }
-        let promise = loop.makePromise(of: Part.self)
-        let handler = self.handler
-        if loop.inEventLoop {
-            handler.value.take(promise, deadline: deadline)
-        } else {
-            loop.execute { handler.value.take(promise, deadline: deadline) }
-        }
-        return try await withTaskCancellationHandler {
-            try await promise.futureResult.get()
-        } onCancel: {
-            loop.execute { handler.value.abandon() }
-        }
+        if channel.eventLoop.inEventLoop, let part = handler.value.takeBuffered() { return part }
+        return try await onLoop { handler, promise in handler.take(promise, deadline: deadline) }
     }
 
     /// Returns once the channel can take more writes; throws when it is gone.
     func writable() async throws {
+        if channel.eventLoop.inEventLoop && channel.isWritable && channel.isActive { return }
+        try await onLoop { handler, promise in handler.whenWritable(promise) }
+    }
+
+    /// Hands the handler a promise on the channel's loop (at once when already there) and awaits it; a cancelled
+    /// task abandons the connection.
+    private func onLoop<T: Sendable>(
+        _ start: @escaping @Sendable (PartBufferHandler<Part>, EventLoopPromise<T>) -> Void
+    ) async throws -> T {
         let loop = channel.eventLoop
-        if loop.inEventLoop && channel.isWritable && channel.isActive { return }
-        let promise = loop.makePromise(of: Void.self)
+        let promise = loop.makePromise(of: T.self)
         let handler = self.handler
-        loop.execute { handler.value.whenWritable(promise) }
-        try await withTaskCancellationHandler {
+        if loop.inEventLoop {
+            start(handler.value, promise)
+        } else {
+            loop.execute { start(handler.value, promise) }
+        }
+        return try await withTaskCancellationHandler {
             try await promise.futureResult.get()
         } onCancel: {
             loop.execute { handler.value.abandon() }

@@ -56,7 +56,6 @@ public struct PoolState: Sendable {
     /// An endpoint given to a request; hand it back with `release`.
     public struct Lease: Sendable, Equatable {
         public var endpoint: String
-        public var baseURL: String
         /// Names the lease while its prompt counts as pending prefill.
         public var id: UInt64 = 0
         /// Prompt tokens the endpoint has to compute for it (its length less the prefix match).
@@ -313,7 +312,7 @@ public struct PoolState: Sendable {
         if profile.usesSession, let session = ask.session { sessions.record(session, endpoint: chosen) }
         endpoints[chosen]!.inFlight += 1
         nextLease += 1
-        var lease = Lease(endpoint: chosen, baseURL: endpoints[chosen]!.baseURL, id: nextLease)
+        var lease = Lease(endpoint: chosen, id: nextLease)
         if request.promptTokens > 0 {
             lease.prefillTokens = request.uncachedTokens(on: chosen)
             endpoints[chosen]!.pendingPrefill += lease.prefillTokens
