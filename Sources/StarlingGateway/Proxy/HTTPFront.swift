@@ -27,9 +27,11 @@ struct HTTPFront: Service {
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     // No outbound header validation: every header written is either parsed from a request or an
-                    // answer (so it holds no CR or LF) or the gateway's own.
+                    // answer (so it holds no CR or LF) or the gateway's own. No pipelining assistance: it stops
+                    // reading while a response is pending (two epoll_ctl calls per request); one task answers the
+                    // connection's requests in order anyway, and `PartBufferHandler` bounds what is read ahead.
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                        withErrorHandling: true, withOutboundHeaderValidation: false)
+                        withPipeliningAssistance: false, withErrorHandling: true, withOutboundHeaderValidation: false)
                     return try PartStream<HTTPServerRequestPart>.install(on: channel)
                 }
             }
