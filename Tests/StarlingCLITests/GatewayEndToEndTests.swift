@@ -204,7 +204,11 @@ import Testing
             let long = #"{"model":"starling/tiny","prompt":"busy","max_tokens":3000,"ignore_eos":true,"stream":true}"#
             let fillers = [harness.hold(long, to: servers[0].baseURL), harness.hold(long, to: servers[0].baseURL)]
             defer { fillers.forEach { $0.cancel() } }
-            try await harness.waitScraped { ($0.metrics?.waiting ?? 0) >= 1 }
+            // Saturated once three scrapes in a row show the queue.
+            let pool = harness.gateway.pools[0]
+            try await waitUntil("the pool to be saturated", timeout: .seconds(20)) {
+                pool.read { $0.isSaturated(model: "starling/tiny", now: .now) }
+            }
             let small = #"{"model":"starling/tiny","prompt":"hi","max_tokens":2}"#
             let shed = try await harness.post(small, headers: ["x-gateway-inference-objective": "batch"])
             #expect(shed.status == 429)

@@ -42,11 +42,20 @@ import Testing
     @Test(arguments: [
         ([endpoint("a", running: 8, waiting: 5, kv: 0.1)], true),
         ([endpoint("a", running: 8, waiting: 4, kv: 0.1)], false),
+        // Sent since a scrape that showed a queue: queued too; finished since: each let one in.
         ([endpoint("a", running: 8, waiting: 4, kv: 0.1, inFlight: 1, atScrape: 0)], true),
+        ([endpoint("a", running: 8, waiting: 7, kv: 0.1, inFlight: 7, atScrape: 10)], false),
+        // Sent since a scrape that showed no queue: presumed admitted.
+        ([endpoint("a", running: 8, waiting: 0, kv: 0.1, inFlight: 20, atScrape: 0)], false),
         ([endpoint("a", running: 8, waiting: 0, kv: 0.8)], true),
         ([endpoint("a", running: 8, waiting: 9, kv: 0.1), endpoint("b", waiting: 0, kv: 0.2)], false),
         ([endpoint("a", inFlight: 4, scraped: false)], false),
         ([endpoint("a", inFlight: 5, scraped: false)], true),
+        // A queue in one or two scrapes only is requests between engine steps; one in three is a queue.
+        ([endpoint("a", running: 0, waiting: 11, kv: 0.1, earlierWaiting: [6, 0])], false),
+        ([endpoint("a", running: 8, waiting: 11, kv: 0.1, earlierWaiting: [0, 6])], false),
+        ([endpoint("a", running: 8, waiting: 11, kv: 0.1, earlierWaiting: [7, 6])], true),
+        ([endpoint("a", running: 8, waiting: 2, kv: 0.1, earlierWaiting: [7, 6])], false),
     ])
     func saturation(_ endpoints: [EndpointSnapshot], _ saturated: Bool) {
         #expect(SaturationDetector().isSaturated(endpoints) == saturated)
@@ -170,6 +179,21 @@ import Testing
         #expect(served.map(\.id) == [3, 2])
         #expect(served.allSatisfy { if case .lease(let l) = $0.outcome { l.endpoint == "a:1" } else { false } })
         #expect(!state.hasWaiting)
+    }
+
+    @Test func saturationNeedsAQueueInThreeScrapesInARowAndEndsWithOneThatShowsRoom() {
+        var state = pool { $0.staleAfter = .milliseconds(200) }
+        for (ms, waiting, saturated) in [
+            (0, 0.0, false), (50, 9, false), (100, 8, false), (150, 6, true), (200, 3, false),
+        ] {
+            scrape(&state, "a:1", waiting: waiting, at: .milliseconds(ms))
+            scrape(&state, "b:1", waiting: 7, at: .milliseconds(ms))
+            #expect(state.isSaturated(model: "m", now: Self.t0 + .milliseconds(ms + 1)) == saturated, "at \(ms) ms")
+        }
+        // After a gap longer than staleAfter, the history starts afresh: one scrape is all there is.
+        scrape(&state, "a:1", waiting: 9, at: .milliseconds(500))
+        scrape(&state, "b:1", waiting: 7, at: .milliseconds(500))
+        #expect(state.isSaturated(model: "m", now: Self.t0 + .milliseconds(501)))
     }
 
     @Test func aStaleScrapeCountsAsUnknown() {

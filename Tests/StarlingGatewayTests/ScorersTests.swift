@@ -6,7 +6,7 @@ import Testing
 func endpoint(
     _ id: String, running: Double? = nil, waiting: Double? = nil, kv: Double? = nil, inFlight: Int = 0,
     atScrape: Int = 0, runningAdapters: Set<String>? = nil, waitingAdapters: Set<String>? = nil, maxLoras: Int? = nil,
-    scraped: Bool = true, pendingPrefill: Int = 0
+    scraped: Bool = true, pendingPrefill: Int = 0, earlierWaiting: [Double] = []
 ) -> EndpointSnapshot {
     var metrics = EndpointMetrics()
     metrics.running = running
@@ -17,7 +17,7 @@ func endpoint(
     metrics.maxLoras = maxLoras
     return EndpointSnapshot(
         id: id, metrics: scraped ? metrics : nil, inFlight: inFlight, inFlightAtScrape: atScrape,
-        pendingPrefillTokens: pendingPrefill)
+        pendingPrefillTokens: pendingPrefill, earlierWaiting: earlierWaiting)
 }
 
 @Suite struct ScorersTests {

@@ -11,16 +11,20 @@ public struct EndpointSnapshot: Sendable, Equatable {
     public var inFlightAtScrape: Int
     /// Prompt tokens the gateway sent here (less what was cached) whose requests have no first token yet.
     public var pendingPrefillTokens: Int
+    /// The waiting figures of up to two scrapes before `metrics`, oldest first, each within the staleness bound of
+    /// the next.
+    public var earlierWaiting: [Double]
 
     public init(
         id: String, metrics: EndpointMetrics? = nil, inFlight: Int = 0, inFlightAtScrape: Int = 0,
-        pendingPrefillTokens: Int = 0
+        pendingPrefillTokens: Int = 0, earlierWaiting: [Double] = []
     ) {
         self.id = id
         self.metrics = metrics
         self.inFlight = inFlight
         self.inFlightAtScrape = inFlightAtScrape
         self.pendingPrefillTokens = pendingPrefillTokens
+        self.earlierWaiting = earlierWaiting
     }
 
     /// Requests sent since the scrape that it cannot show yet (negative when more finished than started).
@@ -33,10 +37,15 @@ public struct EndpointSnapshot: Sendable, Equatable {
         return max(0, (metrics.running ?? 0) + (metrics.waiting ?? 0) + Double(unseen))
     }
 
-    /// Waiting requests, counting every request sent since the scrape as waiting (the cautious reading, used for
-    /// saturation). Without a waiting figure, the gateway's in-flight count.
+    /// Requests queued at the endpoint, as saturation reads it. A model server counts requests that arrived since
+    /// its last engine step as waiting, so at high request rates one scrape can show a queue the next step
+    /// clears: the queue is the smallest waiting figure of the last three scrapes, and none unless it lasts.
+    /// While there is one, each request sent since the last scrape joins it and each that finished lets one
+    /// in, so requests held at the gateway go as soon as a slot frees, not at the next scrape. Without a
+    /// waiting figure, the gateway's in-flight count.
     public var estimatedWaiting: Double {
         guard let waiting = metrics?.waiting else { return Double(inFlight) }
-        return max(0, waiting + Double(max(0, unseen)))
+        let sustained = earlierWaiting.reduce(waiting, min)
+        return sustained > 0 ? max(0, sustained + Double(unseen)) : 0
     }
 }

@@ -19,6 +19,9 @@ public struct PoolState: Sendable {
         public var models: [ServedModel]?
         /// Uncached prompt tokens of the requests sent here that have no first token yet.
         public var pendingPrefill = 0
+        /// The waiting figures of up to two scrapes before `metrics`, oldest first, each within `staleAfter` of the
+        /// next (a longer gap starts afresh).
+        public var earlierWaiting: [Double] = []
 
         func serves(_ model: String) -> Bool { models?.contains { $0.id == model } ?? true }
     }
@@ -125,6 +128,11 @@ public struct PoolState: Sendable {
 
     public mutating func recordScrape(_ id: String, _ metrics: EndpointMetrics, at time: ContinuousClock.Instant) {
         guard var endpoint = endpoints[id] else { return }
+        if let at = endpoint.scrapedAt, time - at <= settings.staleAfter, let waiting = endpoint.metrics?.waiting {
+            endpoint.earlierWaiting = Array((endpoint.earlierWaiting + [waiting]).suffix(2))
+        } else {
+            endpoint.earlierWaiting = []
+        }
         endpoint.metrics = metrics
         endpoint.scrapedAt = time
         endpoint.inFlightAtScrape = endpoint.inFlight
@@ -177,7 +185,7 @@ public struct PoolState: Sendable {
         if let at = endpoint.scrapedAt, now - at <= settings.staleAfter { fresh = endpoint.metrics }
         return EndpointSnapshot(
             id: endpoint.id, metrics: fresh, inFlight: endpoint.inFlight, inFlightAtScrape: endpoint.inFlightAtScrape,
-            pendingPrefillTokens: endpoint.pendingPrefill)
+            pendingPrefillTokens: endpoint.pendingPrefill, earlierWaiting: fresh == nil ? [] : endpoint.earlierWaiting)
     }
 
     /// Fresh snapshots of the endpoints that may take `ask`, in id order.

@@ -1,6 +1,8 @@
 /// Decides whether a pool is saturated: no endpoint has a short queue and room in its KV cache (the Gateway API
-/// Inference Extension's rule). Where the scrape is missing or stale, the gateway's own count of requests in
-/// flight there stands in for the queue, so an endpoint whose metrics stop arriving takes only a few more.
+/// Inference Extension's rule), where the queue is one that lasts across the last three scrapes
+/// (`EndpointSnapshot.estimatedWaiting`: requests between two engine steps are not one). Where the scrape is missing
+/// or stale, the gateway's own count of requests in flight there stands in for the queue, so an endpoint whose
+/// metrics stop arriving takes only a few more.
 public struct SaturationDetector: Sendable, Equatable {
     /// An endpoint has room while fewer than this many requests wait there.
     public var queueDepthThreshold: Double
