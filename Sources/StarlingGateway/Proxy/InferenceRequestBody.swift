@@ -16,37 +16,73 @@ struct InferenceRequestBody: Sendable {
     /// Byte offsets of the model string's contents in the body (between the quotes), for rewriting.
     var modelRange: Range<Int>
 
+    /// Reads the routing fields. The whole body is checked as JSON, but only the members read are decoded (chat
+    /// messages, and prompts given as lists, through Foundation's parser; strings directly).
     static func parse(_ body: ByteBuffer, kind: Kind) throws(OpenAIError) -> InferenceRequestBody {
-        let bytes = Array(body.readableBytesView)
-        let object: Any
+        let result: Result<InferenceRequestBody, OpenAIError> = body.withUnsafeReadableBytes { bytes in
+            do throws(OpenAIError) {
+                return .success(try parse(bytes, kind: kind))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    private static func parse(_ bytes: UnsafeRawBufferPointer, kind: Kind) throws(OpenAIError) -> InferenceRequestBody {
+        let json: JSONMembers
         do {
-            object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+            json = try JSONMembers(bytes)
         } catch {
-            throw .badRequest("The request body is not valid JSON: \(Self.reason(error))")
+            throw .badRequest("The request body is not valid JSON: \(error.message)")
         }
-        guard let fields = object as? [String: Any] else {
-            throw .badRequest("The request body must be a JSON object")
+        guard json.isObject else { throw .badRequest("The request body must be a JSON object") }
+        func text(_ member: JSONMembers.Member) -> String {
+            String(decoding: UnsafeRawBufferPointer(rebasing: bytes[member.range]), as: UTF8.self)
         }
-        let reader = FieldReader(fields: fields)
-        guard let model = try reader.string("model") else { throw .badRequest("Field required: model", param: "model") }
-        guard !model.isEmpty, let range = JSONScanner.topLevelStringRange(of: "model", in: bytes) else {
-            throw .badRequest("model must not be empty", param: "model")
+        func present(_ name: String) -> JSONMembers.Member? {
+            guard let member = json.members[name], member.kind != .null else { return nil }
+            return member
         }
-        let stream = try reader.bool("stream") ?? false
-        var request = InferenceRequestBody(model: model, stream: stream, modelRange: range)
+        guard let model = present("model") else { throw .badRequest("Field required: model", param: "model") }
+        guard model.kind == .string else {
+            throw .badRequest("model must be a string, got \(text(model))", param: "model")
+        }
+        guard !model.contents.isEmpty else { throw .badRequest("model must not be empty", param: "model") }
+        var stream = false
+        if let member = present("stream") {
+            guard member.kind == .bool else {
+                throw .badRequest("stream must be a boolean, got \(text(member))", param: "stream")
+            }
+            stream = bytes[member.range.lowerBound] == UInt8(ascii: "t")
+        }
+        var request = InferenceRequestBody(
+            model: JSONMembers.string(model, in: bytes), stream: stream, modelRange: model.contents)
         switch kind {
         case .chat:
-            request.promptText = try ChatTemplate.render(fields["messages"])
+            request.promptText = try ChatTemplate.render(present("messages").map { decode($0, in: bytes) })
         case .completion:
-            switch fields["prompt"] {
-            case let text as String: request.promptText = text
-            case let texts as [String] where texts.count == 1: request.promptText = texts[0]
-            case let ids as [NSNumber] where !ids.isEmpty: request.promptTokens = ids.map { $0.uint32Value }
-            case nil, is NSNull: throw .badRequest("Field required: prompt", param: "prompt")
-            default: break  // batches and other forms are left for the model server to judge
+            guard let prompt = present("prompt") else { throw .badRequest("Field required: prompt", param: "prompt") }
+            switch prompt.kind {
+            case .string:
+                request.promptText = JSONMembers.string(prompt, in: bytes)
+            case .array:
+                switch decode(prompt, in: bytes) {
+                case let texts as [String] where texts.count == 1: request.promptText = texts[0]
+                case let ids as [NSNumber] where !ids.isEmpty: request.promptTokens = ids.map { $0.uint32Value }
+                default: break  // batches and other forms are left for the model server to judge
+                }
+            default:
+                break
             }
         }
         return request
+    }
+
+    /// One member's value as Foundation's parser gives it (the text is known to be valid).
+    private static func decode(_ member: JSONMembers.Member, in bytes: UnsafeRawBufferPointer) -> Any? {
+        let data = Data(UnsafeRawBufferPointer(rebasing: bytes[member.range]))
+        return try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
     }
 
     /// The body with the model name replaced (`name` is escaped as a JSON string's contents).
@@ -61,10 +97,5 @@ struct InferenceRequestBody: Sendable {
         result.writeImmutableBuffer(
             body.getSlice(at: start + range.upperBound, length: body.readableBytes - range.upperBound)!)
         return result
-    }
-
-    private static func reason(_ error: any Error) -> String {
-        let nsError = error as NSError
-        return (nsError.userInfo[NSDebugDescriptionErrorKey] as? String) ?? nsError.localizedDescription
     }
 }
