@@ -232,11 +232,17 @@ def quality(args, workdir):
                 print(f"  {router:26} {int(fraction * 100):3}%  TTFT p50 {ms(stage, 'timeToFirstToken', 'p50'):8.1f}"
                       f"  p90 {ms(stage, 'timeToFirstToken', 'p90'):8.1f}  ITL p90 "
                       f"{ms(stage, 'interTokenLatency', 'p90'):6.1f}  out tok/s {stage['outputTokenThroughput']:8.0f}"
-                      f"  goodput {stage.get('goodput', 0) * 100:5.1f}%  errors {stage['requests'] - stage['succeeded']}",
-                      flush=True)
+                      f"  goodput {stage.get('goodput', 0) * 100:5.1f}%  errors {stage['requests'] - stage['succeeded']}"
+                      f"{per_replica(stage)}", flush=True)
         finally:
             procs.stop()
     return saturation, rows
+
+
+def per_replica(stage):
+    """Requests per replica, where the router names the one that served each (Starling does)."""
+    counts = sorted(stage.get("endpoints", {}).values())
+    return f"  per replica {'/'.join(map(str, counts))}" if counts else ""
 
 
 def replica_flags(args):
