@@ -31,17 +31,21 @@ func endpoint(
 
     @Test(arguments: [
         Case(
-            name: "shortest queue scores 1, longest 0",
+            name: "shortest queue scores 1, the others less by their excess over the longest",
             endpoints: [
                 endpoint("a", running: 2, waiting: 0), endpoint("b", running: 4, waiting: 2),
                 endpoint("c", running: 3, waiting: 0),
-            ], expected: [1, 0, 0.75]),
+            ], expected: [1, 1 - 4.0 / 6, 1 - 1.0 / 6]),
+        Case(
+            name: "a few requests' difference between busy endpoints counts for little",
+            endpoints: [endpoint("a", running: 33), endpoint("b", running: 30), endpoint("c", running: 90)],
+            expected: [1 - 3.0 / 90, 1, 1 - 60.0 / 90]),
         Case(
             name: "requests sent since the scrape count",
             endpoints: [
                 endpoint("a", running: 1, waiting: 0, inFlight: 3, atScrape: 0),
                 endpoint("b", running: 2, waiting: 0),
-            ], expected: [0, 1]),
+            ], expected: [0.5, 1]),
         Case(
             name: "no scrape: the gateway's in-flight count",
             endpoints: [
