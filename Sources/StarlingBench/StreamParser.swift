@@ -1,3 +1,5 @@
+import StarlingAPI
+
 /// Incremental parser of an OpenAI streaming response: finds `data:` events, tells content chunks from empty
 /// ones and reads `usage` — by scanning bytes, without decoding JSON per token, so the client keeps up with fast
 /// servers.
@@ -57,47 +59,7 @@ struct StreamParser {
 
     /// Decodes the JSON string whose first character is at `start` (just after the opening quote).
     static func jsonString(startingAt start: Int, in bytes: ArraySlice<UInt8>) -> String {
-        var out: [UInt8] = []
-        var scalars = String.UnicodeScalarView()
-        func flush() {
-            if !out.isEmpty { scalars.append(contentsOf: String(decoding: out, as: UTF8.self).unicodeScalars) }
-            out.removeAll(keepingCapacity: true)
-        }
-        func hex(_ at: Int) -> UInt32? {
-            guard at + 4 <= bytes.endIndex else { return nil }
-            return UInt32(String(decoding: bytes[at..<at + 4], as: UTF8.self), radix: 16)
-        }
-        var i = start
-        while i < bytes.endIndex, bytes[i] != UInt8(ascii: "\"") {
-            guard bytes[i] == UInt8(ascii: "\\"), i + 1 < bytes.endIndex else {
-                out.append(bytes[i])
-                i += 1
-                continue
-            }
-            let escaped = bytes[i + 1]
-            i += 2
-            switch escaped {
-            case UInt8(ascii: "n"): out.append(10)
-            case UInt8(ascii: "t"): out.append(9)
-            case UInt8(ascii: "r"): out.append(13)
-            case UInt8(ascii: "b"): out.append(8)
-            case UInt8(ascii: "f"): out.append(12)
-            case UInt8(ascii: "u"):
-                guard var code = hex(i) else { break }
-                i += 4
-                if (0xD800..<0xDC00).contains(code), i + 6 <= bytes.endIndex, bytes[i] == UInt8(ascii: "\\"),
-                    let low = hex(i + 2), (0xDC00..<0xE000).contains(low)
-                {
-                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                    i += 6
-                }
-                flush()
-                scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
-            default: out.append(escaped)
-            }
-        }
-        flush()
-        return String(scalars)
+        JSONString.decode(bytes, from: start).text
     }
 
     /// Index just after `needle` in `haystack`.

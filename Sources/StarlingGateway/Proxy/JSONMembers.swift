@@ -1,3 +1,5 @@
+import StarlingAPI
+
 /// Checks a JSON text in one pass (RFC 8259: grammar, UTF-8, nesting up to `maxDepth`) and notes where each
 /// member of its top-level object lies, without building values: the gateway reads a few fields of a request
 /// body and forwards every byte as the client sent it.
@@ -273,61 +275,13 @@ struct JSONMembers {
             default: false
             }
         }
-
-        /// A checked string's contents with escapes resolved (an unpaired surrogate becomes U+FFFD).
-        static func decodeEscaped(_ contents: UnsafeRawBufferPointer) -> String {
-            var utf8: [UInt8] = []
-            utf8.reserveCapacity(contents.count)
-            var i = 0
-            func hexValue(at index: Int) -> UInt32 {
-                var value: UInt32 = 0
-                for k in index..<(index + 4) {
-                    let byte = contents[k]
-                    let digit: UInt8 =
-                        byte <= UInt8(ascii: "9")
-                        ? byte - UInt8(ascii: "0") : (byte | 0x20) - UInt8(ascii: "a") + 10
-                    value = value << 4 | UInt32(digit)
-                }
-                return value
-            }
-            while i < contents.count {
-                // Copy the run up to the next escape in one go.
-                var end = i
-                while end < contents.count, contents[end] != UInt8(ascii: "\\") { end += 1 }
-                utf8.append(contentsOf: UnsafeRawBufferPointer(rebasing: contents[i..<end]))
-                i = end
-                guard i < contents.count else { break }
-                let escaped = contents[i + 1]
-                i += 2
-                switch escaped {
-                case UInt8(ascii: "b"): utf8.append(0x08)
-                case UInt8(ascii: "f"): utf8.append(0x0C)
-                case UInt8(ascii: "n"): utf8.append(0x0A)
-                case UInt8(ascii: "r"): utf8.append(0x0D)
-                case UInt8(ascii: "t"): utf8.append(0x09)
-                case UInt8(ascii: "u"):
-                    var code = hexValue(at: i)
-                    i += 4
-                    if (0xD800..<0xDC00).contains(code), i + 6 <= contents.count, contents[i] == UInt8(ascii: "\\"),
-                        contents[i + 1] == UInt8(ascii: "u")
-                    {
-                        let next = hexValue(at: i + 2)
-                        if (0xDC00..<0xE000).contains(next) {
-                            code = 0x10000 + ((code - 0xD800) << 10) + (next - 0xDC00)
-                            i += 6
-                        }
-                    }
-                    utf8.append(contentsOf: String(Unicode.Scalar(code) ?? "\u{FFFD}").utf8)
-                default: utf8.append(escaped)
-                }
-            }
-            return String(decoding: utf8, as: UTF8.self)
-        }
     }
 
     /// A string member's contents, escapes resolved.
     static func string(_ member: Member, in bytes: UnsafeRawBufferPointer) -> String {
-        let contents = UnsafeRawBufferPointer(rebasing: bytes[member.contents])
-        return member.isPlain ? String(decoding: contents, as: UTF8.self) : Parser.decodeEscaped(contents)
+        guard !member.isPlain else {
+            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[member.contents]), as: UTF8.self)
+        }
+        return JSONString.decode(UnsafeRawBufferPointer(rebasing: bytes[member.range]), from: 1).text
     }
 }
