@@ -20,10 +20,9 @@ struct JSONMembers {
         var contents: Range<Int> { (range.lowerBound + 1)..<(range.upperBound - 1) }
     }
 
-    /// Why a text is not JSON: what was found and where.
+    /// Why a text is not JSON: what was found and where (the message gives the byte offset).
     struct Malformed: Error, Equatable {
         var message: String
-        var offset: Int
     }
 
     static let maxDepth = 512
@@ -62,10 +61,10 @@ struct JSONMembers {
         }
 
         func unexpected(_ context: String) -> Malformed {
-            guard i < bytes.count else { return Malformed(message: "unexpected end of text \(context)", offset: i) }
+            guard i < bytes.count else { return Malformed(message: "unexpected end of text \(context)") }
             let byte = bytes[i]
             let shown = (0x20..<0x7F).contains(byte) ? "'\(Character(UnicodeScalar(byte)))'" : "byte 0x\(hex(byte))"
-            return Malformed(message: "unexpected \(shown) at offset \(i) \(context)", offset: i)
+            return Malformed(message: "unexpected \(shown) at offset \(i) \(context)")
         }
 
         private func hex(_ byte: UInt8) -> String {
@@ -115,7 +114,7 @@ struct JSONMembers {
         /// Checks one value; for strings, also whether they are free of escapes.
         mutating func value(depth: Int) throws(Malformed) -> (Kind, Bool) {
             guard depth <= JSONMembers.maxDepth else {
-                throw Malformed(message: "nested deeper than \(JSONMembers.maxDepth) levels", offset: i)
+                throw Malformed(message: "nested deeper than \(JSONMembers.maxDepth) levels")
             }
             guard let byte = peek else { throw unexpected("where a value should start") }
             switch byte {
@@ -160,7 +159,7 @@ struct JSONMembers {
             let start = i
             for expected in UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount) {
                 guard peek == expected else {
-                    throw Malformed(message: "invalid literal at offset \(start) (expected \(word))", offset: start)
+                    throw Malformed(message: "invalid literal at offset \(start) (expected \(word))")
                 }
                 i += 1
             }
@@ -227,8 +226,10 @@ struct JSONMembers {
                     try utf8Sequence()
                 }
             }
-            throw Malformed(message: "unterminated string starting at offset \(start)", offset: start)
+            throw Malformed(message: "unterminated string starting at offset \(start)")
         }
+
+        var invalidUTF8: Malformed { Malformed(message: "invalid UTF-8 at offset \(i)") }
 
         /// Checks one multi-byte UTF-8 sequence (no overlong forms, surrogates or values past U+10FFFF).
         mutating func utf8Sequence() throws(Malformed) {
@@ -253,15 +254,15 @@ struct JSONMembers {
                 count = 3
                 high = 0x8F
             default:
-                throw Malformed(message: "invalid UTF-8 at offset \(i)", offset: i)
+                throw invalidUTF8
             }
             for k in 1...count {
                 let index = i + k
-                guard index < bytes.count else { throw Malformed(message: "invalid UTF-8 at offset \(i)", offset: i) }
+                guard index < bytes.count else { throw invalidUTF8 }
                 let byte = bytes[index]
                 let (from, to) = k == 1 ? (low, high) : (UInt8(0x80), UInt8(0xBF))
                 guard byte >= from, byte <= to else {
-                    throw Malformed(message: "invalid UTF-8 at offset \(i)", offset: i)
+                    throw invalidUTF8
                 }
             }
             i += count + 1
