@@ -116,6 +116,47 @@ import Testing
         #expect(fixture.channel.isActive)
     }
 
+    @Test func eachTakeKeepsItsOwnDeadlineWhileOneTimerServesThemAll() throws {
+        let fixture = try Fixture()
+        let loop = fixture.channel.embeddedEventLoop
+        let first = fixture.take(deadline: loop.now + .seconds(5))
+        loop.advanceTime(by: .seconds(1))
+        try fixture.arrive(1)
+        #expect(Self.text(try first.wait()) == "chunk 0")
+        // Due at 6 s; the timer set for the first take fires at 5 s and moves on.
+        let second = fixture.take(deadline: loop.now + .seconds(5))
+        loop.advanceTime(by: .milliseconds(4500))
+        #expect(fixture.channel.isActive, "5.5 s: the second take's deadline is 6 s")
+        loop.advanceTime(by: .seconds(1))
+        #expect(throws: ProxyConnectionError.timedOut) { try second.wait() }
+        #expect(!fixture.channel.isActive)
+    }
+
+    @Test func anEarlierDeadlineThanTheTimersIsKept() throws {
+        let fixture = try Fixture()
+        let loop = fixture.channel.embeddedEventLoop
+        let first = fixture.take(deadline: loop.now + .seconds(60))
+        try fixture.arrive(1)
+        #expect(Self.text(try first.wait()) == "chunk 0")
+        let second = fixture.take(deadline: loop.now + .seconds(2))
+        loop.advanceTime(by: .seconds(3))
+        #expect(throws: ProxyConnectionError.timedOut) { try second.wait() }
+    }
+
+    @Test func aTimerWithNobodyWaitingLeavesTheConnectionOpen() throws {
+        let fixture = try Fixture()
+        let loop = fixture.channel.embeddedEventLoop
+        let first = fixture.take(deadline: loop.now + .seconds(5))
+        try fixture.arrive(1)
+        #expect(Self.text(try first.wait()) == "chunk 0")
+        // Idle (between exchanges, or a take without deadline): the old timer firing changes nothing.
+        let waiting = fixture.take(deadline: .distantFuture)
+        loop.advanceTime(by: .seconds(60))
+        #expect(fixture.channel.isActive)
+        try fixture.arrive(1)
+        #expect(Self.text(try waiting.wait()) == "chunk 0")
+    }
+
     @Test func abandoningFailsTheWaiterAndClosesTheConnection() throws {
         let fixture = try Fixture()
         let future = fixture.take()

@@ -17,7 +17,12 @@ final class PartBufferHandler<Part: Sendable>: ChannelDuplexHandler {
     private var parts = CircularBuffer<Part>(initialCapacity: 4)
     private var waiter: EventLoopPromise<Part>?
     private var writableWaiter: EventLoopPromise<Void>?
-    private var timeout: Scheduled<Void>?
+    /// The waiting take's deadline (nil without one).
+    private var waiterDeadline: NIODeadline?
+    /// One timer for the connection, not one per take: a streamed answer waits for every chunk, and scheduling
+    /// and cancelling a task each time cost more than the rest of passing the chunk on. When it fires it fails a
+    /// take that is past its deadline or moves itself to the deadline of the one waiting now.
+    private var timer: (task: Scheduled<Void>, deadline: NIODeadline)?
     private var failure: ProxyConnectionError?
     private var heldRead = false
     private var context: ChannelHandlerContext?
@@ -27,13 +32,16 @@ final class PartBufferHandler<Part: Sendable>: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    func handlerRemoved(context: ChannelHandlerContext) {
+        cancelTimer()
+        self.context = nil
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
         if let waiter {
             self.waiter = nil
-            cancelTimeout()
+            waiterDeadline = nil
             waiter.succeed(part)
         } else {
             parts.append(part)
@@ -91,11 +99,28 @@ final class PartBufferHandler<Part: Sendable>: ChannelDuplexHandler {
                 context.read()
             }
             guard deadline != .distantFuture else { return }
-            timeout = context?.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
-                timeout = nil
-                fail(.timedOut)
-                context?.close(promise: nil)
-            }
+            waiterDeadline = deadline
+            armTimer(for: deadline)
+        }
+    }
+
+    /// Makes sure the timer fires by `deadline`: a timer due earlier stays (it moves on when it fires), a later
+    /// one is replaced.
+    private func armTimer(for deadline: NIODeadline) {
+        if let timer, timer.deadline <= deadline { return }
+        cancelTimer()
+        guard let loop = context?.eventLoop.assumeIsolated() else { return }
+        timer = (loop.scheduleTask(deadline: deadline) { [self] in timerFired() }, deadline)
+    }
+
+    private func timerFired() {
+        timer = nil
+        guard waiter != nil, let deadline = waiterDeadline, let context else { return }
+        if deadline <= context.eventLoop.now {
+            fail(.timedOut)
+            context.close(promise: nil)
+        } else {
+            armTimer(for: deadline)
         }
     }
 
@@ -119,9 +144,10 @@ final class PartBufferHandler<Part: Sendable>: ChannelDuplexHandler {
 
     private func fail(_ error: ProxyConnectionError) {
         if failure == nil { failure = error }
-        cancelTimeout()
+        cancelTimer()
         if let waiter {
             self.waiter = nil
+            waiterDeadline = nil
             waiter.fail(error)
         }
         if let writableWaiter {
@@ -130,9 +156,9 @@ final class PartBufferHandler<Part: Sendable>: ChannelDuplexHandler {
         }
     }
 
-    private func cancelTimeout() {
-        timeout?.cancel()
-        timeout = nil
+    private func cancelTimer() {
+        timer?.task.cancel()
+        timer = nil
     }
 }
 
