@@ -196,47 +196,78 @@ def ms(summary, key, pct):
 
 
 def quality(args, workdir):
+    """Each router gets fresh replicas and runs every stage, in `--quality-rounds` rounds (the order rotating
+    each round, as in `overhead`); with more than one round the figures are medians over the rounds."""
     routers = args.routers.split(",")
     slo = ["--slo-ttft-ms", str(args.slo_ttft_ms), "--slo-tpot-ms", str(args.slo_tpot_ms)]
     workload = ["--shared-prefix", f"32,2000,100,{args.questions}", "--output-len", "200", "--arrivals", "poisson"]
     fractions = [float(f) for f in args.fractions.split(",")]
     saturation = args.saturation
-    rows = []
-    for router in routers:
-        procs = Processes(workdir)
-        try:
-            urls = start_replicas(procs, args, 4, "llama-3.1-8b-h100", replica_flags(args))
-            url, header = start_router(procs, args, router, urls)
-            if saturation is None:
-                # The rate round-robin saturates at: a closed-loop probe through Starling's round-robin policy.
-                probe_url, probe_header = url, header
-                if router != "starling:round-robin":
-                    raise SystemExit("the first router must be starling:round-robin (it sets the saturation rate)")
-                report = bench(args, procs, probe_url, probe_header,
-                               workload + ["--sweep", "1", "--sweep-probe-concurrency", str(args.probe_concurrency),
-                                           "--sweep-probe-duration", str(args.probe_duration),
-                                           "--duration", "1"], "probe")
-                saturation = report["sweep"]["saturationRate"]
-                print(f"round-robin saturates at {saturation:.2f} requests/s "
-                      f"(closed loop, {args.probe_concurrency} in flight)", flush=True)
-                # Fresh replicas for the measured run.
-                procs.stop()
+    runs = {(router, fraction): [] for router in routers for fraction in fractions}
+    for round_index in range(args.quality_rounds):
+        shift = round_index % len(routers)
+        for router in routers[shift:] + routers[:shift]:
+            procs = Processes(workdir)
+            try:
                 urls = start_replicas(procs, args, 4, "llama-3.1-8b-h100", replica_flags(args))
                 url, header = start_router(procs, args, router, urls)
-            stages = []
-            for fraction in fractions:
-                stages += ["--stage", f"{saturation * fraction:.3f}:{args.stage_seconds}"]
-            report = bench(args, procs, url, header, workload + slo + stages, slug(router))
-            for fraction, stage in zip(fractions, report["stages"]):
-                rows.append((router, fraction, stage))
-                print(f"  {router:26} {int(fraction * 100):3}%  TTFT p50 {ms(stage, 'timeToFirstToken', 'p50'):8.1f}"
-                      f"  p90 {ms(stage, 'timeToFirstToken', 'p90'):8.1f}  ITL p90 "
-                      f"{ms(stage, 'interTokenLatency', 'p90'):6.1f}  out tok/s {stage['outputTokenThroughput']:8.0f}"
-                      f"  goodput {stage.get('goodput', 0) * 100:5.1f}%  errors {stage['requests'] - stage['succeeded']}"
-                      f"{per_replica(stage)}", flush=True)
-        finally:
-            procs.stop()
+                if saturation is None:
+                    # The rate round-robin saturates at: a closed-loop probe through Starling's round-robin policy.
+                    if router != "starling:round-robin":
+                        raise SystemExit("the first router must be starling:round-robin (it sets the saturation rate)")
+                    report = bench(args, procs, url, header,
+                                   workload + ["--sweep", "1", "--sweep-probe-concurrency", str(args.probe_concurrency),
+                                               "--sweep-probe-duration", str(args.probe_duration),
+                                               "--duration", "1"], "probe")
+                    saturation = report["sweep"]["saturationRate"]
+                    print(f"round-robin saturates at {saturation:.2f} requests/s "
+                          f"(closed loop, {args.probe_concurrency} in flight)", flush=True)
+                    # Fresh replicas for the measured run.
+                    procs.stop()
+                    urls = start_replicas(procs, args, 4, "llama-3.1-8b-h100", replica_flags(args))
+                    url, header = start_router(procs, args, router, urls)
+                stages = []
+                for fraction in fractions:
+                    stages += ["--stage", f"{saturation * fraction:.3f}:{args.stage_seconds}"]
+                name = slug(router) if args.quality_rounds == 1 else f"{slug(router)}-{round_index}"
+                report = bench(args, procs, url, header, workload + slo + stages, name)
+                label = router if args.quality_rounds == 1 else f"round {round_index + 1}  {router}"
+                for fraction, stage in zip(fractions, report["stages"]):
+                    runs[(router, fraction)].append(stage)
+                    print(f"  {label:34} {int(fraction * 100):3}%  {stage_line(stage)}{per_replica(stage)}",
+                          flush=True)
+            finally:
+                procs.stop()
+    rows = [(router, fraction, median_stage(runs[(router, fraction)])) for router in routers for fraction in fractions]
+    if args.quality_rounds > 1:
+        print(f"\nmedians over {args.quality_rounds} rounds:")
+        for router, fraction, stage in rows:
+            print(f"  {router:34} {int(fraction * 100):3}%  {stage_line(stage)}", flush=True)
     return saturation, rows
+
+
+def stage_line(stage):
+    return (f"TTFT p50 {ms(stage, 'timeToFirstToken', 'p50'):8.1f}  p90 {ms(stage, 'timeToFirstToken', 'p90'):8.1f}"
+            f"  ITL p90 {ms(stage, 'interTokenLatency', 'p90'):6.1f}  out tok/s {stage['outputTokenThroughput']:8.0f}"
+            f"  goodput {stage.get('goodput', 0) * 100:5.1f}%  errors {stage['requests'] - stage['succeeded']}")
+
+
+def median_stage(stages):
+    """The figures the tables use, each the median over rounds (errors summed)."""
+    if len(stages) == 1:
+        return stages[0]
+
+    def median_of(key, pct):
+        return statistics.median((s.get(key) or {}).get(pct, float("nan")) for s in stages)
+
+    return {
+        "timeToFirstToken": {pct: median_of("timeToFirstToken", pct) for pct in ("p50", "p90")},
+        "interTokenLatency": {"p90": median_of("interTokenLatency", "p90")},
+        "outputTokenThroughput": statistics.median(s["outputTokenThroughput"] for s in stages),
+        "goodput": statistics.median(s.get("goodput", 0) for s in stages),
+        "requests": sum(s["requests"] for s in stages),
+        "succeeded": sum(s["succeeded"] for s in stages),
+    }
 
 
 def per_replica(stage):
@@ -304,9 +335,10 @@ def overhead(args, workdir):
                               small + ["--warmup", "0", "--stage", f"{args.overhead_rate}:{args.overhead_seconds}"],
                               "overhead-" + name)
                 cpu = group_cpu_seconds(router_group) - cpu_before if router_group else float("nan")
+                # The most requests/s: completions in the second half of a closed loop of 32 in flight.
                 peak = bench(args, procs, url, header,
                              small + ["--sweep", "1", "--sweep-probe-concurrency", "32", "--sweep-probe-duration",
-                                      "6", "--duration", "1"], "peak-" + name)
+                                      str(args.peak_seconds), "--duration", "1"], "peak-" + name)
                 stage = fixed["stages"][0]
                 e2e = stage["endToEndLatency"]
                 errors = stage["requests"] - stage["succeeded"]
@@ -364,7 +396,11 @@ def main():
     parser.add_argument("--slo-tpot-ms", type=float, default=50)
     parser.add_argument("--overhead-rate", type=float, default=500)
     parser.add_argument("--overhead-seconds", type=float, default=10)
+    parser.add_argument("--peak-seconds", type=float, default=20,
+                        help="closed-loop probe for the most requests/s (its second half is measured)")
     parser.add_argument("--overhead-rounds", type=int, default=3)
+    parser.add_argument("--quality-rounds", type=int, default=1,
+                        help="rounds of the quality runs (figures are medians over them)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, JSON reports)")
     args = parser.parse_args()
 
