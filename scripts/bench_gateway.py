@@ -230,12 +230,19 @@ def quality(args, workdir):
                 for fraction in fractions:
                     stages += ["--stage", f"{saturation * fraction:.3f}:{args.stage_seconds}"]
                 name = slug(router) if args.quality_rounds == 1 else f"{slug(router)}-{round_index}"
+                # The router's CPU over all stages (its process group: nginx's workers, vllm-router's threads).
+                router_group = procs.children[-1].pid
+                cpu_before = group_cpu_seconds(router_group)
                 report = bench(args, procs, url, header, workload + slo + stages, name)
+                cpu = group_cpu_seconds(router_group) - cpu_before
                 label = router if args.quality_rounds == 1 else f"round {round_index + 1}  {router}"
                 for fraction, stage in zip(fractions, report["stages"]):
                     runs[(router, fraction)].append(stage)
                     print(f"  {label:34} {int(fraction * 100):3}%  {stage_line(stage)}{per_replica(stage)}",
                           flush=True)
+                chunks = sum(s["succeeded"] for s in report["stages"]) * 200
+                print(f"  {label:34} router CPU {cpu:.1f} s over the stages, {cpu / max(chunks, 1) * 1e6:.0f} us per "
+                      "output token", flush=True)
             finally:
                 procs.stop()
     rows = [(router, fraction, median_stage(runs[(router, fraction)])) for router in routers for fraction in fractions]
