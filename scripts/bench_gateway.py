@@ -205,8 +205,7 @@ def quality(args, workdir):
     saturation = args.saturation
     runs = {(router, fraction): [] for router in routers for fraction in fractions}
     for round_index in range(args.quality_rounds):
-        shift = round_index % len(routers)
-        for router in routers[shift:] + routers[:shift]:
+        for router in rotated(routers, round_index):
             procs = Processes(workdir)
             try:
                 urls = start_replicas(procs, args, 4, "llama-3.1-8b-h100", replica_flags(args))
@@ -240,8 +239,8 @@ def quality(args, workdir):
                     runs[(router, fraction)].append(stage)
                     print(f"  {label:34} {int(fraction * 100):3}%  {stage_line(stage)}{per_replica(stage)}",
                           flush=True)
-                chunks = sum(s["succeeded"] for s in report["stages"]) * 200
-                print(f"  {label:34} router CPU {cpu:.1f} s over the stages, {cpu / max(chunks, 1) * 1e6:.0f} us per "
+                tokens = sum(s["outputTokens"] for s in report["stages"])
+                print(f"  {label:34} router CPU {cpu:.1f} s over the stages, {cpu / max(tokens, 1) * 1e6:.0f} us per "
                       "output token", flush=True)
             finally:
                 procs.stop()
@@ -251,6 +250,13 @@ def quality(args, workdir):
         for router, fraction, stage in rows:
             print(f"  {router:34} {int(fraction * 100):3}%  {stage_line(stage)}", flush=True)
     return saturation, rows
+
+
+def rotated(routers, round_index):
+    """The routers in the order of one round: each round starts one further on, so drift on a shared machine
+    hits every router alike."""
+    shift = round_index % len(routers)
+    return routers[shift:] + routers[:shift]
 
 
 def stage_line(stage):
@@ -327,8 +333,7 @@ def overhead(args, workdir):
     small = ["--no-stream", "--input-len", "16", "--output-len", "1", "--arrivals", "constant"]
     results = {router: [] for router in routers}
     for round_index in range(args.overhead_rounds):
-        shift = round_index % len(routers)
-        for router in routers[shift:] + routers[:shift]:
+        for router in rotated(routers, round_index):
             procs = Processes(workdir)
             try:
                 urls = start_replicas(procs, args, 1, "tiny", ["--time-scale", "1000", "--served-model-name", MODEL])
