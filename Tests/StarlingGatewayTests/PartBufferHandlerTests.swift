@@ -34,6 +34,10 @@ import Testing
             }
         }
 
+        func send(_ text: String) throws {
+            try channel.writeInbound(HTTPClientResponsePart.body(ByteBuffer(string: text)))
+        }
+
         func take(deadline: NIODeadline = .now() + .seconds(60)) -> EventLoopFuture<HTTPClientResponsePart> {
             let promise = channel.eventLoop.makePromise(of: HTTPClientResponsePart.self)
             handler.take(promise, deadline: deadline)
@@ -163,6 +167,115 @@ import Testing
         #expect(fixture.channel.isActive)
         fixture.handler.abandon()
         #expect(throws: ProxyConnectionError.cancelled) { try future.wait() }
+        #expect(!fixture.channel.isActive)
+    }
+
+    /// Records what a relay hands it; pauses on a part whose text is "pause", is done at the end.
+    final class RecordingSink: PartSink {
+        var received: [String] = []
+        var readCompletes = 0
+        var failure: ProxyConnectionError?
+
+        func receive(_ part: HTTPClientResponsePart) -> PartSinkDemand {
+            switch part {
+            case .head: received.append("head")
+            case .body(let buffer): received.append(String(buffer: buffer))
+            case .end:
+                received.append("end")
+                return .done
+            }
+            return received.last == "pause" ? .pause : .more
+        }
+
+        func readComplete() { readCompletes += 1 }
+        func failed(_ error: ProxyConnectionError) { failure = error }
+    }
+
+    @Test func aRelayGetsTheBufferedPartsFirstThenEachAsItArrives() throws {
+        let fixture = try Fixture()
+        try fixture.arrive(2)
+        let sink = RecordingSink()
+        fixture.handler.relay(to: sink, timeout: .seconds(60))
+        #expect(sink.received == ["chunk 0", "chunk 1"])
+        #expect(sink.readCompletes == 1, "the buffered parts are flushed together")
+        try fixture.send("later")
+        #expect(sink.received == ["chunk 0", "chunk 1", "later"])
+        #expect(sink.readCompletes == 2)
+        #expect(!fixture.handler.isIdle)
+    }
+
+    @Test func aPausedRelayBuffersHoldsReadsOnceFullAndGoesOnWhenResumed() throws {
+        let fixture = try Fixture()
+        let sink = RecordingSink()
+        fixture.handler.relay(to: sink, timeout: .seconds(60))
+        try fixture.send("pause")
+        try fixture.arrive(PartBufferHandler<HTTPClientResponsePart>.highWatermark)
+        #expect(sink.received == ["pause"])
+        let reads = fixture.counter.reads
+        fixture.channel.read()
+        #expect(fixture.counter.reads == reads, "a paused relay with a full buffer holds the read back")
+        fixture.handler.resumeRelay()
+        #expect(sink.received.count == 1 + PartBufferHandler<HTTPClientResponsePart>.highWatermark)
+        #expect(fixture.counter.reads == reads + 1, "the held read goes out")
+    }
+
+    @Test func aRelayEndsWhenTheSinkIsDoneAndLaterPartsWaitForATake() throws {
+        let fixture = try Fixture()
+        let sink = RecordingSink()
+        fixture.handler.relay(to: sink, timeout: .seconds(60))
+        try fixture.send("last")
+        try fixture.channel.writeInbound(HTTPClientResponsePart.end(nil))
+        #expect(sink.received == ["last", "end"])
+        #expect(fixture.handler.isIdle)
+        try fixture.send("next answer")
+        #expect(Self.text(fixture.handler.takeBuffered()) == "next answer")
+        #expect(sink.received.count == 2)
+    }
+
+    @Test func eachPartOfARelayMustComeWithinItsTimeout() throws {
+        let fixture = try Fixture()
+        let loop = fixture.channel.embeddedEventLoop
+        let sink = RecordingSink()
+        fixture.handler.relay(to: sink, timeout: .seconds(5))
+        loop.advanceTime(by: .seconds(4))
+        try fixture.send("in time")
+        loop.advanceTime(by: .seconds(4))
+        #expect(fixture.channel.isActive, "8 s after the start, 4 s after the last part")
+        #expect(sink.failure == nil)
+        loop.advanceTime(by: .seconds(2))
+        #expect(sink.failure == .timedOut)
+        #expect(!fixture.channel.isActive)
+    }
+
+    @Test func aPausedRelayHasNoDeadline() throws {
+        let fixture = try Fixture()
+        let loop = fixture.channel.embeddedEventLoop
+        let sink = RecordingSink()
+        fixture.handler.relay(to: sink, timeout: .seconds(5))
+        try fixture.send("pause")
+        loop.advanceTime(by: .seconds(60))
+        #expect(fixture.channel.isActive && sink.failure == nil, "the wait is the client's")
+        fixture.handler.resumeRelay()
+        loop.advanceTime(by: .seconds(6))
+        #expect(sink.failure == .timedOut, "resumed, the deadline is back")
+    }
+
+    @Test func aCloseReachesTheRelayAfterThePartsBeforeIt() throws {
+        let fixture = try Fixture()
+        try fixture.arrive(2)
+        _ = try fixture.channel.close().wait()
+        let sink = RecordingSink()
+        fixture.handler.relay(to: sink, timeout: .seconds(60))
+        #expect(sink.received == ["chunk 0", "chunk 1"])
+        #expect(sink.failure == .closed)
+    }
+
+    @Test func abandoningARelayFailsItsSinkAndClosesTheConnection() throws {
+        let fixture = try Fixture()
+        let sink = RecordingSink()
+        fixture.handler.relay(to: sink, timeout: .seconds(60))
+        fixture.handler.abandon()
+        #expect(sink.failure == .cancelled)
         #expect(!fixture.channel.isActive)
     }
 }

@@ -186,6 +186,31 @@ struct Upstream {
             return body
         }
 
+        /// Relays the rest of a streamed answer to `writer`'s client on the loop both connections share (see
+        /// `StreamRelay`); hands the connection back to the pool when the answer ended cleanly, closes it otherwise.
+        func relay(
+            to writer: ResponseWriter, status: HTTPResponseStatus, start: ContinuousClock.Instant,
+            onFirstToken: (@Sendable () -> Void)?
+        ) async -> StreamRelay.Outcome {
+            let front = writer.connection
+            let outcome: StreamRelay.Outcome
+            do {
+                outcome = try await connection.parts.relay(timeout: timeout) { upstream, promise in
+                    StreamRelay(
+                        front: front.channel, frontParts: front.handler.value, chunked: writer.isChunked(status),
+                        upstream: upstream, start: start, onFirstToken: onFirstToken, outcome: promise)
+                }
+            } catch {
+                outcome = .clientGone(TokenTimer(start: start))
+            }
+            if case .ended = outcome {
+                pool.release(connection, reusable: keepAlive)
+            } else {
+                connection.close()
+            }
+            return outcome
+        }
+
         /// Stops reading: the rest of the answer is not wanted, so the connection cannot be reused.
         func abandon() { connection.close() }
     }
@@ -202,41 +227,30 @@ struct Upstream {
             reader.abandon()
             return
         }
-        var tokens = TokenTimer(start: request.arrival)
-        while true {
-            let chunk: ByteBuffer?
-            do {
-                chunk = try await reader.next()
-            } catch {
-                if Task.isCancelled { return }
-                pool.update { $0.recordConnectionFailure(lease.endpoint) }
-                logger.log(.warning, "endpoint failed mid-stream", ["error.message": "\(error)"])
-                let event = GatewayError.badGateway("\(lease.endpoint) failed mid-stream: \(error)").error.json
-                var buffer = ByteBuffer(string: "data: ")
-                buffer.writeBytes(event)
-                buffer.writeString("\n\n")
-                try? await writer.body(buffer)
-                try? await writer.end()
-                record(status: 502, tokens: tokens)
-                return
-            }
-            guard let chunk else { break }
-            let before = tokens.firstToken
-            tokens.observe(chunk)
-            if before == nil && tokens.firstToken != nil && lease.prefillTokens > 0 {
-                pool.update { $0.prefillDone(lease) }
-            }
-            do {
-                try await writer.body(chunk)
-            } catch {
-                reader.abandon()
-                logger.log(.debug, "client went away mid-stream")
-                record(status: 499, tokens: tokens)
-                return
-            }
+        let onFirstToken: (@Sendable () -> Void)?
+        if lease.prefillTokens > 0 {
+            onFirstToken = { [pool, lease] in pool.update { $0.prefillDone(lease) } }
+        } else {
+            onFirstToken = nil
         }
-        try? await writer.end()
-        record(status: Int(status.code), tokens: tokens)
+        switch await reader.relay(to: writer, status: status, start: request.arrival, onFirstToken: onFirstToken) {
+        case .ended(let tokens):
+            try? await writer.end()
+            record(status: Int(status.code), tokens: tokens)
+        case .upstreamFailed(let error, let tokens):
+            pool.update { $0.recordConnectionFailure(lease.endpoint) }
+            logger.log(.warning, "endpoint failed mid-stream", ["error.message": "\(error)"])
+            let event = GatewayError.badGateway("\(lease.endpoint) failed mid-stream: \(error)").error.json
+            var buffer = ByteBuffer(string: "data: ")
+            buffer.writeBytes(event)
+            buffer.writeString("\n\n")
+            try? await writer.body(buffer)
+            try? await writer.end()
+            record(status: 502, tokens: tokens)
+        case .clientGone(let tokens):
+            logger.log(.debug, "client went away mid-stream")
+            record(status: 499, tokens: tokens)
+        }
     }
 
     /// An error response when nothing has been written yet.
@@ -256,47 +270,5 @@ struct Upstream {
         logger.log(
             .debug, "request done",
             ["http.status": "\(status)", "duration.seconds": "\((ContinuousClock.now - request.arrival).seconds)"])
-    }
-}
-
-/// Times the tokens of a server-sent event stream as they pass the gateway: the first chunk that carries text
-/// (a completion's `"text":"x` or a chat delta's `"content":"x`) and the gaps between such chunks.
-struct TokenTimer {
-    let start: ContinuousClock.Instant
-    var firstToken: Duration?
-    var last: ContinuousClock.Instant?
-    var gaps: [Duration] = []
-
-    init(start: ContinuousClock.Instant) { self.start = start }
-
-    static let markers = [Array(#""text":""#.utf8), Array(#""content":""#.utf8)]
-
-    mutating func observe(_ chunk: ByteBuffer) {
-        guard Self.carriesText(chunk.readableBytesView) else { return }
-        let now = ContinuousClock.now
-        if let last {
-            gaps.append(now - last)
-        } else {
-            firstToken = now - start
-        }
-        last = now
-    }
-
-    static func carriesText(_ bytes: ByteBufferView) -> Bool {
-        bytes.withUnsafeBytes { raw in
-            let end = raw.count
-            var i = 0
-            while i < end {
-                if raw[i] == UInt8(ascii: "\"") {
-                    for marker in markers where end - i > marker.count {
-                        var k = 1
-                        while k < marker.count && raw[i + k] == marker[k] { k += 1 }
-                        if k == marker.count && raw[i + k] != UInt8(ascii: "\"") { return true }
-                    }
-                }
-                i += 1
-            }
-            return false
-        }
     }
 }

@@ -30,6 +30,13 @@ struct ResponseWriter: Sendable {
     /// The front connection's loop: upstream connections for this request are made on it.
     var eventLoop: any EventLoop { channel.eventLoop }
 
+    /// Whether a response with `status` and no content-length goes out in chunked transfer coding, as NIO's
+    /// response encoder frames it: for HTTP/1.1 clients when the status allows a body (an HTTP/1.0 client reads
+    /// the body to the close).
+    func isChunked(_ status: HTTPResponseStatus) -> Bool {
+        status.mayHaveResponseBody && (version.major > 1 || (version.major == 1 && version.minor >= 1))
+    }
+
     func head(_ status: HTTPResponseStatus, _ headers: HTTPHeaders) async throws {
         try await send(.head(responseHead(status, headers)))
     }

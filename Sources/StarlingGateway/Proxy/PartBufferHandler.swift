@@ -4,7 +4,8 @@ import NIOCore
 /// response parts) until the task serving the connection takes them, one at a time. It holds back reads while
 /// parts pile up, so a slow reader slows the socket too (backpressure); it turns a close or an error into a
 /// failure the task gets once the parts before it are taken; and it tells a writer when the channel can take
-/// more.
+/// more. Or it relays the parts, as they arrive, to a `PartSink` on the same loop, with the same backpressure and
+/// deadline.
 ///
 /// Lives on its channel's event loop; `PartStream` is the way in from a task.
 final class PartBufferHandler<Part: Sendable>: ChannelDuplexHandler {
@@ -17,8 +18,13 @@ final class PartBufferHandler<Part: Sendable>: ChannelDuplexHandler {
     private var parts = CircularBuffer<Part>(initialCapacity: 4)
     private var waiter: EventLoopPromise<Part>?
     private var writableWaiter: EventLoopPromise<Void>?
-    /// The waiting take's deadline (nil without one).
+    /// The waiting take's deadline, or the relay's next one (nil without one).
     private var waiterDeadline: NIODeadline?
+    /// Set while parts are relayed; `sinkPaused` while it wants none.
+    private var sink: (any PartSink<Part>)?
+    private var sinkPaused = false
+    /// The longest a relay waits for each part.
+    private var relayTimeout = TimeAmount.zero
     /// One timer for the connection, not one per take: a streamed answer waits for every chunk, and scheduling
     /// and cancelling a task for each took 4% of the gateway's CPU. When it fires it fails a take that is past
     /// its deadline or moves itself to the deadline of the one waiting now.
@@ -28,7 +34,7 @@ final class PartBufferHandler<Part: Sendable>: ChannelDuplexHandler {
     private var context: ChannelHandlerContext?
 
     /// Nothing is buffered, awaited or broken: the connection can carry another exchange.
-    var isIdle: Bool { failure == nil && parts.isEmpty && waiter == nil }
+    var isIdle: Bool { failure == nil && parts.isEmpty && waiter == nil && sink == nil }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
@@ -39,13 +45,20 @@ final class PartBufferHandler<Part: Sendable>: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
-        if let waiter {
+        if let sink, !sinkPaused {
+            deliver(part, to: sink, loop: context.eventLoop)
+        } else if let waiter {
             self.waiter = nil
             waiterDeadline = nil
             waiter.succeed(part)
         } else {
             parts.append(part)
         }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if let sink, !sinkPaused { sink.readComplete() }
+        context.fireChannelReadComplete()
     }
 
     func read(context: ChannelHandlerContext) {
@@ -115,12 +128,60 @@ final class PartBufferHandler<Part: Sendable>: ChannelDuplexHandler {
 
     private func timerFired() {
         timer = nil
-        guard waiter != nil, let deadline = waiterDeadline, let context else { return }
+        guard let deadline = waiterDeadline, let context else { return }
         if deadline <= context.eventLoop.now {
             fail(.timedOut)
             context.close(promise: nil)
         } else {
             armTimer(for: deadline)
+        }
+    }
+
+    /// Hands every part from now on to `sink` as it arrives, the buffered ones first, until the sink says `.done`
+    /// or the connection fails (`sink.failed`); each part must come within `timeout` of the last one (or of the
+    /// start, or of a resume), or the connection closes with `.timedOut`. Not while a take is waiting.
+    func relay(to sink: any PartSink<Part>, timeout: TimeAmount) {
+        precondition(waiter == nil && self.sink == nil, "a relay while the connection's parts are awaited")
+        self.sink = sink
+        relayTimeout = timeout
+        resumeRelay()
+    }
+
+    /// Starts handing parts to a paused sink again.
+    func resumeRelay() {
+        guard let sink, let loop = context?.eventLoop else { return }
+        sinkPaused = false
+        while !sinkPaused, self.sink != nil, let part = parts.popFirst() {
+            deliver(part, to: sink, loop: loop)
+        }
+        guard !sinkPaused, self.sink != nil else { return }
+        if let failure {
+            self.sink = nil
+            return sink.failed(failure)
+        }
+        sink.readComplete()
+        let deadline = loop.now + relayTimeout
+        waiterDeadline = deadline
+        armTimer(for: deadline)
+        if heldRead, let context {
+            heldRead = false
+            context.read()
+        }
+    }
+
+    private func deliver(_ part: Part, to sink: any PartSink<Part>, loop: any EventLoop) {
+        switch sink.receive(part) {
+        case .more:
+            let deadline = loop.now + relayTimeout
+            waiterDeadline = deadline
+            armTimer(for: deadline)
+        case .pause:
+            sinkPaused = true
+            waiterDeadline = nil
+        case .done:
+            self.sink = nil
+            sinkPaused = false
+            waiterDeadline = nil
         }
     }
 
@@ -153,6 +214,11 @@ final class PartBufferHandler<Part: Sendable>: ChannelDuplexHandler {
         if let writableWaiter {
             self.writableWaiter = nil
             writableWaiter.fail(error)
+        }
+        if let sink {
+            self.sink = nil
+            waiterDeadline = nil
+            sink.failed(error)
         }
     }
 

@@ -27,6 +27,17 @@ struct PartStream<Part: Sendable>: Sendable {
         try await onLoop { handler, promise in handler.whenWritable(promise) }
     }
 
+    /// Relays the parts, as they arrive, to the sink `makeSink` makes on the channel's loop (see
+    /// `PartBufferHandler.relay(to:timeout:)`), and returns what the sink completes its promise with; the sink must
+    /// complete it on every path, `failed` included. A cancelled task abandons the connection, which fails the
+    /// sink.
+    func relay<T: Sendable>(
+        timeout: TimeAmount,
+        to makeSink: @escaping @Sendable (PartBufferHandler<Part>, EventLoopPromise<T>) -> any PartSink<Part>
+    ) async throws -> T {
+        try await onLoop { handler, promise in handler.relay(to: makeSink(handler, promise), timeout: timeout) }
+    }
+
     /// Hands the handler a promise on the channel's loop (at once when already there) and awaits it; a cancelled
     /// task abandons the connection.
     private func onLoop<T: Sendable>(

@@ -1,0 +1,135 @@
+import NIOCore
+import NIOHTTP1
+
+/// Passes a streamed answer's body from its upstream connection to the client's connection on the event loop they
+/// share, chunk by chunk as it arrives, timing the tokens on the way: the request's task waits only for the end,
+/// instead of waking for every chunk (which cost about a fifth of the gateway's CPU while streaming). Each chunk is
+/// framed here (chunked transfer coding for HTTP/1.1 clients) into one buffer and written past the HTTP encoder,
+/// which would have made three writes of it; chunks read together go out in one flush. When the client reads
+/// slower than the server writes, the upstream connection pauses until the client's can take more. The response
+/// head and end go through the encoder as usual, before and after the relay.
+final class StreamRelay: PartSink {
+    typealias Part = HTTPClientResponsePart
+
+    /// How a relayed stream ended.
+    enum Outcome: Sendable {
+        /// The server finished its answer: every chunk is written to the client, the end of the response is not.
+        case ended(TokenTimer)
+        /// The upstream connection broke, or stalled past the deadline, mid-stream.
+        case upstreamFailed(ProxyConnectionError, TokenTimer)
+        /// The client went away, or the request was cancelled.
+        case clientGone(TokenTimer)
+    }
+
+    private let front: any Channel
+    /// The HTTP encoder's place in the client's pipeline: what is written here goes straight to the socket. Nil
+    /// when the pipeline was already taken down (the client went away).
+    private let outlet: ChannelHandlerContext?
+    private let chunked: Bool
+    private let frontParts: PartBufferHandler<HTTPServerRequestPart>
+    private let upstream: PartBufferHandler<HTTPClientResponsePart>
+    private var tokens: TokenTimer
+    private let onFirstToken: (@Sendable () -> Void)?
+    /// Completed once, with the outcome; nil after.
+    private var outcome: EventLoopPromise<Outcome>?
+    private var unflushed = false
+
+    /// A relay into `front` (whose buffering handler is `frontParts`, and whose response head, already written,
+    /// was framed with chunked transfer coding if `chunked`) from the connection `upstream` buffers, timing tokens
+    /// from `start`; `onFirstToken` runs on the loop when the first chunk with text passes. Call on the loop.
+    init(
+        front: any Channel, frontParts: PartBufferHandler<HTTPServerRequestPart>, chunked: Bool,
+        upstream: PartBufferHandler<HTTPClientResponsePart>, start: ContinuousClock.Instant,
+        onFirstToken: (@Sendable () -> Void)?, outcome: EventLoopPromise<Outcome>
+    ) {
+        self.front = front
+        self.outlet = try? front.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
+        self.chunked = chunked
+        self.frontParts = frontParts
+        self.upstream = upstream
+        self.tokens = TokenTimer(start: start)
+        self.onFirstToken = onFirstToken
+        self.outcome = outcome
+        if outlet == nil { finish(.clientGone(tokens)) }
+    }
+
+    func receive(_ part: Part) -> PartSinkDemand {
+        switch part {
+        case .body(let chunk):
+            guard let outlet, self.outcome != nil else { return .done }
+            guard front.isActive else {
+                finish(.clientGone(tokens))
+                return .done
+            }
+            if tokens.firstToken == nil {
+                tokens.observe(chunk)
+                if tokens.firstToken != nil { onFirstToken?() }
+            } else {
+                tokens.observe(chunk)
+            }
+            if chunk.readableBytes > 0 {
+                outlet.write(
+                    NIOAny(IOData.byteBuffer(chunked ? Self.framed(chunk, front.allocator) : chunk)), promise: nil)
+                unflushed = true
+            }
+            guard front.isWritable else {
+                readComplete()
+                waitForFront()
+                return .pause
+            }
+            return .more
+        case .end:
+            // The task writes the end of the response, which flushes what is left.
+            finish(.ended(tokens))
+            return .done
+        case .head:
+            finish(.upstreamFailed(.failed("a second status line in one answer"), tokens))
+            return .done
+        }
+    }
+
+    func readComplete() {
+        guard unflushed, let outlet else { return }
+        unflushed = false
+        outlet.flush()
+    }
+
+    func failed(_ error: ProxyConnectionError) {
+        finish(error == .cancelled ? .clientGone(tokens) : .upstreamFailed(error, tokens))
+    }
+
+    /// `chunk` as one chunk of chunked transfer coding: its size in hex, CRLF, the bytes, CRLF.
+    static func framed(_ chunk: ByteBuffer, _ allocator: ByteBufferAllocator) -> ByteBuffer {
+        let size = chunk.readableBytes
+        var digits = 1
+        while size >> (4 * digits) > 0 { digits += 1 }
+        var buffer = allocator.buffer(capacity: digits + size + 4)
+        for shift in stride(from: 4 * (digits - 1), through: 0, by: -4) {
+            buffer.writeInteger(hexDigits[(size >> shift) & 0xF])
+        }
+        buffer.writeStaticString("\r\n")
+        var chunk = chunk
+        buffer.writeBuffer(&chunk)
+        buffer.writeStaticString("\r\n")
+        return buffer
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    private func waitForFront() {
+        let writable = front.eventLoop.makePromise(of: Void.self)
+        frontParts.whenWritable(writable)
+        writable.futureResult.assumeIsolated().whenComplete { [self] result in
+            switch result {
+            case .success: upstream.resumeRelay()
+            case .failure: finish(.clientGone(tokens))
+            }
+        }
+    }
+
+    private func finish(_ result: Outcome) {
+        guard let outcome else { return }
+        self.outcome = nil
+        outcome.succeed(result)
+    }
+}
