@@ -104,7 +104,6 @@ let package = Package(
             name: "StarlingGateway",
             dependencies: [
                 "StarlingAPI", "StarlingClient", "StarlingTokenizer", "StarlingSimulator",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -26,6 +26,31 @@ import Testing
         #expect(labels["note"] == #"a "quoted" \ value"#)
     }
 
+    /// Whatever the chunk boundaries, the chunks parse as the whole does; a last line with no newline counts.
+    @Test(arguments: [1, 2, 5, 17, 64, 4096])
+    func aScrapeParsesTheSameInChunksOfAnySize(size: Int) {
+        let text = Array(
+            """
+            # HELP vllm:num_requests_running Number of requests in model execution batches.
+            vllm:num_requests_running{engine="0",model_name="m"} 7.0
+            vllm:time_to_first_token_seconds_bucket{le="0.001"} 0.0
+
+            vllm:lora_requests_info{max_lora="2",running_lora_adapters="sql",waiting_lora_adapters="chat"} 1.7e9
+            vllm:num_requests_waiting{engine="0",model_name="m"} 3.0
+            vllm:kv_cache_usage_perc{engine="0",model_name="m"} 0.42
+            """.utf8)
+        var parser = EndpointMetrics.Parser()
+        var start = 0
+        while start < text.count {
+            parser.feed(text[start..<min(start + size, text.count)])
+            start += size
+        }
+        let metrics = parser.finish()
+        #expect(metrics == EndpointMetrics(prometheusText: text))
+        #expect(metrics.running == 7 && metrics.waiting == 3 && metrics.kvCacheUsage == 0.42)
+        #expect(metrics.runningAdapters == ["sql"] && metrics.waitingAdapters == ["chat"] && metrics.maxLoras == 2)
+    }
+
     @Test func missingFamiliesStayUnknown() {
         let metrics = EndpointMetrics(prometheusText: Array("# nothing here\nup 1\n".utf8))
         #expect(metrics == EndpointMetrics())

@@ -68,6 +68,6 @@ import Testing
         #expect(gateway.pool(serving: "m")?.name == "a" && gateway.pool(serving: "x") == nil)
         gateway.syncPools([], objectives: ObjectiveTable())
         #expect(gateway.pools.isEmpty)
-        try await gateway.client.shutdown()
+        try await gateway.shutdown()
     }
 }

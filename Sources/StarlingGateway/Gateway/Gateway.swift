@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
@@ -17,10 +16,10 @@ public final class Gateway: Sendable {
     public let configuration: GatewayConfiguration
     private let routing: Mutex<Routing>
     let metrics = GatewayMetrics()
-    /// For scrapes and `/v1/models` reads.
-    let client: HTTPClient
     /// For proxied requests.
     let connections: UpstreamConnectionPool
+    /// For scrapes and `/v1/models` reads: apart, so they never change which connection a request gets.
+    let scrapeConnections: UpstreamConnectionPool
     let logger: Logger
     let tokenizer = Tokenizer()
     private let random: Mutex<SeededRandom>
@@ -41,16 +40,8 @@ public final class Gateway: Sendable {
         routing = Mutex(Routing(pools: pools, objectives: configuration.objectives))
         random = Mutex(
             SeededRandom(seed: configuration.pools.first?.settings.seed ?? UInt64.random(in: 0...UInt64.max)))
-        var client = HTTPClient.Configuration()
-        // Every streaming request holds a connection for its whole length: never queue one behind another.
-        client.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 1 << 16
-        client.connectionPool.idleTimeout = .seconds(60)
-        client.httpVersion = .http1Only
-        client.decompression = .disabled
-        client.redirectConfiguration = .disallow
-        client.timeout.connect = .nanoseconds(configuration.connectTimeout.nanoseconds)
-        self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: client)
         connections = UpstreamConnectionPool(connectTimeout: configuration.connectTimeout)
+        scrapeConnections = UpstreamConnectionPool(maxIdle: 4, connectTimeout: configuration.connectTimeout)
     }
 
     /// The front, the scraper and the maintenance loop. `onListening` gets the front's port.
@@ -67,7 +58,7 @@ public final class Gateway: Sendable {
     /// Closes upstream connections; call after the services have stopped.
     public func shutdown() async throws {
         connections.shutdown()
-        try await client.shutdown()
+        scrapeConnections.shutdown()
     }
 
     /// Runs the gateway for the duration of `body`, which gets the front's port; stops it afterwards, also when

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What the gateway knows of one model server from its Prometheus `/metrics` (vLLM's names): the load the
 /// scorers read. Fields the server did not report stay nil, so a scorer can tell "unknown" from "zero".
 public struct EndpointMetrics: Sendable, Equatable {
@@ -16,28 +18,87 @@ public struct EndpointMetrics: Sendable, Equatable {
 
     public init() {}
 
-    /// Parses a scrape. Reads line by line over the bytes and looks only at the few families it needs, so a
-    /// large exposition (histograms with many buckets) costs one pass and no per-line strings.
+    /// Parses a whole scrape (see `Parser` for one that arrives in chunks).
     public init(prometheusText bytes: some Collection<UInt8>) {
-        self.init()
-        let lines = Array(bytes).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
-        for line in lines where line.first != UInt8(ascii: "#") {
-            guard let family = Self.family(of: line) else { continue }
-            switch family {
-            case .running: running = Self.value(of: line)
-            case .waiting: waiting = Self.value(of: line)
-            case .kvCache: kvCacheUsage = Self.value(of: line)
-            case .lora:
-                // vLLM keeps one series per change with the time as value; the newest is the latest state.
-                let labels = Self.labels(of: line)
-                runningAdapters = Self.adapterSet(labels["running_lora_adapters"])
-                waitingAdapters = Self.adapterSet(labels["waiting_lora_adapters"])
-                maxLoras = labels["max_lora"].flatMap { Int($0) }
-            case .cacheConfig:
-                blockSize = Self.labels(of: line)["block_size"].flatMap { Int($0) }
+        var parser = Parser()
+        parser.feed(bytes)
+        self = parser.finish()
+    }
+
+    /// Reads a Prometheus exposition chunk by chunk as it arrives, without keeping it: one pass over the bytes
+    /// that looks only at the few families it needs, so a large exposition (histograms with many buckets) costs
+    /// no per-line copies or strings. Only a line cut by a chunk boundary is kept until its end arrives.
+    public struct Parser: Sendable {
+        private var metrics = EndpointMetrics()
+        /// The unfinished last line of the chunks so far.
+        private var partial: [UInt8] = []
+
+        public init() {}
+
+        public mutating func feed(_ chunk: some Collection<UInt8>) {
+            let done: Void? = chunk.withContiguousStorageIfAvailable { feed(raw: UnsafeRawBufferPointer($0)) }
+            if done == nil { Array(chunk).withUnsafeBytes { feed(raw: $0) } }
+        }
+
+        /// What the chunks said; a last line without a newline counts.
+        public mutating func finish() -> EndpointMetrics {
+            if !partial.isEmpty {
+                partial.withUnsafeBytes { metrics.read(line: $0) }
+                partial = []
+            }
+            return metrics
+        }
+
+        private mutating func feed(raw: UnsafeRawBufferPointer) {
+            let newline = UInt8(ascii: "\n")
+            var start = 0
+            if !partial.isEmpty {
+                guard let end = raw.firstIndex(of: newline) else {
+                    partial.append(contentsOf: raw)
+                    return
+                }
+                partial.append(contentsOf: raw[..<end])
+                partial.withUnsafeBytes { metrics.read(line: $0) }
+                partial.removeAll(keepingCapacity: true)
+                start = end + 1
+            }
+            guard let base = raw.baseAddress else { return }
+            while start < raw.count {
+                guard let found = memchr(base + start, Int32(newline), raw.count - start) else {
+                    partial.append(contentsOf: raw[start...])
+                    return
+                }
+                let end = base.distance(to: UnsafeRawPointer(found))
+                if end > start { metrics.read(line: UnsafeRawBufferPointer(rebasing: raw[start..<end])) }
+                start = end + 1
             }
         }
     }
+
+    /// Takes in one sample line if it belongs to a family the gateway reads (comments and other families are
+    /// skipped after a byte or a few).
+    private mutating func read(line: UnsafeRawBufferPointer) {
+        guard line.count > Self.prefix.count, line[0] == Self.prefix[0],
+            line.starts(with: Self.prefix), let family = Self.family(of: line)
+        else { return }
+        let line = ArraySlice(line)
+        switch family {
+        case .running: running = Self.value(of: line)
+        case .waiting: waiting = Self.value(of: line)
+        case .kvCache: kvCacheUsage = Self.value(of: line)
+        case .lora:
+            // vLLM keeps one series per change with the time as value; the newest is the latest state.
+            let labels = Self.labels(of: line)
+            runningAdapters = Self.adapterSet(labels["running_lora_adapters"])
+            waitingAdapters = Self.adapterSet(labels["waiting_lora_adapters"])
+            maxLoras = labels["max_lora"].flatMap { Int($0) }
+        case .cacheConfig:
+            blockSize = Self.labels(of: line)["block_size"].flatMap { Int($0) }
+        }
+    }
+
+    /// What every family the gateway reads starts with.
+    static let prefix = Array("vllm:".utf8)
 
     enum Family: CaseIterable {
         case running, waiting, kvCache, lora, cacheConfig
@@ -56,9 +117,11 @@ public struct EndpointMetrics: Sendable, Equatable {
     static let families = Family.allCases.map { ($0, $0.name) }
 
     /// The family a sample line belongs to: its name followed by `{` or a space.
-    static func family(of line: ArraySlice<UInt8>) -> Family? {
-        for (family, name) in families where line.count > name.count && line.starts(with: name) {
-            let next = line[line.startIndex + name.count]
+    static func family(of line: UnsafeRawBufferPointer) -> Family? {
+        // Histogram buckets make most lines `vllm:` samples: compare the byte after the prefix before the rest.
+        for (family, name) in families
+        where line.count > name.count && line[prefix.count] == name[prefix.count] && line.starts(with: name) {
+            let next = line[name.count]
             if next == UInt8(ascii: "{") || next == UInt8(ascii: " ") { return family }
         }
         return nil
