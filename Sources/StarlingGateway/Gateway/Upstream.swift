@@ -75,43 +75,25 @@ struct Upstream {
         head.headers.add(name: "content-length", value: String(body.readableBytes))
         let timeout = TimeAmount.nanoseconds(Int64(gateway.configuration.upstreamTimeout.nanoseconds))
         let connections = gateway.connections
-        var connection: UpstreamConnection
-        var response: HTTPResponseHead
-        attempts: while true {
-            let reused: Bool
-            do {
-                (connection, reused) = try await connections.acquire(lease.endpoint, on: writer.eventLoop)
-            } catch {
-                if Task.isCancelled { return .done }
-                pool.update { $0.recordConnectionFailure(lease.endpoint) }
-                return .retry(.connection("\(lease.endpoint) could not be reached: \(error)"))
-            }
-            connection.send(head, body: body)
-            do {
-                let deadline = NIODeadline.now() + timeout
-                while true {
-                    guard case .head(let h) = try await connection.next(deadline: deadline) else {
-                        throw ProxyConnectionError.failed("the answer did not start with a status line")
-                    }
-                    // Informational answers (there is no `expect` upstream, so hardly any) come before the real one.
-                    if h.status.code >= 200 || h.status == .switchingProtocols {
-                        response = h
-                        break attempts
-                    }
-                }
-            } catch ProxyConnectionError.timedOut {
-                connection.close()
+        let connection: UpstreamConnection
+        let response: HTTPResponseHead
+        do {
+            (connection, response) = try await connections.exchange(
+                head, body: body, with: lease.endpoint, on: writer.eventLoop, timeout: timeout)
+        } catch {
+            if Task.isCancelled { return .done }
+            switch error {
+            case .noAnswer(let error) where error as? ProxyConnectionError == .timedOut:
                 await finish(
                     status: 504,
                     error: .timeout(
                         "\(lease.endpoint) did not answer within \(gateway.configuration.upstreamTimeout)"),
                     writer)
                 return .done
-            } catch {
-                connection.close()
-                if Task.isCancelled { return .done }
-                // The server may have closed an idle connection as it was reused: try once more on a fresh one.
-                if reused { continue }
+            case .unreachable(let error):
+                pool.update { $0.recordConnectionFailure(lease.endpoint) }
+                return .retry(.connection("\(lease.endpoint) could not be reached: \(error)"))
+            case .noAnswer(let error):
                 pool.update { $0.recordConnectionFailure(lease.endpoint) }
                 return .retry(.connection("\(lease.endpoint) failed before answering: \(error)"))
             }
@@ -123,7 +105,7 @@ struct Upstream {
         }
         headers.replaceOrAdd(name: "x-starling-endpoint", value: lease.endpoint)
         headers.replaceOrAdd(name: "x-request-id", value: requestID)
-        let reader = Reader(
+        let reader = UpstreamReader(
             connection: connection, pool: connections, timeout: timeout, keepAlive: response.isKeepAlive)
         if response.status.code >= 500 {
             let body = (try? await reader.collect(upTo: 1 << 20)) ?? ByteBuffer()
@@ -147,79 +129,11 @@ struct Upstream {
         return .done
     }
 
-    /// Reads the rest of an answer off its connection, and hands the connection back to the pool when the answer
-    /// ended cleanly (closes it otherwise).
-    struct Reader {
-        let connection: UpstreamConnection
-        let pool: UpstreamConnectionPool
-        let timeout: TimeAmount
-        let keepAlive: Bool
-
-        /// The next body chunk, or nil at the end of the answer.
-        func next() async throws -> ByteBuffer? {
-            do {
-                switch try await connection.next(deadline: .now() + timeout) {
-                case .body(let chunk):
-                    return chunk
-                case .end:
-                    pool.release(connection, reusable: keepAlive)
-                    return nil
-                case .head:
-                    throw ProxyConnectionError.failed("a second status line in one answer")
-                }
-            } catch {
-                connection.close()
-                throw error
-            }
-        }
-
-        /// The whole body; throws beyond `limit` bytes.
-        func collect(upTo limit: Int) async throws -> ByteBuffer {
-            var body = ByteBuffer()
-            while var chunk = try await next() {
-                guard body.readableBytes + chunk.readableBytes <= limit else {
-                    connection.close()
-                    throw ProxyConnectionError.failed("the answer is larger than \(limit) bytes")
-                }
-                if body.readableBytes == 0 { body = chunk } else { body.writeBuffer(&chunk) }
-            }
-            return body
-        }
-
-        /// Relays the rest of a streamed answer to `writer`'s client on the loop both connections share (see
-        /// `StreamRelay`); hands the connection back to the pool when the answer ended cleanly, closes it otherwise.
-        func relay(
-            to writer: ResponseWriter, status: HTTPResponseStatus, start: ContinuousClock.Instant,
-            onFirstToken: (@Sendable () -> Void)?
-        ) async -> StreamRelay.Outcome {
-            let front = writer.connection
-            let outcome: StreamRelay.Outcome
-            do {
-                outcome = try await connection.parts.relay(timeout: timeout) { upstream, promise in
-                    StreamRelay(
-                        front: front.channel, frontParts: front.handler.value, chunked: writer.isChunked(status),
-                        upstream: upstream, start: start, onFirstToken: onFirstToken, outcome: promise)
-                }
-            } catch {
-                outcome = .clientGone(TokenTimer(start: start))
-            }
-            if case .ended = outcome {
-                pool.release(connection, reusable: keepAlive)
-            } else {
-                connection.close()
-            }
-            return outcome
-        }
-
-        /// Stops reading: the rest of the answer is not wanted, so the connection cannot be reused.
-        func abandon() { connection.close() }
-    }
-
     /// Server-sent events: each chunk goes out as it arrives. An endpoint that fails mid-stream ends the stream
     /// with an error event (the client has the status already); a client that goes away stops the upstream
     /// request.
     private func stream(
-        _ reader: Reader, status: HTTPResponseStatus, headers: HTTPHeaders, _ writer: ResponseWriter
+        _ reader: UpstreamReader, status: HTTPResponseStatus, headers: HTTPHeaders, _ writer: ResponseWriter
     ) async {
         do {
             try await writer.head(status, headers)

@@ -160,9 +160,7 @@ final class PartBufferHandler<Part: Sendable>: ChannelDuplexHandler {
             return sink.failed(failure)
         }
         sink.readComplete()
-        let deadline = loop.now + relayTimeout
-        waiterDeadline = deadline
-        armTimer(for: deadline)
+        restartRelayDeadline(loop)
         if heldRead, let context {
             heldRead = false
             context.read()
@@ -172,17 +170,21 @@ final class PartBufferHandler<Part: Sendable>: ChannelDuplexHandler {
     private func deliver(_ part: Part, to sink: any PartSink<Part>, loop: any EventLoop) {
         switch sink.receive(part) {
         case .more:
-            let deadline = loop.now + relayTimeout
-            waiterDeadline = deadline
-            armTimer(for: deadline)
+            restartRelayDeadline(loop)
         case .pause:
             sinkPaused = true
             waiterDeadline = nil
         case .done:
             self.sink = nil
-            sinkPaused = false
             waiterDeadline = nil
         }
+    }
+
+    /// The next part of a relay is due within `relayTimeout` from now.
+    private func restartRelayDeadline(_ loop: any EventLoop) {
+        let deadline = loop.now + relayTimeout
+        waiterDeadline = deadline
+        armTimer(for: deadline)
     }
 
     /// Completes `promise` once the channel can take more writes (at once if it can now), or fails it when the
@@ -247,4 +249,7 @@ enum ProxyConnectionError: Error, Equatable, CustomStringConvertible {
         case .cancelled: "the request was cancelled"
         }
     }
+
+    /// An answer with a second response head in it.
+    static let secondStatusLine = ProxyConnectionError.failed("a second status line in one answer")
 }

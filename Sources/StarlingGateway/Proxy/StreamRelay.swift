@@ -61,12 +61,9 @@ final class StreamRelay: PartSink {
                 finish(.clientGone(tokens))
                 return .done
             }
-            if tokens.firstToken == nil {
-                tokens.observe(chunk)
-                if tokens.firstToken != nil { onFirstToken?() }
-            } else {
-                tokens.observe(chunk)
-            }
+            let waitingForFirst = tokens.firstToken == nil
+            tokens.observe(chunk)
+            if waitingForFirst, tokens.firstToken != nil { onFirstToken?() }
             if chunk.readableBytes > 0 {
                 outlet.write(
                     NIOAny(IOData.byteBuffer(chunked ? Self.framed(chunk, front.allocator) : chunk)), promise: nil)
@@ -83,7 +80,7 @@ final class StreamRelay: PartSink {
             finish(.ended(tokens))
             return .done
         case .head:
-            finish(.upstreamFailed(.failed("a second status line in one answer"), tokens))
+            finish(.upstreamFailed(.secondStatusLine, tokens))
             return .done
         }
     }

@@ -50,10 +50,9 @@ public struct EndpointMetrics: Sendable, Equatable {
         }
 
         private mutating func feed(raw: UnsafeRawBufferPointer) {
-            let newline = UInt8(ascii: "\n")
             var start = 0
             if !partial.isEmpty {
-                guard let end = raw.firstIndex(of: newline) else {
+                guard let end = Self.newline(in: raw, from: 0) else {
                     partial.append(contentsOf: raw)
                     return
                 }
@@ -62,16 +61,22 @@ public struct EndpointMetrics: Sendable, Equatable {
                 partial.removeAll(keepingCapacity: true)
                 start = end + 1
             }
-            guard let base = raw.baseAddress else { return }
             while start < raw.count {
-                guard let found = memchr(base + start, Int32(newline), raw.count - start) else {
+                guard let end = Self.newline(in: raw, from: start) else {
                     partial.append(contentsOf: raw[start...])
                     return
                 }
-                let end = base.distance(to: UnsafeRawPointer(found))
                 if end > start { metrics.read(line: UnsafeRawBufferPointer(rebasing: raw[start..<end])) }
                 start = end + 1
             }
+        }
+
+        /// The offset of the first newline in `raw` at or after `start`.
+        private static func newline(in raw: UnsafeRawBufferPointer, from start: Int) -> Int? {
+            guard let base = raw.baseAddress, start < raw.count,
+                let found = memchr(base + start, Int32(UInt8(ascii: "\n")), raw.count - start)
+            else { return nil }
+            return base.distance(to: UnsafeRawPointer(found))
         }
     }
 
