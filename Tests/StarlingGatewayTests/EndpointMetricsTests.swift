@@ -56,20 +56,29 @@ import Testing
         #expect(metrics == EndpointMetrics())
     }
 
+    /// The scrape's `name[]` query gets just the families read, which parse as they do in the whole exposition.
     @Test func readsTheSimulatorsOwnMetrics() async throws {
         var configuration = ModelServerConfiguration(engine: EngineConfiguration(profile: ProfileCatalog.tiny))
         configuration.port = 0
         configuration.loraModules = [("sql-lora", "/adapters/sql")]
         let server = ModelServer(configuration: configuration, logger: Logger(label: "test"))
         try await server.withRunning { port in
-            let response = try await HTTPClient.shared.execute(
-                HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics"), timeout: .seconds(10))
-            let body = try await response.body.collect(upTo: 1 << 22)
-            let metrics = EndpointMetrics(prometheusText: body.readableBytesView)
+            func get(_ path: String) async throws -> [UInt8] {
+                let response = try await HTTPClient.shared.execute(
+                    HTTPClientRequest(url: "http://127.0.0.1:\(port)" + path), timeout: .seconds(10))
+                return Array(try await response.body.collect(upTo: 1 << 22).readableBytesView)
+            }
+            let whole = try await get("/metrics")
+            let scraped = try await get(EndpointMetrics.scrapePath)
+            let metrics = EndpointMetrics(prometheusText: scraped)
             #expect(metrics.running == 0 && metrics.waiting == 0 && metrics.kvCacheUsage == 0)
             #expect(metrics.blockSize == configuration.engine.blockSize)
             #expect(metrics.maxLoras == configuration.engine.maxLoras)
             #expect(metrics.runningAdapters == [] && metrics.waitingAdapters == [])
+            #expect(metrics == EndpointMetrics(prometheusText: whole))
+            let samples = scraped.split(separator: UInt8(ascii: "\n")).filter { $0.first != UInt8(ascii: "#") }
+            #expect(samples.count == EndpointMetrics.Family.allCases.count)
+            #expect(scraped.count * 5 < whole.count, "\(scraped.count) of \(whole.count) bytes")
         }
     }
 }

@@ -228,6 +228,40 @@ func eventually(
         }
     }
 
+    @Test func metricsNameQueryKeepsOnlyTheNamedSamplesAsPrometheusClientDoes() async throws {
+        try await withModelServer { client in
+            let gauges = try await client.send(
+                .GET, "/metrics?name%5B%5D=vllm:num_requests_running&name%5B%5D=vllm:cache_config_info&other=1")
+            let lines = gauges.body.split(separator: "\n")
+            #expect(lines.count == 6, "\(gauges.body)")
+            #expect(lines.first == "# HELP vllm:num_requests_running Number of requests in model execution batches.")
+            #expect(
+                lines.filter { !$0.hasPrefix("#") }.map { $0.prefix(while: { $0 != "{" }) } == [
+                    "vllm:num_requests_running", "vllm:cache_config_info",
+                ])
+
+            // Sample names, not family names: a histogram's count without its buckets.
+            let count = try await client.send(.GET, "/metrics?name[]=vllm:time_to_first_token_seconds_count").body
+            #expect(count.hasPrefix("# HELP vllm:time_to_first_token_seconds "))
+            #expect(count.split(separator: "\n").count == 3, "\(count)")
+
+            #expect(try await client.send(.GET, "/metrics?name[]=vllm:no_such_metric").body == "")
+            // A blank value asks for nothing in particular: everything, as with no query.
+            let all = try await client.send(.GET, "/metrics?name[]=").body
+            #expect(all.contains("vllm:time_to_first_token_seconds_bucket{"))
+        }
+    }
+
+    @Test(arguments: [
+        ("name%5B%5D=vllm%3Anum_requests_running&name[]=b", ["vllm:num_requests_running", "b"]),
+        ("name[]=a+b&name[]=&name=c&name[]", ["a b"]),
+        ("x=1", []),
+        ("", []),
+    ])
+    func metricsNameQueryIsDecodedAsParseQSDecodesIt(query: String, names: [String]) {
+        #expect(VLLMMetrics.requestedNames(query: query) == Set(names))
+    }
+
     @Test func aRequestLargerThanTheWholeCacheIsRejectedNotLeftWaiting() async throws {
         try await withModelServer(edit: { $0.engine.numGPUBlocks = 8 }) { client in
             let (status, json) = try await client.object(

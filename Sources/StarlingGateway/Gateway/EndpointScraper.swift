@@ -13,29 +13,38 @@ struct EndpointScraper: Service {
     func run() async throws {
         let running = RunningLoops()
         let interval = gateway.configuration.scrapeInterval
+        // The tick runs on an event loop too: `Task.sleep` would wake a thread of the global pool twenty times a
+        // second through Dispatch's timer thread.
+        let tickLoop = MultiThreadedEventLoopGroup.singleton.next()
         await cancelWhenGracefulShutdown {
-            await withDiscardingTaskGroup { group in
-                while !Task.isCancelled {
-                    gateway.connections.closeExpired()
-                    gateway.scrapeConnections.closeExpired()
-                    for pool in gateway.pools {
-                        pool.tick()
-                        for id in pool.read({ Array($0.endpoints.keys) }) {
-                            let key = pool.name + "\u{0}" + id
-                            guard running.keys.withLock({ $0.insert(key).inserted }) else { continue }
-                            // On one event loop with its connection: a scrape's awaits need no other thread.
-                            let loop = MultiThreadedEventLoopGroup.singleton.next()
-                            group.addTask(executorPreference: EventLoopTaskExecutor(loop)) {
-                                await scrapeLoop(pool, id, on: loop)
-                                _ = running.keys.withLock { $0.remove(key) }
-                            }
-                        }
-                    }
-                    try? await Task.sleep(for: interval)
-                }
+            await withTaskExecutorPreference(EventLoopTaskExecutor(tickLoop)) {
+                await tick(every: interval, on: tickLoop, running: running)
             }
         }
         gateway.logger.debug("gateway scraper stopped")
+    }
+
+    private func tick(every interval: Duration, on tickLoop: any EventLoop, running: RunningLoops) async {
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled {
+                gateway.connections.closeExpired()
+                gateway.scrapeConnections.closeExpired()
+                for pool in gateway.pools {
+                    pool.tick()
+                    for id in pool.read({ Array($0.endpoints.keys) }) {
+                        let key = pool.name + "\u{0}" + id
+                        guard running.keys.withLock({ $0.insert(key).inserted }) else { continue }
+                        // On one event loop with its connection: a scrape's awaits need no other thread.
+                        let loop = MultiThreadedEventLoopGroup.singleton.next()
+                        group.addTask(executorPreference: EventLoopTaskExecutor(loop)) {
+                            await scrapeLoop(pool, id, on: loop)
+                            _ = running.keys.withLock { $0.remove(key) }
+                        }
+                    }
+                }
+                try? await Self.sleep(on: tickLoop, for: interval)
+            }
+        }
     }
 
     private func scrapeLoop(_ pool: EndpointPool, _ id: String, on loop: any EventLoop) async {
@@ -85,7 +94,8 @@ struct EndpointScraper: Service {
         var parser = EndpointMetrics.Parser()
         do {
             let status = try await gateway.scrapeConnections.get(
-                "/metrics", from: endpoint, on: loop, timeout: Self.requestTimeout, limit: Self.maxAnswerBytes
+                EndpointMetrics.scrapePath, from: endpoint, on: loop, timeout: Self.requestTimeout,
+                limit: Self.maxAnswerBytes
             ) { parser.feed($0.readableBytesView) }
             if status == .notFound { return EndpointMetrics() }
             return status == .ok ? parser.finish() : nil

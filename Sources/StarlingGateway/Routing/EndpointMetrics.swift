@@ -102,6 +102,13 @@ public struct EndpointMetrics: Sendable, Equatable {
         }
     }
 
+    /// The request a scrape sends. `name[]` asks prometheus_client's exporter (vLLM's) for only the families read
+    /// here, a tenth of vLLM's exposition (its histograms are most of it); a server that ignores the query sends
+    /// everything and the parser skips the rest.
+    static let scrapePath =
+        "/metrics?"
+        + Family.allCases.map { "name%5B%5D=" + String(decoding: $0.name, as: UTF8.self) }.joined(separator: "&")
+
     /// What every family the gateway reads starts with.
     static let prefix = Array("vllm:".utf8)
 
