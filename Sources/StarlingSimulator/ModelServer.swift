@@ -85,12 +85,11 @@ public final class ModelServer: Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.get("/health") { _, _ in Response(status: .ok) }
         router.get("/metrics") { [self] request, _ in
-            var text = VLLMMetrics(
+            let names = VLLMMetrics.requestedNames(query: request.uri.query)
+            let text = VLLMMetrics(
                 modelName: configuration.servedModelNames[0], configuration: configuration.engine,
                 timeScale: configuration.timeScale
-            ).render(engine.snapshot())
-            let names = VLLMMetrics.requestedNames(query: request.uri.query)
-            if !names.isEmpty { text = VLLMMetrics.restrict(text, to: names) }
+            ).render(engine.snapshot(), only: names.isEmpty ? nil : names)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: text)))

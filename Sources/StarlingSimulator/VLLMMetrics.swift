@@ -10,26 +10,24 @@ struct VLLMMetrics {
     var configuration: EngineConfiguration
     var timeScale: Double
 
-    func render(_ snapshot: EngineSnapshot, now: Date = Date()) -> String {
+    /// The exposition; with `names`, only the samples of those names (prometheus_client's `name[]`), the rest not
+    /// even rendered: the gateway scrapes five gauges twenty times a second.
+    func render(_ snapshot: EngineSnapshot, now: Date = Date(), only names: Set<String>? = nil) -> String {
         let labels = "engine=\"0\",model_name=\(JSONText.string(modelName))"
-        var out = ""
-        func header(_ name: String, _ type: String, _ help: String) {
-            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
-        }
+        var out = ExpositionWriter(names: names)
         func sample(_ name: String, _ value: Double) { sample(name, "", value) }
         func sample(_ name: String, _ extra: String, _ value: Double) {
-            let all = extra.isEmpty ? labels : labels + "," + extra
-            out += "\(name){\(all)} \(Self.format(value))\n"
+            out.sample(name) { "{\(extra.isEmpty ? labels : labels + "," + extra)} \(Self.format(value))" }
         }
         let stats = snapshot.statistics
 
-        header("vllm:num_requests_running", "gauge", "Number of requests in model execution batches.")
+        out.family("vllm:num_requests_running", "gauge", "Number of requests in model execution batches.")
         sample("vllm:num_requests_running", Double(snapshot.running))
-        header("vllm:num_requests_waiting", "gauge", "Number of requests waiting to be processed.")
+        out.family("vllm:num_requests_waiting", "gauge", "Number of requests waiting to be processed.")
         sample("vllm:num_requests_waiting", Double(snapshot.waiting))
-        header("vllm:kv_cache_usage_perc", "gauge", "KV-cache usage. 1 means 100 percent usage.")
+        out.family("vllm:kv_cache_usage_perc", "gauge", "KV-cache usage. 1 means 100 percent usage.")
         sample("vllm:kv_cache_usage_perc", snapshot.kvCacheUsage)
-        header("vllm:lora_requests_info", "gauge", "Running stats on lora requests.")
+        out.family("vllm:lora_requests_info", "gauge", "Running stats on lora requests.")
         let running = snapshot.runningAdapters.sorted().joined(separator: ",")
         let waiting = snapshot.waitingAdapters.sorted().joined(separator: ",")
         sample(
@@ -37,7 +35,7 @@ struct VLLMMetrics {
             "max_lora=\"\(configuration.maxLoras)\",running_lora_adapters=\(JSONText.string(running)),"
                 + "waiting_lora_adapters=\(JSONText.string(waiting))",
             now.timeIntervalSince1970)
-        header("vllm:cache_config_info", "gauge", "Information of the LLMEngine CacheConfig")
+        out.family("vllm:cache_config_info", "gauge", "Information of the LLMEngine CacheConfig")
         sample(
             "vllm:cache_config_info",
             "block_size=\"\(configuration.blockSize)\",enable_prefix_caching=\""
@@ -46,18 +44,18 @@ struct VLLMMetrics {
                 + "num_gpu_blocks=\"\(configuration.numGPUBlocks)\"",
             1)
 
-        header(
+        out.family(
             "vllm:prefix_cache_queries_total", "counter", "Prefix cache queries, in terms of number of queried tokens.")
         sample("vllm:prefix_cache_queries_total", Double(stats.prefixCacheQueries))
-        header("vllm:prefix_cache_hits_total", "counter", "Prefix cache hits, in terms of number of cached tokens.")
+        out.family("vllm:prefix_cache_hits_total", "counter", "Prefix cache hits, in terms of number of cached tokens.")
         sample("vllm:prefix_cache_hits_total", Double(stats.prefixCacheHits))
-        header("vllm:num_preemptions_total", "counter", "Cumulative number of preemption from the engine.")
+        out.family("vllm:num_preemptions_total", "counter", "Cumulative number of preemption from the engine.")
         sample("vllm:num_preemptions_total", Double(stats.preemptions))
-        header("vllm:prompt_tokens_total", "counter", "Number of prefill tokens processed.")
+        out.family("vllm:prompt_tokens_total", "counter", "Number of prefill tokens processed.")
         sample("vllm:prompt_tokens_total", Double(stats.promptTokens))
-        header("vllm:generation_tokens_total", "counter", "Number of generation tokens processed.")
+        out.family("vllm:generation_tokens_total", "counter", "Number of generation tokens processed.")
         sample("vllm:generation_tokens_total", Double(stats.generationTokens))
-        header("vllm:request_success_total", "counter", "Count of successfully processed requests.")
+        out.family("vllm:request_success_total", "counter", "Count of successfully processed requests.")
         for reason in [FinishReason.stop, .length, .abort] {
             sample(
                 "vllm:request_success_total", "finished_reason=\"\(reason.rawValue)\"",
@@ -77,29 +75,33 @@ struct VLLMMetrics {
             &out, "vllm:request_queue_time_seconds",
             "Histogram of time spent in WAITING phase for request.", stats.queueTime, labels)
 
-        header("starling_sim_time_scale", "gauge", "Simulated seconds per wall-clock second.")
-        out += "starling_sim_time_scale \(Self.format(timeScale))\n"
-        header("starling_sim_step_lateness_max_seconds", "gauge", "Largest wall-clock lateness of an engine step.")
-        out += "starling_sim_step_lateness_max_seconds \(Self.format(snapshot.maxLateness))\n"
+        out.family("starling_sim_time_scale", "gauge", "Simulated seconds per wall-clock second.")
+        out.sample("starling_sim_time_scale") { " \(Self.format(timeScale))" }
+        out.family("starling_sim_step_lateness_max_seconds", "gauge", "Largest wall-clock lateness of an engine step.")
+        out.sample("starling_sim_step_lateness_max_seconds") { " \(Self.format(snapshot.maxLateness))" }
         histogram(
             &out, "starling_sim_step_lateness_seconds",
             "Wall-clock seconds by which engine steps ended later than planned.", snapshot.lateness, "")
-        return out
+        return out.text
     }
 
-    private func histogram(_ out: inout String, _ name: String, _ help: String, _ h: LatencyHistogram, _ labels: String)
-    {
-        out += "# HELP \(name) \(help)\n# TYPE \(name) histogram\n"
+    private func histogram(
+        _ out: inout ExpositionWriter, _ name: String, _ help: String, _ h: LatencyHistogram, _ labels: String
+    ) {
+        out.family(name, "histogram", help)
         let prefix = labels.isEmpty ? "" : labels + ","
-        var cumulative: UInt64 = 0
-        for (i, bound) in h.bounds.enumerated() {
-            cumulative += h.counts[i]
-            out += "\(name)_bucket{\(prefix)le=\"\(Self.format(bound))\"} \(cumulative)\n"
+        let bucket = name + "_bucket"
+        if out.wants(bucket) {
+            var cumulative: UInt64 = 0
+            for (i, bound) in h.bounds.enumerated() {
+                cumulative += h.counts[i]
+                out.sample(bucket) { "{\(prefix)le=\"\(Self.format(bound))\"} \(cumulative)" }
+            }
+            out.sample(bucket) { "{\(prefix)le=\"+Inf\"} \(h.count)" }
         }
-        out += "\(name)_bucket{\(prefix)le=\"+Inf\"} \(h.count)\n"
         let braces = labels.isEmpty ? "" : "{\(labels)}"
-        out += "\(name)_sum\(braces) \(Self.format(h.sum))\n"
-        out += "\(name)_count\(braces) \(h.count)\n"
+        out.sample(name + "_sum") { "\(braces) \(Self.format(h.sum))" }
+        out.sample(name + "_count") { "\(braces) \(h.count)" }
     }
 
     static func format(_ value: Double) -> String {

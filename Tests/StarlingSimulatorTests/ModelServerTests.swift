@@ -262,6 +262,22 @@ func eventually(
         #expect(VLLMMetrics.requestedNames(query: query) == Set(names))
     }
 
+    @Test(
+        arguments: [
+            (nil, "# HELP a A.\n# TYPE a gauge\na 1\n# HELP h H.\n# TYPE h histogram\nh_sum 2\nh_count 3\n"),
+            (["h_count"], "# HELP h H.\n# TYPE h histogram\nh_count 3\n"),
+            (["b"], ""),
+        ] as [(Set<String>?, String)])
+    func expositionWriterKeepsAFamilysHeaderOnlyWithAWantedSample(names: Set<String>?, expected: String) {
+        var writer = ExpositionWriter(names: names)
+        writer.family("a", "gauge", "A.")
+        writer.sample("a") { " 1" }
+        writer.family("h", "histogram", "H.")
+        writer.sample("h_sum") { " 2" }
+        writer.sample("h_count") { " 3" }
+        #expect(writer.text == expected)
+    }
+
     @Test func aRequestLargerThanTheWholeCacheIsRejectedNotLeftWaiting() async throws {
         try await withModelServer(edit: { $0.engine.numGPUBlocks = 8 }) { client in
             let (status, json) = try await client.object(
