@@ -82,13 +82,18 @@ import Testing
         #expect(Upstream.isHopByHop(name) == dropped)
     }
 
-    @Test func tokenTimerSeesTextChunksOnly() {
-        #expect(TokenTimer.carriesText(ByteBuffer(string: #"data: {"choices":[{"text":"a"}]}"#).readableBytesView))
-        #expect(TokenTimer.carriesText(ByteBuffer(string: #"data: {"delta":{"content":" b"}}"#).readableBytesView))
-        #expect(
-            !TokenTimer.carriesText(
-                ByteBuffer(string: #"data: {"delta":{"role":"assistant","content":""}}"#).readableBytesView))
-        #expect(!TokenTimer.carriesText(ByteBuffer(string: "data: [DONE]\n\n").readableBytesView))
+    @Test(arguments: [
+        (#"data: {"choices":[{"text":"a"}]}"#, true),
+        (#"data: {"delta":{"content":" b"}}"#, true),
+        (#"data: {"delta":{"role":"assistant","content":""}}"#, false),
+        ("data: [DONE]\n\n", false),
+        (#"data: {"text":"","choices":[{"text":"a"}]}"#, true),
+        (#"data: {"choices":[{"text":"\""}]}"#, true),
+        (#"data: {"choices":[{"text":""#, false),
+        ("", false),
+    ])
+    func tokenTimerSeesTextChunksOnly(chunk: String, carriesText: Bool) {
+        #expect(TokenTimer.carriesText(ByteBuffer(string: chunk).readableBytesView) == carriesText)
     }
 }
 

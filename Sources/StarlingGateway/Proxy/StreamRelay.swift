@@ -4,8 +4,8 @@ import NIOHTTP1
 /// Passes a streamed answer's body from its upstream connection to the client's connection on the event loop they
 /// share, chunk by chunk as it arrives, timing the tokens on the way: the request's task waits only for the end,
 /// instead of waking for every chunk (which cost about a fifth of the gateway's CPU while streaming). Each chunk is
-/// framed here (chunked transfer coding for HTTP/1.1 clients) into one buffer and written past the HTTP encoder,
-/// which would have made three writes of it; chunks read together go out in one flush. When the client reads
+/// framed here (chunked transfer coding for HTTP/1.1 clients) and the chunks of one socket read are gathered into
+/// one buffer, written past the HTTP encoder (which would have made three writes of each chunk) in one flush. When the client reads
 /// slower than the server writes, the upstream connection pauses until the client's can take more. The response
 /// head and end go through the encoder as usual, before and after the relay.
 final class StreamRelay: PartSink {
@@ -32,7 +32,8 @@ final class StreamRelay: PartSink {
     private let onFirstToken: (@Sendable () -> Void)?
     /// Completed once, with the outcome; nil after.
     private var outcome: EventLoopPromise<Outcome>?
-    private var unflushed = false
+    /// The chunks received since the last write, framed: all the chunks of one socket read go out as one buffer.
+    private var pending: ByteBuffer?
 
     /// A relay into `front` (whose buffering handler is `frontParts`, and whose response head, already written,
     /// was framed with chunked transfer coding if `chunked`) from the connection `upstream` buffers, timing tokens
@@ -65,9 +66,13 @@ final class StreamRelay: PartSink {
             tokens.observe(chunk)
             if waitingForFirst, tokens.firstToken != nil { onFirstToken?() }
             if chunk.readableBytes > 0 {
-                outlet.write(
-                    NIOAny(IOData.byteBuffer(chunked ? Self.framed(chunk, front.allocator) : chunk)), promise: nil)
-                unflushed = true
+                if pending == nil { pending = front.allocator.buffer(capacity: chunk.readableBytes + 16) }
+                if chunked {
+                    Self.frame(chunk, into: &pending!)
+                } else {
+                    var chunk = chunk
+                    pending!.writeBuffer(&chunk)
+                }
             }
             guard front.isWritable else {
                 readComplete()
@@ -76,31 +81,47 @@ final class StreamRelay: PartSink {
             }
             return .more
         case .end:
-            // The task writes the end of the response, which flushes what is left.
+            // The task writes the end of the response after what is pending, and flushes both.
+            writePending()
             finish(.ended(tokens))
             return .done
         case .head:
+            writePending()
             finish(.upstreamFailed(.secondStatusLine, tokens))
             return .done
         }
     }
 
     func readComplete() {
-        guard unflushed, let outlet else { return }
-        unflushed = false
+        guard writePending(), let outlet else { return }
         outlet.flush()
     }
 
     func failed(_ error: ProxyConnectionError) {
-        finish(error == .cancelled ? .clientGone(tokens) : .upstreamFailed(error, tokens))
+        if error == .cancelled {
+            finish(.clientGone(tokens))
+        } else {
+            // What came before the failure goes out ahead of the error event the task writes.
+            writePending()
+            finish(.upstreamFailed(error, tokens))
+        }
     }
 
-    /// `chunk` as one chunk of chunked transfer coding: its size in hex, CRLF, the bytes, CRLF.
-    static func framed(_ chunk: ByteBuffer, _ allocator: ByteBufferAllocator) -> ByteBuffer {
+    /// Writes, unflushed, the chunks gathered since the last write; says whether there were any.
+    @discardableResult
+    private func writePending() -> Bool {
+        guard let buffer = pending else { return false }
+        pending = nil
+        outlet?.write(NIOAny(IOData.byteBuffer(buffer)), promise: nil)
+        return true
+    }
+
+    /// Appends `chunk` to `buffer` as one chunk of chunked transfer coding: its size in hex, CRLF, the bytes, CRLF.
+    static func frame(_ chunk: ByteBuffer, into buffer: inout ByteBuffer) {
         let size = chunk.readableBytes
         var digits = 1
         while size >> (4 * digits) > 0 { digits += 1 }
-        var buffer = allocator.buffer(capacity: digits + size + 4)
+        buffer.reserveCapacity(minimumWritableBytes: digits + size + 4)
         for shift in stride(from: 4 * (digits - 1), through: 0, by: -4) {
             buffer.writeInteger(hexDigits[(size >> shift) & 0xF])
         }
@@ -108,7 +129,6 @@ final class StreamRelay: PartSink {
         var chunk = chunk
         buffer.writeBuffer(&chunk)
         buffer.writeStaticString("\r\n")
-        return buffer
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
