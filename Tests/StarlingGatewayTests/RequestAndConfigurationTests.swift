@@ -83,17 +83,37 @@ import Testing
     }
 
     @Test(arguments: [
-        (#"data: {"choices":[{"text":"a"}]}"#, true),
-        (#"data: {"delta":{"content":" b"}}"#, true),
-        (#"data: {"delta":{"role":"assistant","content":""}}"#, false),
-        ("data: [DONE]\n\n", false),
-        (#"data: {"text":"","choices":[{"text":"a"}]}"#, true),
-        (#"data: {"choices":[{"text":"\""}]}"#, true),
-        (#"data: {"choices":[{"text":""#, false),
-        ("", false),
+        (#"data: {"choices":[{"text":"a"}]}"#, 1),
+        (#"data: {"delta":{"content":" b"}}"#, 1),
+        (#"data: {"delta":{"role":"assistant","content":""}}"#, 0),
+        ("data: [DONE]\n\n", 0),
+        (#"data: {"text":"","choices":[{"text":"a"}]}"#, 1),
+        (#"data: {"choices":[{"text":"\""}]}"#, 1),
+        (#"data: {"choices":[{"text":""#, 0),
+        ("", 0),
+        (
+            "1f\r\n" + #"data: {"choices":[{"text":"a"}]}"# + "\r\n1f\r\n" + #"data: {"choices":[{"text":"b"}]}"#
+                + "\r\n", 2
+        ),
     ])
-    func tokenTimerSeesTextChunksOnly(chunk: String, carriesText: Bool) {
-        #expect(TokenTimer.carriesText(ByteBuffer(string: chunk).readableBytesView) == carriesText)
+    func tokenTimerCountsTheEventsWithText(bytes: String, events: Int) {
+        #expect(TokenTimer.textEvents(in: ByteBuffer(string: bytes).readableBytesView) == events)
+    }
+
+    @Test func tokenTimerCountsEveryEventHoweverTheBytesAreCut() {
+        let stream =
+            #"data: {"choices":[{"text":"a"}]}"# + "\n\n" + #"data: {"delta":{"role":"assistant","content":""}}"#
+            + #"data: {"delta":{"content":"b"}}"# + #"data: {"choices":[{"text":"\""}]}"#
+        let bytes = Array(stream.utf8)
+        for first in 0...bytes.count {
+            for second in first...min(bytes.count, first + 13) {
+                var timer = TokenTimer(start: .now)
+                for piece in [bytes[..<first], bytes[first..<second], bytes[second...]] {
+                    timer.observe(ByteBuffer(bytes: piece))
+                }
+                #expect(timer.firstToken != nil && timer.gaps.count == 2, "cut at \(first) and \(second)")
+            }
+        }
     }
 }
 

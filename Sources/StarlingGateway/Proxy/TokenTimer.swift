@@ -1,43 +1,93 @@
 import NIOCore
 
-/// Times the tokens of a server-sent event stream as they pass the gateway: the first chunk that carries text
-/// (a completion's `"text":"x` or a chat delta's `"content":"x`) and the gaps between such chunks.
+/// Times the tokens of a server-sent event stream as they pass the gateway: the first event that carries text
+/// (a completion's `"text":"x` or a chat delta's `"content":"x`) and the gaps between such events. Bytes are looked
+/// at as they arrive, framed in chunks or not, and however they are cut: events that arrive together count as tokens
+/// at the same instant.
 struct TokenTimer {
     let start: ContinuousClock.Instant
     var firstToken: Duration?
     var last: ContinuousClock.Instant?
     var gaps: [Duration] = []
+    /// The end of the bytes seen last, as long as the longest marker: one may go on in the next bytes.
+    private var tail: [UInt8] = []
 
     init(start: ContinuousClock.Instant) { self.start = start }
 
     static let markers = [Array(#""text":""#.utf8), Array(#""content":""#.utf8)]
+    private static let longestMarker = markers.map(\.count).max()!
 
-    mutating func observe(_ chunk: ByteBuffer) {
-        guard Self.carriesText(chunk.readableBytesView) else { return }
+    mutating func observe(_ bytes: ByteBuffer) {
+        let view = bytes.readableBytesView
+        let events = Self.textEvents(in: view) + Self.textEvents(startingIn: tail, continuedBy: view)
+        keepTail(of: view)
+        guard events > 0 else { return }
         let now = ContinuousClock.now
         if let last {
             gaps.append(now - last)
         } else {
             firstToken = now - start
         }
+        if events > 1 { gaps.append(contentsOf: repeatElement(.zero, count: events - 1)) }
         last = now
     }
 
-    static func carriesText(_ bytes: ByteBufferView) -> Bool {
+    private mutating func keepTail(of bytes: ByteBufferView) {
+        // Events end in a newline, and so does a chunk: then no marker goes on (the common case, kept cheap).
+        if bytes.last == UInt8(ascii: "\n") {
+            if !tail.isEmpty { tail.removeAll(keepingCapacity: true) }
+            return
+        }
+        let keep = Self.longestMarker
+        if bytes.count >= keep {
+            tail.removeAll(keepingCapacity: true)
+            tail.append(contentsOf: bytes.suffix(keep))
+        } else {
+            tail.append(contentsOf: bytes)
+            if tail.count > keep { tail.removeFirst(tail.count - keep) }
+        }
+    }
+
+    /// How many markers followed by text start in `tail` (the end of the bytes before) and end in `bytes`.
+    static func textEvents(startingIn tail: [UInt8], continuedBy bytes: ByteBufferView) -> Int {
+        guard let firstQuote = tail.firstIndex(of: UInt8(ascii: "\"")) else { return 0 }
+        func byte(_ index: Int) -> UInt8? {
+            index < tail.count ? tail[index] : bytes.dropFirst(index - tail.count).first
+        }
+        var count = 0
+        for start in firstQuote..<tail.count where tail[start] == UInt8(ascii: "\"") {
+            for marker in markers where start + marker.count >= tail.count {
+                guard (0..<marker.count).allSatisfy({ byte(start + $0) == marker[$0] }),
+                    let next = byte(start + marker.count), next != UInt8(ascii: "\"")
+                else { continue }
+                count += 1
+            }
+        }
+        return count
+    }
+
+    /// How many events with text `bytes` holds: the markers followed by text (not by the quote that closes an
+    /// empty string).
+    static func textEvents(in bytes: ByteBufferView) -> Int {
         bytes.withUnsafeBytes { raw in
             let end = raw.count
+            var count = 0
             var i = 0
             while i < end {
                 if raw[i] == UInt8(ascii: "\"") {
                     for marker in markers where end - i > marker.count {
                         var k = 1
                         while k < marker.count && raw[i + k] == marker[k] { k += 1 }
-                        if k == marker.count && raw[i + k] != UInt8(ascii: "\"") { return true }
+                        if k == marker.count && raw[i + k] != UInt8(ascii: "\"") {
+                            count += 1
+                            i += k
+                            break
+                        }
                     }
                 }
                 i += 1
             }
-            return false
+            return count
         }
     }
 }
