@@ -13,17 +13,21 @@ import Testing
         let loop = EmbeddedEventLoop()
         let upstream: EmbeddedChannel
         let front: EmbeddedChannel
-        let upstreamParts = PartBufferHandler<HTTPClientResponsePart>()
+        let upstreamParts = PartBufferHandler<UpstreamResponsePart>()
         let frontParts = PartBufferHandler<HTTPServerRequestPart>()
         let counter = PartBufferHandlerTests.ReadCounter()
+        /// Between `counter` and `upstreamParts` when the fixture decodes bytes; parts are written in directly
+        /// otherwise.
+        let decoder = UpstreamResponseDecoder()
         let firstTokens = Counter()
         /// How the relay ended; nil while it runs.
         var settled: StreamRelay.Outcome?
 
-        init() throws {
+        init(decoding: Bool = false) throws {
             upstream = EmbeddedChannel(loop: loop)
             front = EmbeddedChannel(loop: loop)
             try upstream.pipeline.syncOperations.addHandler(counter)
+            if decoding { try upstream.pipeline.syncOperations.addHandler(decoder) }
             try upstream.pipeline.syncOperations.addHandler(upstreamParts)
             try front.pipeline.syncOperations.addHandler(HTTPResponseEncoder())
             try front.pipeline.syncOperations.addHandler(frontParts)
@@ -47,8 +51,11 @@ import Testing
 
         func token(_ text: String) -> String { #"data: {"choices":[{"text":"\#(text)"}]}"# + "\n\n" }
 
+        /// `text` as one chunk of chunked transfer coding.
+        func frame(_ text: String) -> String { String(text.utf8.count, radix: 16) + "\r\n" + text + "\r\n" }
+
         func arrive(_ text: String) throws {
-            try upstream.writeInbound(HTTPClientResponsePart.body(ByteBuffer(string: text)))
+            try upstream.writeInbound(UpstreamResponsePart.body(ByteBuffer(string: text)))
         }
 
         /// The bytes the client was sent (flushed) since the last call.
@@ -94,16 +101,64 @@ import Testing
         try fixture.arrive(fixture.token("a"))
         #expect(try fixture.sent() == [fixture.token("a")])
         // Two chunks from one read of the socket: nothing is flushed until the read is complete.
-        fixture.upstream.pipeline.fireChannelRead(HTTPClientResponsePart.body(ByteBuffer(string: fixture.token("b"))))
-        fixture.upstream.pipeline.fireChannelRead(HTTPClientResponsePart.body(ByteBuffer(string: fixture.token("c"))))
+        fixture.upstream.pipeline.fireChannelRead(UpstreamResponsePart.body(ByteBuffer(string: fixture.token("b"))))
+        fixture.upstream.pipeline.fireChannelRead(UpstreamResponsePart.body(ByteBuffer(string: fixture.token("c"))))
         #expect(try fixture.sent() == [])
         fixture.upstream.pipeline.fireChannelReadComplete()
         var buffers: [ByteBuffer] = []
         while case .byteBuffer(let buffer) = try fixture.front.readOutbound(as: IOData.self) { buffers.append(buffer) }
         #expect(buffers.count == 1, "the chunks of one read go out as one buffer")
-        let frame = { (text: String) in String(text.utf8.count, radix: 16) + "\r\n" + text + "\r\n" }
-        #expect(buffers.map { String(buffer: $0) } == [frame(fixture.token("b")) + frame(fixture.token("c"))])
+        #expect(
+            buffers.map { String(buffer: $0) } == [
+                fixture.frame(fixture.token("b")) + fixture.frame(fixture.token("c"))
+            ])
         #expect(fixture.settled == nil)
+    }
+
+    @Test func chunksPassedThroughGoOutAsTheyCameAfterTheReadsOtherBytes() throws {
+        let fixture = try Fixture()
+        try fixture.start()
+        let passed = fixture.frame(fixture.token("b")) + fixture.frame(fixture.token("c"))
+        fixture.upstream.pipeline.fireChannelRead(UpstreamResponsePart.body(ByteBuffer(string: fixture.token("a"))))
+        fixture.upstream.pipeline.fireChannelRead(UpstreamResponsePart.chunks(ByteBuffer(string: passed)))
+        fixture.upstream.pipeline.fireChannelReadComplete()
+        var buffers: [ByteBuffer] = []
+        while case .byteBuffer(let buffer) = try fixture.front.readOutbound(as: IOData.self) { buffers.append(buffer) }
+        #expect(buffers.map { String(buffer: $0) } == [fixture.frame(fixture.token("a")) + passed])
+        try fixture.upstream.writeInbound(UpstreamResponsePart.end)
+        guard case .ended(let tokens) = fixture.settled else {
+            Issue.record("expected the relay to end cleanly, got \(String(describing: fixture.settled))")
+            return
+        }
+        #expect(tokens.firstToken != nil && tokens.gaps.count == 2, "two tokens came with the passed chunks")
+    }
+
+    @Test func aChunkedAnswerReachesAChunkedClientByteForByte() throws {
+        let fixture = try Fixture(decoding: true)
+        try fixture.upstream.writeInbound(
+            ByteBuffer(
+                string: "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"))
+        guard case .head = fixture.upstreamParts.takeBuffered() else {
+            Issue.record("expected the response head")
+            return
+        }
+        fixture.decoder.passChunksThrough()
+        try fixture.start()
+        let body = ["a", "b", "c"].map { fixture.frame(fixture.token($0)) }.joined() + "1;x=y\r\n\n\r\n"
+        // Cut anywhere, size lines included: what the client gets is the same bytes.
+        var rest = Substring(body)
+        while !rest.isEmpty {
+            try fixture.upstream.writeInbound(ByteBuffer(string: String(rest.prefix(7))))
+            rest = rest.dropFirst(7)
+        }
+        try fixture.upstream.writeInbound(ByteBuffer(string: "0\r\n\r\n"))
+        #expect(try fixture.wire() == body)
+        guard case .ended(let tokens) = fixture.settled else {
+            Issue.record("expected the relay to end cleanly, got \(String(describing: fixture.settled))")
+            return
+        }
+        #expect(tokens.firstToken != nil && tokens.gaps.count == 2)
+        #expect(fixture.upstreamParts.isIdle, "the connection can carry the next request")
     }
 
     @Test func chunksAreFramedAsTheHTTPEncoderFramesThem() throws {
@@ -122,7 +177,7 @@ import Testing
         #expect(expected.hasPrefix("12c\r\n"))
         #expect(try fixture.wire() == expected)
         // The end still goes through the encoder, which closes the chunked body.
-        try fixture.upstream.writeInbound(HTTPClientResponsePart.end(nil))
+        try fixture.upstream.writeInbound(UpstreamResponsePart.end)
         try fixture.front.writeOutbound(HTTPServerResponsePart.end(nil))
         #expect(try fixture.wire() == "0\r\n\r\n")
     }
@@ -140,7 +195,7 @@ import Testing
         try fixture.arrive(": keep-alive\n\n")
         for text in ["a", "b", "c"] { try fixture.arrive(fixture.token(text)) }
         try fixture.arrive("data: [DONE]\n\n")
-        try fixture.upstream.writeInbound(HTTPClientResponsePart.end(nil))
+        try fixture.upstream.writeInbound(UpstreamResponsePart.end)
         guard case .ended(let tokens) = fixture.settled else {
             Issue.record("expected the relay to end cleanly, got \(String(describing: fixture.settled))")
             return
@@ -157,7 +212,7 @@ import Testing
         fixture.front.isWritable = false
         try fixture.arrive(fixture.token("a"))
         #expect(try fixture.sent() == [fixture.token("a")], "what was written is flushed before the pause")
-        let highWatermark = PartBufferHandler<HTTPClientResponsePart>.highWatermark
+        let highWatermark = PartBufferHandler<UpstreamResponsePart>.highWatermark
         for i in 0..<highWatermark { try fixture.arrive(fixture.token("\(i)")) }
         #expect(try fixture.sent() == [])
         let reads = fixture.counter.reads

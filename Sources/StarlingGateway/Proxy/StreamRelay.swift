@@ -3,13 +3,14 @@ import NIOHTTP1
 
 /// Passes a streamed answer's body from its upstream connection to the client's connection on the event loop they
 /// share, chunk by chunk as it arrives, timing the tokens on the way: the request's task waits only for the end,
-/// instead of waking for every chunk (which cost about a fifth of the gateway's CPU while streaming). Each chunk is
-/// framed here (chunked transfer coding for HTTP/1.1 clients) and the chunks of one socket read are gathered into
+/// instead of waking for every chunk (which cost about a fifth of the gateway's CPU while streaming). Body bytes are
+/// framed here (chunked transfer coding for HTTP/1.1 clients); chunks the upstream decoder passes through with their
+/// framing (a chunked answer to a chunked client) go on as they are. What one socket read brought is gathered into
 /// one buffer, written past the HTTP encoder (which would have made three writes of each chunk) in one flush. When
 /// the client reads slower than the server writes, the upstream connection pauses until the client's can take more.
 /// The response head and end go through the encoder as usual, before and after the relay.
 final class StreamRelay: PartSink {
-    typealias Part = HTTPClientResponsePart
+    typealias Part = UpstreamResponsePart
 
     /// How a relayed stream ended.
     enum Outcome: Sendable {
@@ -27,7 +28,7 @@ final class StreamRelay: PartSink {
     private let outlet: ChannelHandlerContext?
     private let chunked: Bool
     private let frontParts: PartBufferHandler<HTTPServerRequestPart>
-    private let upstream: PartBufferHandler<HTTPClientResponsePart>
+    private let upstream: PartBufferHandler<UpstreamResponsePart>
     private var tokens: TokenTimer
     private let onFirstToken: (@Sendable () -> Void)?
     /// Completed once, with the outcome; nil after.
@@ -40,7 +41,7 @@ final class StreamRelay: PartSink {
     /// from `start`; `onFirstToken` runs on the loop when the first chunk with text passes. Call on the loop.
     init(
         front: any Channel, frontParts: PartBufferHandler<HTTPServerRequestPart>, chunked: Bool,
-        upstream: PartBufferHandler<HTTPClientResponsePart>, start: ContinuousClock.Instant,
+        upstream: PartBufferHandler<UpstreamResponsePart>, start: ContinuousClock.Instant,
         onFirstToken: (@Sendable () -> Void)?, outcome: EventLoopPromise<Outcome>
     ) {
         self.front = front
@@ -57,14 +58,7 @@ final class StreamRelay: PartSink {
     func receive(_ part: Part) -> PartSinkDemand {
         switch part {
         case .body(let chunk):
-            guard let outlet, self.outcome != nil else { return .done }
-            guard front.isActive else {
-                finish(.clientGone(tokens))
-                return .done
-            }
-            let waitingForFirst = tokens.firstToken == nil
-            tokens.observe(chunk)
-            if waitingForFirst, tokens.firstToken != nil { onFirstToken?() }
+            guard accept(chunk) else { return .done }
             if chunk.readableBytes > 0 {
                 // Taken out so that appending does not copy it (the optional would hold a second reference).
                 var buffer = pending.take() ?? front.allocator.buffer(capacity: chunk.readableBytes + 16)
@@ -76,12 +70,17 @@ final class StreamRelay: PartSink {
                 }
                 pending = buffer
             }
-            guard front.isWritable else {
-                readComplete()
-                waitForFront()
-                return .pause
+            return demand()
+        case .chunks(var chunks):
+            // Framed as they came, for a client whose response is chunked too: they go out as they are.
+            guard accept(chunks) else { return .done }
+            if var buffer = pending.take() {
+                buffer.writeBuffer(&chunks)
+                pending = buffer
+            } else {
+                pending = chunks
             }
-            return .more
+            return demand()
         case .end:
             // The task writes the end of the response after what is pending, and flushes both.
             writePending()
@@ -92,6 +91,29 @@ final class StreamRelay: PartSink {
             finish(.upstreamFailed(.secondStatusLine, tokens))
             return .done
         }
+    }
+
+    /// Times the tokens in `bytes`; false when the relay is over or the client gone.
+    private func accept(_ bytes: ByteBuffer) -> Bool {
+        guard outlet != nil, outcome != nil else { return false }
+        guard front.isActive else {
+            finish(.clientGone(tokens))
+            return false
+        }
+        let waitingForFirst = tokens.firstToken == nil
+        tokens.observe(bytes)
+        if waitingForFirst, tokens.firstToken != nil { onFirstToken?() }
+        return true
+    }
+
+    /// More now, or a pause (after a flush) while the client's connection is full.
+    private func demand() -> PartSinkDemand {
+        guard front.isWritable else {
+            readComplete()
+            waitForFront()
+            return .pause
+        }
+        return .more
     }
 
     func readComplete() {

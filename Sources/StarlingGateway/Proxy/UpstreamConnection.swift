@@ -6,7 +6,9 @@ import NIOPosix
 /// front connection it serves, so a request's task (which runs on that loop too) writes the request and reads the
 /// answer without handing anything to another thread.
 struct UpstreamConnection: Sendable {
-    let parts: PartStream<HTTPClientResponsePart>
+    let parts: PartStream<UpstreamResponsePart>
+    /// The pipeline's decoder, to switch a streamed answer to passing its chunks through (see `StreamRelay`).
+    let decoder: NIOLoopBound<UpstreamResponseDecoder>
     /// The endpoint (`host:port`).
     let endpoint: String
 
@@ -23,8 +25,13 @@ struct UpstreamConnection: Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    return UpstreamConnection(parts: try PartStream.install(on: channel), endpoint: endpoint)
+                    let decoder = UpstreamResponseDecoder()
+                    try channel.pipeline.syncOperations.addHandler(HTTPRequestEncoder())
+                    try channel.pipeline.syncOperations.addHandler(decoder)
+                    return UpstreamConnection(
+                        parts: try PartStream.install(on: channel),
+                        decoder: NIOLoopBound(decoder, eventLoop: channel.eventLoop),
+                        endpoint: endpoint)
                 }
             }
     }
@@ -46,7 +53,7 @@ struct UpstreamConnection: Sendable {
 
     /// The next part of the answer; throws `ProxyConnectionError` when the connection breaks, nothing arrives by
     /// `deadline`, or the task is cancelled (which closes the connection).
-    func next(deadline: NIODeadline) async throws -> HTTPClientResponsePart {
+    func next(deadline: NIODeadline) async throws -> UpstreamResponsePart {
         try await parts.next(deadline: deadline)
     }
 

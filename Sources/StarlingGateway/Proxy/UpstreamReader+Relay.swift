@@ -10,10 +10,14 @@ extension UpstreamReader {
     ) async -> StreamRelay.Outcome {
         let front = writer.connection
         let outcome: StreamRelay.Outcome
+        let chunked = writer.isChunked(status)
+        let decoder = connection.decoder
         do {
             outcome = try await connection.parts.relay(timeout: timeout) { upstream, promise in
-                StreamRelay(
-                    front: front.channel, frontParts: front.handler.value, chunked: writer.isChunked(status),
+                // A chunked answer's chunks can go to a chunked response as they came.
+                if chunked { decoder.value.passChunksThrough() }
+                return StreamRelay(
+                    front: front.channel, frontParts: front.handler.value, chunked: chunked,
                     upstream: upstream, start: start, onFirstToken: onFirstToken, outcome: promise)
             }
         } catch {

@@ -23,6 +23,9 @@ struct UpstreamReader {
                 return nil
             case .head:
                 throw ProxyConnectionError.secondStatusLine
+            case .chunks:
+                // Only a relay asks for chunks as they came, and it reads the answer to its end.
+                throw ProxyConnectionError.failed("chunks passed through to a reader that did not ask for them")
             }
         } catch {
             connection.close()
