@@ -6,6 +6,8 @@ quality   Four `starling model-server` replicas (Llama-3.1-8B on H100, time scal
           (32 groups, 2,000-token prefix, 100-token question, 200 output tokens, Poisson arrivals) at 50%, 80% and
           100% of the rate round-robin saturates at. Every router gets fresh replicas (cold caches).
 balance   The same replicas with no shared prefixes (lognormal input and output lengths): default vs least-queue.
+streaming The CPU each router spends streaming the shared-prefix workload, paired with a peer (Starling's policy
+          next to vllm-router's) running at the same time under the same load, as a ratio.
 overhead  Small non-streaming requests to a fast simulator: direct, and through each router; added p50/p99 latency
           at a fixed rate, and the most requests/s each sustains.
 """
@@ -172,13 +174,24 @@ def start_router(procs, args, router, urls):
 
 
 def bench(args, procs, url, header, flags, name):
+    return bench_finish(bench_start(args, procs, url, header, flags, name))
+
+
+def bench_start(args, procs, url, header, flags, name):
+    """Starts a `starling bench run`; `bench_finish` waits for it and returns its report."""
     path = os.path.join(procs.workdir, f"{name}.json")
     command = [args.starling, "bench", "run", "--url", url, "--model", MODEL, "--json", path, "--seed", "1", *flags]
     if header:
         command += ["--endpoint-header", header]
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(f"bench failed for {name}:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return name, path, process
+
+
+def bench_finish(started):
+    name, path, process = started
+    stdout, stderr = process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"bench failed for {name}:\n{stdout[-2000:]}\n{stderr[-2000:]}")
     with open(path) as report:
         data = json.load(report)
     data.pop("requests", None)
@@ -384,12 +397,54 @@ def overhead(args, workdir):
     return rows
 
 
+def streaming(args, workdir):
+    """The CPU a router spends streaming, next to a peer's under the same load at the same time: each pair of
+    routers runs side by side, each in front of four fresh replicas of its own with its own client, so the host's
+    drift (15% and more within the hour here) hits both alike. The rounds alternate which of the two starts first.
+    The figure is the ratio of the two routers' user + system CPU over the same window."""
+    pairs = [pair.split("=") for pair in args.streaming_pairs.split(",")]
+    workload = ["--shared-prefix", "32,2000,100,100", "--output-len", "200", "--arrivals", "poisson",
+                "--stage", f"{args.streaming_rate}:{args.streaming_seconds}"]
+    rows = []
+    for ours, peer in pairs:
+        ratios = []
+        for round_index in range(args.streaming_rounds):
+            order = [ours, peer] if round_index % 2 == 0 else [peer, ours]
+            procs = Processes(workdir)
+            try:
+                sides = {}
+                for router in order:
+                    urls = start_replicas(procs, args, 4, "llama-3.1-8b-h100", replica_flags(args))
+                    url, header = start_router(procs, args, router, urls)
+                    sides[router] = (url, header, procs.children[-1].pid)
+                before = {router: group_cpu_seconds(side[2]) for router, side in sides.items()}
+                started = [bench_start(args, procs, sides[router][0], sides[router][1], workload,
+                                       f"streaming-{slug(router)}-{round_index}") for router in order]
+                reports = dict(zip(order, [bench_finish(one) for one in started]))
+                cpu = {router: group_cpu_seconds(side[2]) - before[router] for router, side in sides.items()}
+            finally:
+                procs.stop()
+            tokens = {router: max(reports[router]["stages"][0]["outputTokens"], 1) for router in order}
+            errors = {router: reports[router]["stages"][0]["requests"] - reports[router]["stages"][0]["succeeded"]
+                      for router in order}
+            ratio = cpu[ours] / max(cpu[peer], 1e-9)
+            ratios.append(ratio)
+            print(f"  round {round_index + 1}  {ours} {cpu[ours]:5.1f} s ({cpu[ours] / tokens[ours] * 1e6:3.0f} us/token,"
+                  f" {errors[ours]} errors)  {peer} {cpu[peer]:5.1f} s ({cpu[peer] / tokens[peer] * 1e6:3.0f} us/token,"
+                  f" {errors[peer]} errors)  ratio {ratio:.3f}", flush=True)
+        median = statistics.median(ratios)
+        rows.append((ours, peer, median))
+        print(f"  {ours} / {peer}: median CPU ratio {median:.3f} over {len(ratios)} rounds "
+              f"(range {min(ratios):.3f}-{max(ratios):.3f})", flush=True)
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--starling", required=True)
     parser.add_argument("--vllm-router", default=shutil.which("vllm-router") or "vllm-router")
     parser.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx")
-    parser.add_argument("--only", default="quality,balance,overhead")
+    parser.add_argument("--only", default="quality,balance,streaming,overhead")
     parser.add_argument("--routers", default="starling:round-robin,starling:least-queue,starling:prefix,"
                         "starling:default,vllm-router:round_robin,vllm-router:power_of_two,"
                         "vllm-router:cache_aware,nginx:round-robin")
@@ -413,6 +468,12 @@ def main():
     parser.add_argument("--overhead-rounds", type=int, default=3)
     parser.add_argument("--quality-rounds", type=int, default=1,
                         help="rounds of the quality runs (figures are medians over them)")
+    parser.add_argument("--streaming-pairs",
+                        default="starling:round-robin=vllm-router:round_robin,starling:default=vllm-router:cache_aware",
+                        help="OURS=PEER router pairs whose streaming CPU is compared side by side")
+    parser.add_argument("--streaming-rate", type=float, default=20, help="requests/s for each router of a pair")
+    parser.add_argument("--streaming-seconds", type=float, default=40)
+    parser.add_argument("--streaming-rounds", type=int, default=4)
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, JSON reports)")
     args = parser.parse_args()
 
@@ -446,6 +507,10 @@ def main():
         if "balance" in parts:
             print("\n== balance: no shared prefixes (lognormal lengths), 4 replicas", flush=True)
             balance(args, workdir, None)
+        if "streaming" in parts:
+            print("\n== streaming CPU: two routers side by side, each with 4 replicas and a client of its own, "
+                  f"{args.streaming_rate:g} requests/s each", flush=True)
+            streaming(args, workdir)
         if "overhead" in parts:
             print("\n== overhead: small non-streaming requests, one fast replica", flush=True)
             overhead(args, workdir)
