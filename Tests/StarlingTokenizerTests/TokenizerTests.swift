@@ -28,6 +28,67 @@ import Testing
         #expect(Tokenizer.id(of: " world") == 34_717)
     }
 
+    @Test(arguments: [
+        "The quick brown fox jumps over the lazy dog. Ünïcödé and emoji 🚀 too!\n\nNew paragraph.",
+        "e\u{301}te\u{301} cafe\u{301}s: naïve façade — “quoted” ‘text’ … ½ ² Ⅻ",
+        "日本語のテキスト、中文文本。한국어 텍스트 สวัสดี مرحبا بالعالم",
+        "👨‍👩‍👧‍👦 family, 🇫🇷 flag, 👍🏽 tone,\u{200B}zero\u{00A0}width\u{2003}space\u{3000}ideographic",
+        "  leading and trailing  \t\n\r\n  mixed   whitespace      runs        \u{0085}",
+        "snake_case_identifier_that_is_long x1y2z3 3.14159 0xDEADBEEF a_b",
+        "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 math 𝟙𝟚𝟛 and \u{10FFFF} and \u{E000} private",
+    ])
+    func piecesMatchTheRuleAppliedScalarByScalar(text: String) {
+        let pieces = tokenizer.pieces(text).map(String.init)
+        #expect(pieces == Self.referencePieces(text))
+        #expect(pieces.joined() == text)
+        #expect(tokenizer.encode(text) == pieces.map { Tokenizer.id(of: Substring($0)) })
+        #expect(tokenizer.count(text) == pieces.count)
+    }
+
+    /// The documented rule, written plainly over Unicode scalars and their properties: what the tokenizer's
+    /// byte-level walk must agree with.
+    static func referencePieces(_ text: String) -> [String] {
+        enum Kind { case word, space, other }
+        func kind(_ scalar: Unicode.Scalar) -> Kind {
+            if scalar.properties.isWhitespace { return .space }
+            if scalar == "_" || scalar.properties.isAlphabetic || scalar.properties.numericType != nil { return .word }
+            switch scalar.properties.generalCategory {
+            case .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .letterNumber, .otherNumber:
+                return .word
+            default: return .other
+            }
+        }
+        let scalars = Array(text.unicodeScalars)
+        var pieces: [String] = []
+        var start = 0
+        while start < scalars.count {
+            var end = start + 1
+            func extend(while wanted: Kind) {
+                while end < scalars.count, end - start < Tokenizer.maxTokenScalars, kind(scalars[end]) == wanted {
+                    if wanted == .space, scalars[end] == " ", end + 1 < scalars.count, kind(scalars[end + 1]) == .word {
+                        return
+                    }
+                    end += 1
+                }
+            }
+            switch kind(scalars[start]) {
+            case .other: break
+            case .word: extend(while: .word)
+            case .space:
+                if scalars[start] == " ", end < scalars.count, kind(scalars[end]) == .word {
+                    extend(while: .word)
+                } else {
+                    extend(while: .space)
+                }
+            }
+            var piece = String.UnicodeScalarView()
+            piece.append(contentsOf: scalars[start..<end])
+            pieces.append(String(piece))
+            start = end
+        }
+        return pieces
+    }
+
     @Test func englishProseIsRoughlyFourCharactersPerToken() {
         let prose = """
             Continuous batching lets a model server add new requests to the running batch at every step, so the \
