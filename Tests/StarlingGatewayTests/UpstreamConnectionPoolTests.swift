@@ -124,61 +124,6 @@ import Testing
         }
     }
 
-    @Test func aGetHandsOverTheBodyAsItArrivesAndKeepsTheConnection() async throws {
-        try await withServer({ _, _ in .chunks(count: 50, size: 1_000) }) { server in
-            let pool = UpstreamConnectionPool(connectTimeout: .seconds(1))
-            var received = 0
-            var pieces = 0
-            let status = try await pool.get(
-                "/metrics", from: server.endpoint, on: loop, timeout: .seconds(10), limit: 1 << 20
-            ) { chunk in
-                received += chunk.readableBytes
-                pieces += 1
-            }
-            #expect(status == .ok && received == 50_000 && pieces > 1)
-            #expect(pool.idleCount == 1)
-        }
-    }
-
-    @Test func aGetPastItsLimitFailsAndClosesTheConnection() async throws {
-        try await withServer({ _, _ in .chunks(count: 50, size: 1_000) }) { server in
-            let pool = UpstreamConnectionPool(connectTimeout: .seconds(1))
-            await #expect(throws: ProxyConnectionError.failed("the answer is larger than 10000 bytes")) {
-                _ = try await pool.get(
-                    "/metrics", from: server.endpoint, on: loop, timeout: .seconds(10), limit: 10_000
-                ) { _ in }
-            }
-            #expect(pool.idleCount == 0)
-        }
-    }
-
-    @Test func aGetOnAConnectionTheServerDroppedGoesAgainOnAFreshOne() async throws {
-        try await withServer({ _, n in n == 1 ? .text("ok") : .close }) { server in
-            let pool = UpstreamConnectionPool(connectTimeout: .seconds(1))
-            for _ in 0..<2 {
-                var body = ""
-                let status = try await pool.get(
-                    "/metrics", from: server.endpoint, on: loop, timeout: .seconds(10), limit: 1 << 20
-                ) { body += String(buffer: $0) }
-                #expect(status == .ok && body == "ok")
-            }
-            #expect(server.requestsRead("/metrics") == 3, "the second went on the kept connection, then a fresh one")
-            #expect(server.connectionsAccepted == 2)
-        }
-    }
-
-    @Test func aGetWithNoAnswerTimesOut() async throws {
-        try await withServer({ _, _ in .silent }) { server in
-            let pool = UpstreamConnectionPool(connectTimeout: .seconds(1))
-            await #expect(throws: ProxyConnectionError.timedOut) {
-                _ = try await pool.get(
-                    "/metrics", from: server.endpoint, on: loop, timeout: .milliseconds(100), limit: 1 << 20
-                ) { _ in }
-            }
-            #expect(pool.idleCount == 0)
-        }
-    }
-
     @Test func aCancelledReadClosesTheConnection() async throws {
         try await withServer({ _, _ in .silent }) { server in
             let pool = UpstreamConnectionPool(connectTimeout: .seconds(1))

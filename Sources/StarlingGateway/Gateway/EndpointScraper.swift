@@ -6,7 +6,8 @@ import ServiceLifecycle
 import Synchronization
 
 /// Reads every endpoint's `/metrics` at the scrape interval and its `/v1/models` now and then, one loop per
-/// endpoint so a slow one delays nobody else; and ticks the pools so waiting requests are served or timed out.
+/// endpoint so a slow one delays nobody else (`EndpointScrapeLoop`, callbacks on an event loop); and ticks the
+/// pools so waiting requests are served or timed out.
 struct EndpointScraper: Service {
     let gateway: Gateway
 
@@ -25,55 +26,19 @@ struct EndpointScraper: Service {
     }
 
     private func tick(every interval: Duration, on tickLoop: any EventLoop, running: RunningLoops) async {
-        await withDiscardingTaskGroup { group in
-            while !Task.isCancelled {
-                gateway.connections.closeExpired()
-                gateway.scrapeConnections.closeExpired()
-                for pool in gateway.pools {
-                    pool.tick()
-                    for id in pool.read({ Array($0.endpoints.keys) }) {
-                        let key = pool.name + "\u{0}" + id
-                        guard running.keys.withLock({ $0.insert(key).inserted }) else { continue }
-                        // On one event loop with its connection: a scrape's awaits need no other thread.
-                        let loop = MultiThreadedEventLoopGroup.singleton.next()
-                        group.addTask(executorPreference: EventLoopTaskExecutor(loop)) {
-                            await scrapeLoop(pool, id, on: loop)
-                            _ = running.keys.withLock { $0.remove(key) }
-                        }
+        while !Task.isCancelled {
+            gateway.connections.closeExpired()
+            for pool in gateway.pools {
+                pool.tick()
+                for id in pool.read({ Array($0.endpoints.keys) }) {
+                    running.startIfNeeded(key: pool.name + "\u{0}" + id) { loop, onFinish in
+                        EndpointScrapeLoop(gateway: gateway, pool: pool, id: id, loop: loop, onFinish: onFinish)
                     }
                 }
-                try? await Self.sleep(on: tickLoop, for: interval)
             }
+            try? await Self.sleep(on: tickLoop, for: interval)
         }
-    }
-
-    private func scrapeLoop(_ pool: EndpointPool, _ id: String, on loop: any EventLoop) async {
-        let configuration = gateway.configuration
-        let clock = ContinuousClock()
-        var modelsDue = clock.now
-        while !Task.isCancelled {
-            guard let endpoint = pool.read({ $0.endpoints[id] }) else { return }
-            let started = clock.now
-            if let metrics = await scrape(id, on: loop) {
-                pool.update { $0.recordScrape(id, metrics, at: clock.now) }
-                // A newly loaded adapter is running before the next models refresh would list it.
-                if let running = metrics.runningAdapters, !running.isEmpty,
-                    !running.isSubset(of: Set((endpoint.models ?? []).map(\.id)))
-                {
-                    modelsDue = clock.now
-                }
-            } else {
-                pool.update { $0.recordScrapeFailure(id) }
-                gateway.metrics.scrapeError(pool: pool.name, endpoint: id)
-            }
-            if clock.now >= modelsDue || endpoint.models == nil {
-                if let models = await readModels(id, on: loop) {
-                    pool.update { $0.recordModels(id, models) }
-                    modelsDue = clock.now + configuration.modelsInterval
-                }
-            }
-            try? await Self.sleep(on: loop, for: configuration.scrapeInterval - (clock.now - started))
-        }
+        await running.stopAll()
     }
 
     /// Sleeps on the loop's own timer: `Task.sleep` would wake a thread of the global pool to resume the task
@@ -85,37 +50,6 @@ struct EndpointScraper: Service {
             try await wake.futureResult.get()
         } onCancel: {
             wake.cancel()
-        }
-    }
-
-    /// The endpoint's load, or nil when the scrape failed. A server without `/metrics` (404) is reachable but
-    /// reports nothing: every figure stays unknown. The text is parsed as it arrives.
-    private func scrape(_ endpoint: String, on loop: any EventLoop) async -> EndpointMetrics? {
-        var parser = EndpointMetrics.Parser()
-        do {
-            let status = try await gateway.scrapeConnections.get(
-                EndpointMetrics.scrapePath, from: endpoint, on: loop, timeout: Self.requestTimeout,
-                limit: Self.maxAnswerBytes
-            ) { parser.feed($0.readableBytesView) }
-            if status == .notFound { return EndpointMetrics() }
-            return status == .ok ? parser.finish() : nil
-        } catch {
-            return nil
-        }
-    }
-
-    private func readModels(_ endpoint: String, on loop: any EventLoop) async -> [ServedModel]? {
-        var body = ByteBuffer()
-        do {
-            let status = try await gateway.scrapeConnections.get(
-                "/v1/models", from: endpoint, on: loop, timeout: Self.requestTimeout, limit: Self.maxAnswerBytes
-            ) { chunk in
-                var chunk = chunk
-                body.writeBuffer(&chunk)
-            }
-            return status == .ok ? Self.parseModels(Data(body.readableBytesView)) : nil
-        } catch {
-            return nil
         }
     }
 
@@ -138,7 +72,41 @@ struct EndpointScraper: Service {
     }
 }
 
-/// The endpoints whose scrape loop runs, shared by the loop starter and the loops.
+/// The scrape loops that run, one per pool and endpoint, each on an event loop of its own choosing.
 private final class RunningLoops: Sendable {
-    let keys = Mutex<Set<String>>([])
+    private struct Entry: Sendable {
+        let scrape: NIOLoopBoundBox<EndpointScrapeLoop>
+        let finished: EventLoopFuture<Void>
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
+
+    /// Starts the loop `make` makes for `key` unless one runs; a loop that ends by itself (its endpoint left the
+    /// pool) is forgotten, so a later tick starts another if the endpoint comes back.
+    func startIfNeeded(
+        key: String, make: (any EventLoop, @escaping @Sendable () -> Void) -> EndpointScrapeLoop
+    ) {
+        guard entries.withLock({ $0[key] == nil }) else { return }
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let finished = loop.makePromise(of: Void.self)
+        let scrape = NIOLoopBoundBox.makeBoxSendingValue(
+            make(loop) { [self] in
+                entries.withLock { entries in
+                    if entries[key]?.finished == finished.futureResult { entries[key] = nil }
+                }
+                finished.succeed()
+            }, eventLoop: loop)
+        entries.withLock { $0[key] = Entry(scrape: scrape, finished: finished.futureResult) }
+        loop.execute { scrape.value.start() }
+    }
+
+    /// Stops every loop and returns once all have ended.
+    func stopAll() async {
+        let all = entries.withLock { entries in
+            defer { entries = [:] }
+            return Array(entries.values)
+        }
+        for entry in all { entry.finished.eventLoop.execute { entry.scrape.value.stop() } }
+        for entry in all { try? await entry.finished.get() }
+    }
 }

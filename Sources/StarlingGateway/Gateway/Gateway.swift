@@ -18,8 +18,6 @@ public final class Gateway: Sendable {
     let metrics = GatewayMetrics()
     /// For proxied requests.
     let connections: UpstreamConnectionPool
-    /// For scrapes and `/v1/models` reads: apart, so they never change which connection a request gets.
-    let scrapeConnections: UpstreamConnectionPool
     let logger: Logger
     let tokenizer = Tokenizer()
     private let random: Mutex<SeededRandom>
@@ -41,7 +39,6 @@ public final class Gateway: Sendable {
         random = Mutex(
             SeededRandom(seed: configuration.pools.first?.settings.seed ?? UInt64.random(in: 0...UInt64.max)))
         connections = UpstreamConnectionPool(connectTimeout: configuration.connectTimeout)
-        scrapeConnections = UpstreamConnectionPool(maxIdle: 4, connectTimeout: configuration.connectTimeout)
     }
 
     /// The front, the scraper and the maintenance loop. `onListening` gets the front's port.
@@ -58,7 +55,6 @@ public final class Gateway: Sendable {
     /// Closes upstream connections; call after the services have stopped.
     public func shutdown() async throws {
         connections.shutdown()
-        scrapeConnections.shutdown()
     }
 
     /// Runs the gateway for the duration of `body`, which gets the front's port; stops it afterwards, also when

@@ -19,20 +19,42 @@ struct UpstreamConnection: Sendable {
     static func connect(
         to endpoint: String, on eventLoop: any EventLoop, timeout: Duration
     ) async throws -> UpstreamConnection {
-        let (host, port) = try hostAndPort(endpoint)
-        return try await ClientBootstrap(group: eventLoop)
+        try await connecting(to: endpoint, on: eventLoop, timeout: timeout).get()
+    }
+
+    /// `connect`, for callers on the loop that do not run a task (the scrape loops).
+    static func connecting(
+        to endpoint: String, on eventLoop: any EventLoop, timeout: Duration
+    ) -> EventLoopFuture<UpstreamConnection> {
+        let host: String
+        let port: Int
+        do {
+            (host, port) = try hostAndPort(endpoint)
+        } catch {
+            return eventLoop.makeFailedFuture(error)
+        }
+        return ClientBootstrap(group: eventLoop)
             .connectTimeout(.nanoseconds(Int64(timeout.nanoseconds)))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connect(host: host, port: port) { channel in
+            .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let decoder = UpstreamResponseDecoder()
                     try channel.pipeline.syncOperations.addHandler(HTTPRequestEncoder())
-                    try channel.pipeline.syncOperations.addHandler(decoder)
-                    return UpstreamConnection(
-                        parts: try PartStream.install(on: channel),
-                        decoder: NIOLoopBound(decoder, eventLoop: channel.eventLoop),
-                        endpoint: endpoint)
+                    try channel.pipeline.syncOperations.addHandler(UpstreamResponseDecoder())
+                    try channel.pipeline.syncOperations.addHandler(PartBufferHandler<UpstreamResponsePart>())
                 }
+            }
+            .connect(host: host, port: port)
+            .flatMapThrowing { channel in
+                let pipeline = channel.pipeline.syncOperations
+                return UpstreamConnection(
+                    parts: PartStream(
+                        channel: channel,
+                        handler: NIOLoopBound(
+                            try pipeline.handler(type: PartBufferHandler<UpstreamResponsePart>.self),
+                            eventLoop: channel.eventLoop)),
+                    decoder: NIOLoopBound(
+                        try pipeline.handler(type: UpstreamResponseDecoder.self), eventLoop: channel.eventLoop),
+                    endpoint: endpoint)
             }
     }
 

@@ -42,32 +42,4 @@ extension UpstreamConnectionPool {
             }
         }
     }
-
-    /// A GET of `path` from `endpoint` (`host:port`) over a pooled connection made on `loop`, as cheap as a proxied
-    /// request (a scrape every 50 ms per endpoint cost the gateway more through a general-purpose HTTP client than
-    /// streaming did). Each body chunk goes to `body` as it arrives; returns the status once the answer ended.
-    /// Throws `ProxyConnectionError` when the connection fails, the answer is not done by `timeout`, or the body
-    /// passes `limit` bytes, and what `body` throws; a reused connection that fails before answering is retried
-    /// (the server may have closed it just then).
-    func get(
-        _ path: String, from endpoint: String, on loop: any EventLoop, timeout: TimeAmount, limit: Int,
-        body: (ByteBuffer) throws -> Void
-    ) async throws -> HTTPResponseStatus {
-        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path)
-        head.headers.add(name: "host", value: endpoint)
-        let deadline = NIODeadline.now() + timeout
-        let (connection, response): (UpstreamConnection, HTTPResponseHead)
-        do {
-            (connection, response) = try await exchange(
-                head, body: ByteBuffer(), with: endpoint, on: loop, timeout: timeout)
-        } catch {
-            switch error {
-            case .unreachable(let error), .noAnswer(let error): throw error
-            }
-        }
-        let reader = UpstreamReader(
-            connection: connection, pool: self, timeout: timeout, deadline: deadline, keepAlive: response.isKeepAlive)
-        try await reader.forEach(upTo: limit, body)
-        return response.status
-    }
 }
