@@ -60,7 +60,7 @@ struct InferenceRequestBody: Sendable {
             model: JSONMembers.string(model, in: bytes), stream: stream, modelRange: model.contents)
         switch kind {
         case .chat:
-            request.promptText = try ChatTemplate.render(present("messages").map { decode($0, in: bytes) })
+            request.promptText = try ChatTemplate.render(present("messages").flatMap { decode($0, in: bytes) })
         case .completion:
             guard let prompt = present("prompt") else { throw .badRequest("Field required: prompt", param: "prompt") }
             switch prompt.kind {
