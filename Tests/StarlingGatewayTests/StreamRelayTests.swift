@@ -27,7 +27,10 @@ import Testing
             upstream = EmbeddedChannel(loop: loop)
             front = EmbeddedChannel(loop: loop)
             try upstream.pipeline.syncOperations.addHandler(counter)
-            if decoding { try upstream.pipeline.syncOperations.addHandler(decoder) }
+            if decoding {
+                try upstream.pipeline.syncOperations.addHandler(decoder)
+                decoder.deliver(to: upstreamParts)
+            }
             try upstream.pipeline.syncOperations.addHandler(upstreamParts)
             try front.pipeline.syncOperations.addHandler(HTTPResponseEncoder())
             try front.pipeline.syncOperations.addHandler(frontParts)

@@ -44,9 +44,13 @@ final class PartBufferHandler<Part: Sendable>: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
-        if let sink, !sinkPaused {
-            deliver(part, to: sink, loop: context.eventLoop)
+        receive(unwrapInboundIn(data))
+    }
+
+    /// A part read from the connection (from `channelRead`, or straight from the decoder before this handler).
+    func receive(_ part: Part) {
+        if let sink, !sinkPaused, let loop = context?.eventLoop {
+            deliver(part, to: sink, loop: loop)
         } else if let waiter {
             self.waiter = nil
             waiterDeadline = nil

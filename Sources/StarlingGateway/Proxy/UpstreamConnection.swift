@@ -46,14 +46,12 @@ struct UpstreamConnection: Sendable {
             .connect(host: host, port: port)
             .flatMapThrowing { channel in
                 let pipeline = channel.pipeline.syncOperations
+                let parts = try pipeline.handler(type: PartBufferHandler<UpstreamResponsePart>.self)
+                let decoder = try pipeline.handler(type: UpstreamResponseDecoder.self)
+                decoder.deliver(to: parts)
                 return UpstreamConnection(
-                    parts: PartStream(
-                        channel: channel,
-                        handler: NIOLoopBound(
-                            try pipeline.handler(type: PartBufferHandler<UpstreamResponsePart>.self),
-                            eventLoop: channel.eventLoop)),
-                    decoder: NIOLoopBound(
-                        try pipeline.handler(type: UpstreamResponseDecoder.self), eventLoop: channel.eventLoop),
+                    parts: PartStream(channel: channel, handler: NIOLoopBound(parts, eventLoop: channel.eventLoop)),
+                    decoder: NIOLoopBound(decoder, eventLoop: channel.eventLoop),
                     endpoint: endpoint)
             }
     }

@@ -9,6 +9,12 @@ final class UpstreamResponseDecoder: ChannelInboundHandler, RemovableChannelHand
 
     private var parser = UpstreamResponseParser()
     private var active = true
+    /// The buffering handler right after this one, when `deliver(to:)` named it: it gets each part by a direct
+    /// call, not through the pipeline, which wraps every part in `NIOAny` and casts it back.
+    private var parts: PartBufferHandler<UpstreamResponsePart>?
+
+    /// Hands parts straight to `handler`, which must be the next inbound handler in the pipeline. On the loop.
+    func deliver(to handler: PartBufferHandler<UpstreamResponsePart>) { parts = handler }
 
     /// From the next chunk boundary of the answer being read to its last chunk, hands the chunks on as they came
     /// (`.chunks`) rather than as body bytes. Call on the channel's loop.
@@ -27,13 +33,21 @@ final class UpstreamResponseDecoder: ChannelInboundHandler, RemovableChannelHand
                 return
             }
             guard let part else { return }
-            context.fireChannelRead(wrapInboundOut(part))
+            forward(part, context: context)
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         active = false
-        if let part = parser.finish() { context.fireChannelRead(wrapInboundOut(part)) }
+        if let part = parser.finish() { forward(part, context: context) }
         context.fireChannelInactive()
+    }
+
+    private func forward(_ part: UpstreamResponsePart, context: ChannelHandlerContext) {
+        if let parts {
+            parts.receive(part)
+        } else {
+            context.fireChannelRead(wrapInboundOut(part))
+        }
     }
 }
