@@ -3,7 +3,7 @@ import NIOCore
 /// The reading end of an upstream connection's pipeline: turns the socket's bytes into `UpstreamResponsePart`s
 /// with an `UpstreamResponseParser`. A malformed answer becomes an error event (the buffering handler after it
 /// fails the connection's reader and closes it), and nothing after it is read.
-final class UpstreamResponseDecoder: ChannelInboundHandler, RemovableChannelHandler {
+final class UpstreamResponseDecoder: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = UpstreamResponsePart
 
