@@ -25,6 +25,9 @@ final class EndpointScrapeLoop: PartSink {
     /// Largest answer read; a larger one counts as a failure.
     private let maxAnswerBytes: Int
     private let clock = ContinuousClock()
+    /// The two requests, encoded once.
+    private let metricsRequest: ByteBuffer
+    private let modelsRequest: ByteBuffer
 
     private var connection: UpstreamConnection?
     /// What the exchange in progress asks for; nil between exchanges.
@@ -55,6 +58,8 @@ final class EndpointScrapeLoop: PartSink {
         self.requestTimeout = requestTimeout
         self.maxAnswerBytes = maxAnswerBytes
         self.onFinish = onFinish
+        metricsRequest = Self.request(EndpointMetrics.scrapePath, host: id)
+        modelsRequest = Self.request("/v1/models", host: id)
         roundStarted = clock.now
         modelsDue = clock.now
     }
@@ -113,11 +118,13 @@ final class EndpointScrapeLoop: PartSink {
 
     private func send(over connection: UpstreamConnection, reused: Bool) {
         self.reused = reused
-        let path = asking == .models ? "/v1/models" : EndpointMetrics.scrapePath
-        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path)
-        head.headers.add(name: "host", value: id)
         connection.parts.handler.value.relay(to: self, timeout: requestTimeout)
-        connection.send(head, body: ByteBuffer())
+        connection.send(encoded: asking == .models ? modelsRequest : metricsRequest)
+    }
+
+    /// `GET path` with a `host` header and nothing else, as HTTP/1.1 bytes.
+    static func request(_ path: String, host: String) -> ByteBuffer {
+        ByteBuffer(string: "GET \(path) HTTP/1.1\r\nhost: \(host)\r\n\r\n")
     }
 
     // MARK: PartSink
@@ -132,11 +139,7 @@ final class EndpointScrapeLoop: PartSink {
             return .more
         case .body(let bytes):
             received += bytes.readableBytes
-            guard received <= maxAnswerBytes else {
-                drop()
-                ended(succeeded: false)
-                return .done
-            }
+            guard received <= maxAnswerBytes else { return giveUp() }
             if status == .ok {
                 if asking == .models {
                     modelsBody.writeImmutableBuffer(bytes)
@@ -147,9 +150,7 @@ final class EndpointScrapeLoop: PartSink {
             return .more
         case .chunks:
             // Only a relay to a client asks for chunks as they came.
-            drop()
-            ended(succeeded: false)
-            return .done
+            return giveUp()
         case .end:
             // Recorded once the relay has let go of the connection, which the next exchange may reuse (or which
             // closes then, if the server said so: closing it now would fail this exchange).
@@ -167,6 +168,16 @@ final class EndpointScrapeLoop: PartSink {
             return ask(asking)
         }
         ended(succeeded: false)
+    }
+
+    /// Ends the exchange as a failure and closes its connection, once the relay has let go of this sink: closing
+    /// the connection now would call `failed` in the middle of this part, and end the exchange twice.
+    private func giveUp() -> PartSinkDemand {
+        loop.assumeIsolated().execute {
+            self.drop()
+            self.ended(succeeded: false)
+        }
+        return .done
     }
 
     private func drop() {

@@ -9,6 +9,9 @@ struct UpstreamConnection: Sendable {
     let parts: PartStream<UpstreamResponsePart>
     /// The pipeline's decoder, to switch a streamed answer to passing its chunks through (see `StreamRelay`).
     let decoder: NIOLoopBound<UpstreamResponseDecoder>
+    /// The request encoder's place in the pipeline: what is written there goes straight to the socket (see
+    /// `send(encoded:)`).
+    let outlet: NIOLoopBound<ChannelHandlerContext>
     /// The endpoint (`host:port`).
     let endpoint: String
 
@@ -48,11 +51,12 @@ struct UpstreamConnection: Sendable {
                 let pipeline = channel.pipeline.syncOperations
                 let parts = try pipeline.handler(type: PartBufferHandler<UpstreamResponsePart>.self)
                 let decoder = try pipeline.handler(type: UpstreamResponseDecoder.self)
+                let outlet = try pipeline.context(handlerType: HTTPRequestEncoder.self)
                 decoder.deliver(to: parts)
                 return UpstreamConnection(
                     parts: PartStream(channel: channel, handler: NIOLoopBound(parts, eventLoop: channel.eventLoop)),
                     decoder: NIOLoopBound(decoder, eventLoop: channel.eventLoop),
-                    endpoint: endpoint)
+                    outlet: NIOLoopBound(outlet, eventLoop: channel.eventLoop), endpoint: endpoint)
             }
     }
 
@@ -69,6 +73,12 @@ struct UpstreamConnection: Sendable {
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
         if body.readableBytes > 0 { channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
         channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+    }
+
+    /// Writes a whole request already encoded (head and body, framed), past the encoder: a request sent again and
+    /// again (a scrape) is encoded once. On the loop.
+    func send(encoded request: ByteBuffer) {
+        outlet.value.writeAndFlush(NIOAny(IOData.byteBuffer(request)), promise: nil)
     }
 
     /// The next part of the answer; throws `ProxyConnectionError` when the connection breaks, nothing arrives by
