@@ -213,6 +213,8 @@ import Testing
         let fixture = try Fixture()
         try fixture.start()
         fixture.front.isWritable = false
+        // As a socket channel does when its outbound buffer passes the high watermark.
+        fixture.front.pipeline.fireChannelWritabilityChanged()
         try fixture.arrive(fixture.token("a"))
         #expect(try fixture.sent() == [fixture.token("a")], "what was written is flushed before the pause")
         let highWatermark = PartBufferHandler<UpstreamResponsePart>.highWatermark
@@ -244,6 +246,8 @@ import Testing
         let fixture = try Fixture()
         try fixture.start()
         fixture.front.isWritable = false
+        // As a socket channel does when its outbound buffer passes the high watermark.
+        fixture.front.pipeline.fireChannelWritabilityChanged()
         try fixture.arrive(fixture.token("a"))
         #expect(fixture.settled == nil)
         _ = try fixture.front.close().wait()

@@ -25,6 +25,8 @@ final class PartBufferHandler<Part: Sendable>: ChannelDuplexHandler {
     private var sinkPaused = false
     /// The longest a relay waits for each part.
     private var relayTimeout = TimeAmount.zero
+    /// A part went to the sink during the read in progress.
+    private var relayedInRead = false
     /// One timer for the connection, not one per take: a streamed answer waits for every chunk, and scheduling
     /// and cancelling a task for each took 4% of the gateway's CPU. When it fires it fails a take that is past
     /// its deadline or moves itself to the deadline of the one waiting now.
@@ -36,7 +38,17 @@ final class PartBufferHandler<Part: Sendable>: ChannelDuplexHandler {
     /// Nothing is buffered, awaited or broken: the connection can carry another exchange.
     var isIdle: Bool { failure == nil && parts.isEmpty && waiter == nil && sink == nil }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    /// Whether the channel takes more writes now, kept from its writability events: a relay asks before every
+    /// chunk, and a stored flag costs less than asking the channel each time.
+    private(set) var isWritable = true
+
+    /// The connection closed, failed or was abandoned: nothing written to it will arrive.
+    var isBroken: Bool { failure != nil }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        isWritable = context.channel.isWritable
+    }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         cancelTimer()
@@ -49,8 +61,8 @@ final class PartBufferHandler<Part: Sendable>: ChannelDuplexHandler {
 
     /// A part read from the connection (from `channelRead`, or straight from the decoder before this handler).
     func receive(_ part: Part) {
-        if let sink, !sinkPaused, let loop = context?.eventLoop {
-            deliver(part, to: sink, loop: loop)
+        if let sink, !sinkPaused {
+            deliver(part, to: sink)
         } else if let waiter {
             self.waiter = nil
             waiterDeadline = nil
@@ -61,7 +73,12 @@ final class PartBufferHandler<Part: Sendable>: ChannelDuplexHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if let sink, !sinkPaused { sink.readComplete() }
+        defer { relayedInRead = false }
+        if let sink, !sinkPaused {
+            sink.readComplete()
+            // The parts of one read arrive together: the next is due a timeout after them.
+            if relayedInRead, self.sink != nil, !sinkPaused { restartRelayDeadline(context.eventLoop) }
+        }
         context.fireChannelReadComplete()
     }
 
@@ -74,7 +91,8 @@ final class PartBufferHandler<Part: Sendable>: ChannelDuplexHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, let writableWaiter {
+        isWritable = context.channel.isWritable
+        if isWritable, let writableWaiter {
             self.writableWaiter = nil
             writableWaiter.succeed()
         }
@@ -156,7 +174,7 @@ final class PartBufferHandler<Part: Sendable>: ChannelDuplexHandler {
         guard let sink, let loop = context?.eventLoop else { return }
         sinkPaused = false
         while !sinkPaused, self.sink != nil, let part = parts.popFirst() {
-            deliver(part, to: sink, loop: loop)
+            deliver(part, to: sink)
         }
         guard !sinkPaused, self.sink != nil else { return }
         if let failure {
@@ -171,10 +189,11 @@ final class PartBufferHandler<Part: Sendable>: ChannelDuplexHandler {
         }
     }
 
-    private func deliver(_ part: Part, to sink: any PartSink<Part>, loop: any EventLoop) {
+    private func deliver(_ part: Part, to sink: any PartSink<Part>) {
         switch sink.receive(part) {
         case .more:
-            restartRelayDeadline(loop)
+            // The deadline moves on once the read is complete (`channelReadComplete`): one clock read per read.
+            relayedInRead = true
         case .pause:
             sinkPaused = true
             waiterDeadline = nil

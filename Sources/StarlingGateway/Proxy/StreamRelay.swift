@@ -23,6 +23,7 @@ final class StreamRelay: PartSink {
     }
 
     private let front: any Channel
+    private let allocator: ByteBufferAllocator
     /// The HTTP encoder's place in the client's pipeline: what is written here goes straight to the socket. Nil
     /// when the pipeline was already taken down (the client went away).
     private let outlet: ChannelHandlerContext?
@@ -45,6 +46,7 @@ final class StreamRelay: PartSink {
         onFirstToken: (@Sendable () -> Void)?, outcome: EventLoopPromise<Outcome>
     ) {
         self.front = front
+        self.allocator = front.allocator
         self.outlet = try? front.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
         self.chunked = chunked
         self.frontParts = frontParts
@@ -61,7 +63,7 @@ final class StreamRelay: PartSink {
             guard accept(chunk) else { return .done }
             if chunk.readableBytes > 0 {
                 // Taken out so that appending does not copy it (the optional would hold a second reference).
-                var buffer = pending.take() ?? front.allocator.buffer(capacity: chunk.readableBytes + 16)
+                var buffer = pending.take() ?? allocator.buffer(capacity: chunk.readableBytes + 16)
                 if chunked {
                     Self.frame(chunk, into: &buffer)
                 } else {
@@ -96,7 +98,7 @@ final class StreamRelay: PartSink {
     /// Times the tokens in `bytes`; false when the relay is over or the client gone.
     private func accept(_ bytes: ByteBuffer) -> Bool {
         guard outlet != nil, outcome != nil else { return false }
-        guard front.isActive else {
+        guard !frontParts.isBroken else {
             finish(.clientGone(tokens))
             return false
         }
@@ -108,7 +110,7 @@ final class StreamRelay: PartSink {
 
     /// More now, or a pause (after a flush) while the client's connection is full.
     private func demand() -> PartSinkDemand {
-        guard front.isWritable else {
+        guard frontParts.isWritable else {
             readComplete()
             waitForFront()
             return .pause
@@ -117,8 +119,8 @@ final class StreamRelay: PartSink {
     }
 
     func readComplete() {
-        guard writePending(), let outlet else { return }
-        outlet.flush()
+        guard let buffer = pending.take() else { return }
+        outlet?.writeAndFlush(NIOAny(IOData.byteBuffer(buffer)), promise: nil)
     }
 
     func failed(_ error: ProxyConnectionError) {
