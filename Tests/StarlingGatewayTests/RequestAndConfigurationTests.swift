@@ -91,6 +91,13 @@ import Testing
         (#"data: {"choices":[{"text":"\""}]}"#, 1),
         (#"data: {"choices":[{"text":""#, 0),
         ("", 0),
+        ("\"", 0),
+        ("\"t", 0),
+        (#""text":"#, 0),
+        (#"{"tex":"a","contents":"b","context":"c","t":"d"}"#, 0),
+        (#"{"text":"a","content":"b"}{"text":"c"}"#, 3),
+        (#""text":"x"#, 1),
+        ("\"" + #""content":"y"#, 1),
         (
             "1f\r\n" + #"data: {"choices":[{"text":"a"}]}"# + "\r\n1f\r\n" + #"data: {"choices":[{"text":"b"}]}"#
                 + "\r\n", 2
@@ -98,6 +105,43 @@ import Testing
     ])
     func tokenTimerCountsTheEventsWithText(bytes: String, events: Int) {
         #expect(TokenTimer.textEvents(in: ByteBuffer(string: bytes).readableBytesView) == events)
+    }
+
+    /// The rule, written plainly: at every quote, a marker followed by a byte other than a quote.
+    static func referenceTextEvents(_ bytes: [UInt8]) -> Int {
+        var count = 0
+        var i = 0
+        while i < bytes.count {
+            let marker = TokenTimer.markers.first { marker in
+                bytes.count - i > marker.count && Array(bytes[i..<i + marker.count]) == marker
+                    && bytes[i + marker.count] != UInt8(ascii: "\"")
+            }
+            if let marker {
+                count += 1
+                i += marker.count + 1
+            } else {
+                i += 1
+            }
+        }
+        return count
+    }
+
+    @Test func tokenTimerCountsTextEventsAsThePlainRuleDoes() {
+        #expect(
+            TokenTimer.markers == [TokenTimer.textMarker, TokenTimer.contentMarker].map { Array($0.description.utf8) })
+        // Strings of the pieces markers are made of, so that near misses and back-to-back markers are common.
+        let pieces = ["\"", "text", "content", ":", "\":\"", "a", " ", "\"text\":\"", "\"content\":\"", "\\"]
+        var generator = SeededRandom(seed: 7)
+        for _ in 0..<2_000 {
+            let text = (0..<Int.random(in: 0...24, using: &generator)).map { _ in
+                pieces.randomElement(using: &generator)!
+            }.joined()
+            let bytes = Array(text.utf8)
+            #expect(
+                TokenTimer.textEvents(in: ByteBuffer(bytes: bytes).readableBytesView)
+                    == Self.referenceTextEvents(bytes),
+                "\(text.debugDescription)")
+        }
     }
 
     @Test func tokenTimerCountsEveryEventHoweverTheBytesAreCut() {
