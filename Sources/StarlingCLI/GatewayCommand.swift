@@ -36,6 +36,9 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "How often to read each endpoint's /metrics, e.g. 50ms.")
     var scrapeInterval: String?
 
+    @Option(help: "Threads for connections and scrapes (default 1; raise for thousands of requests/s).")
+    var eventLoops: Int?
+
     @Option(help: "Largest request body in bytes; larger ones get 413.")
     var maxBodyBytes: Int?
 
@@ -141,6 +144,13 @@ struct GatewayCommand: AsyncParsableCommand {
                     "--upstream-timeout: expected a duration such as 600s, got \"\(upstreamTimeout)\"")
             }
             configuration.upstreamTimeout = d
+        }
+        if let eventLoops {
+            guard (1...GatewayConfiguration.maxEventLoops).contains(eventLoops) else {
+                throw ValidationError(
+                    "--event-loops: must be 1-\(GatewayConfiguration.maxEventLoops), got \(eventLoops)")
+            }
+            configuration.eventLoops = eventLoops
         }
         if let maxBodyBytes {
             guard maxBodyBytes > 0 else {

@@ -281,6 +281,35 @@ import Testing
         }
     }
 
+    @Test func severalEventLoopsServeConcurrentStreams() async throws {
+        let servers = try await ModelServerProcess.start(2)
+        defer { servers.forEach { $0.stop() } }
+        try await Self.withGateway(servers, policy: .roundRobin) { configuration in
+            configuration.eventLoops = 3
+        } _: { harness in
+            try await harness.waitScraped()
+            #expect(Array(harness.gateway.eventLoopGroup.makeIterator()).count == 3)
+            // Concurrent requests open several client connections, which the front spreads over its loops.
+            let replies = try await withThrowingTaskGroup(of: Harness.Reply.self) { group in
+                for i in 0..<8 {
+                    group.addTask {
+                        try await harness.post(
+                            #"{"model":"starling/tiny","prompt":"loop \#(i)","max_tokens":20,"ignore_eos":true,"stream":true}"#
+                        )
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(replies.count == 8)
+            for reply in replies {
+                #expect(reply.status == 200)
+                let events = reply.body.split(separator: "\n").filter { $0.hasPrefix("data: {") }
+                #expect(events.count >= 20 && reply.body.hasSuffix("data: [DONE]\n\n"))
+            }
+            #expect(Set(replies.compactMap(\.endpoint)).count == 2)
+        }
+    }
+
     @Test func bodiesOverTheLimitGet413() async throws {
         let servers = try await ModelServerProcess.start(1)
         defer { servers.forEach { $0.stop() } }

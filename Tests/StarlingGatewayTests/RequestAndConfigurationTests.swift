@@ -170,6 +170,7 @@ import Testing
           scrapeInterval: 25ms
           upstreamTimeout: 2m
           maxRetries: 1
+          eventLoops: 2
           pools:
           - name: llama
             endpoints: [http://127.0.0.1:8001/, "127.0.0.1:8002"]
@@ -219,6 +220,7 @@ import Testing
         let configuration = try GatewayConfiguration.parse(Self.full, source: "gw.yaml")
         #expect(configuration.host == "0.0.0.0" && configuration.port == 9000)
         #expect(configuration.scrapeInterval == .milliseconds(25) && configuration.upstreamTimeout == .seconds(120))
+        #expect(configuration.eventLoops == 2)
         #expect(configuration.pools.map(\.settings.name) == ["llama", "other"])
         let llama = configuration.pools[0]
         #expect(llama.endpoints.map(\.id) == ["127.0.0.1:8001", "127.0.0.1:8002"])
@@ -260,6 +262,7 @@ import Testing
             "kind: Gateway\nspec: {scrapeInterval: soon, pools: [{name: a}]}",
             "spec.scrapeInterval: Invalid value: \"soon\""
         ),
+        ("kind: Gateway\nspec: {eventLoops: 0, pools: [{name: a}]}", "spec.eventLoops: must be 1-256, got 0"),
         (
             "kind: Gateway\nspec: {pools: [{name: a, saturation: {kvCache: 2}}]}",
             "spec.pools[0].saturation.kvCache: must be in (0, 1], got 2"

@@ -94,6 +94,12 @@ extension GatewayConfiguration {
             guard retries >= 0 else { throw FieldError(spec.path("maxRetries"), "must be at least 0, got \(retries)") }
             maxRetries = retries
         }
+        if let loops = try spec.int("eventLoops") {
+            guard (1...Self.maxEventLoops).contains(loops) else {
+                throw FieldError(spec.path("eventLoops"), "must be 1-\(Self.maxEventLoops), got \(loops)")
+            }
+            eventLoops = loops
+        }
         if let header = try spec.string("sessionHeader") { sessionHeader = header.lowercased() }
         if let header = try spec.string("objectiveHeader") { objectiveHeader = header.lowercased() }
         for (path, item) in try spec.array("pools") ?? [] {

@@ -12,11 +12,11 @@ struct EndpointScraper: Service {
     let gateway: Gateway
 
     func run() async throws {
-        let running = RunningLoops()
+        let running = RunningLoops(group: gateway.eventLoopGroup)
         let interval = gateway.configuration.scrapeInterval
         // The tick runs on an event loop too: `Task.sleep` would wake a thread of the global pool twenty times a
         // second through Dispatch's timer thread.
-        let tickLoop = MultiThreadedEventLoopGroup.singleton.next()
+        let tickLoop = gateway.eventLoopGroup.next()
         await cancelWhenGracefulShutdown {
             await withTaskExecutorPreference(EventLoopTaskExecutor(tickLoop)) {
                 await tick(every: interval, on: tickLoop, running: running)
@@ -80,6 +80,9 @@ private final class RunningLoops: Sendable {
     }
 
     private let entries = Mutex<[String: Entry]>([:])
+    private let group: any EventLoopGroup
+
+    init(group: any EventLoopGroup) { self.group = group }
 
     /// Starts the loop `make` makes for `key` unless one runs; a loop that ends by itself (its endpoint left the
     /// pool) is forgotten, so a later tick starts another if the endpoint comes back.
@@ -87,7 +90,7 @@ private final class RunningLoops: Sendable {
         key: String, make: (any EventLoop, @escaping @Sendable () -> Void) -> EndpointScrapeLoop
     ) {
         guard entries.withLock({ $0[key] == nil }) else { return }
-        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let loop = group.next()
         let finished = loop.makePromise(of: Void.self)
         let scrape = NIOLoopBoundBox.makeBoxSendingValue(
             make(loop) { [self] in

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import ServiceLifecycle
 import StarlingSimulator
 import StarlingTokenizer
@@ -22,6 +23,8 @@ public final class Gateway: Sendable {
     let tokenizer = Tokenizer()
     private let random: Mutex<SeededRandom>
     private let counter = Atomic<UInt64>(0)
+    /// The gateway's own event loops, made when first needed (`services`), stopped by `shutdown()`.
+    private let loops = Mutex<MultiThreadedEventLoopGroup?>(nil)
     private let instance = String(UInt64.random(in: 1 << 40..<1 << 44), radix: 36)
 
     public init(configuration: GatewayConfiguration, logger: Logger = Logger(label: "starling.gateway")) {
@@ -45,16 +48,29 @@ public final class Gateway: Sendable {
     public func services(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> [any Service] {
         [
             HTTPFront(
-                host: configuration.host, port: configuration.port, maxBodyBytes: configuration.maxBodyBytes,
+                host: configuration.host, port: configuration.port, group: eventLoopGroup,
+                maxBodyBytes: configuration.maxBodyBytes,
                 logger: logger, handler: { [self] request, writer in await handle(request, writer) },
                 onListening: onListening),
             EndpointScraper(gateway: self),
         ]
     }
 
-    /// Closes upstream connections; call after the services have stopped.
+    /// Closes upstream connections and stops the event loops; call after the services have stopped.
     public func shutdown() async throws {
         connections.shutdown()
+        if let group = loops.withLock({ $0.take() }) { try await group.shutdownGracefully() }
+    }
+
+    /// The `configuration.eventLoops` threads the front's connections, the upstream connections made for them and
+    /// the scrapes run on: the gateway's own, so that it can use fewer than the process's shared group has.
+    var eventLoopGroup: MultiThreadedEventLoopGroup {
+        loops.withLock { loops in
+            if let group = loops { return group }
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoops)
+            loops = group
+            return group
+        }
     }
 
     /// Runs the gateway for the duration of `body`, which gets the front's port; stops it afterwards, also when

@@ -13,13 +13,15 @@ struct HTTPFront: Service {
 
     var host: String
     var port: Int
+    /// Where the connections run (and the upstream connections made for them).
+    var group: MultiThreadedEventLoopGroup
     var maxBodyBytes: Int
     var logger: Logger
     var handler: Handler
     var onListening: @Sendable (Int) async -> Void
 
     func run() async throws {
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
