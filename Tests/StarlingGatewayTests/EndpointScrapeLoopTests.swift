@@ -78,6 +78,20 @@ import Testing
         head.uri.hasPrefix("/v1/models") ? .text(modelsJSON) : .text(metricsText)
     }
 
+    @Test(
+        arguments: [
+            (0, 50, 50), (1, 50, 50), (49, 50, 50), (50, 50, 100), (51, 50, 100), (1_234, 1_000, 2_000), (7, 1, 8),
+        ] as [(UInt64, Int64, UInt64)])
+    func roundsWaitForTheNextMultipleOfTheInterval(now: UInt64, interval: Int64, next: UInt64) {
+        let tick = EndpointScraper.nextTick(after: .uptimeNanoseconds(now), every: .nanoseconds(interval))
+        #expect(tick == .uptimeNanoseconds(next))
+    }
+
+    @Test func aTickPastTheClocksRangeIsNever() {
+        let tick = EndpointScraper.nextTick(after: .uptimeNanoseconds(UInt64.max - 10), every: .milliseconds(50))
+        #expect(tick == .distantFuture)
+    }
+
     @Test func scrapesEveryIntervalOverOneKeptConnectionAndReadsTheModels() async throws {
         try await withScrapeLoop({ head, _ in Self.answer(head) }) { running in
             try await eventually("three scrapes") { running.server.requestsRead(EndpointMetrics.scrapePath) >= 3 }

@@ -39,8 +39,6 @@ final class EndpointScrapeLoop: PartSink {
     private var received = 0
     private var metricsParser = EndpointMetrics.Parser()
     private var modelsBody = ByteBuffer()
-    /// When the current round began (the next starts an interval later).
-    private var roundStarted: ContinuousClock.Instant
     private var modelsDue: ContinuousClock.Instant
     private var nextRound: Scheduled<Void>?
     private var stopping = false
@@ -60,7 +58,6 @@ final class EndpointScrapeLoop: PartSink {
         self.onFinish = onFinish
         metricsRequest = Self.request(EndpointMetrics.scrapePath, host: id)
         modelsRequest = Self.request("/v1/models", host: id)
-        roundStarted = clock.now
         modelsDue = clock.now
     }
 
@@ -83,7 +80,6 @@ final class EndpointScrapeLoop: PartSink {
     private func round() {
         nextRound = nil
         guard !stopping, pool.read({ $0.endpoints[id] }) != nil else { return finish() }
-        roundStarted = clock.now
         ask(.metrics)
     }
 
@@ -220,10 +216,8 @@ final class EndpointScrapeLoop: PartSink {
             }
         }
         guard !stopping else { return finish() }
-        let wait = gateway.configuration.scrapeInterval - (clock.now - roundStarted)
-        nextRound = loop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(max(wait, .zero).nanoseconds))) {
-            self.round()
-        }
+        let next = EndpointScraper.nextTick(after: .now(), every: gateway.configuration.scrapeInterval)
+        nextRound = loop.assumeIsolated().scheduleTask(deadline: next) { self.round() }
     }
 
     private func finish() {

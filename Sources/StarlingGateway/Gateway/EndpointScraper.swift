@@ -36,16 +36,25 @@ struct EndpointScraper: Service {
                     }
                 }
             }
-            try? await Self.sleep(on: tickLoop, for: interval)
+            try? await Self.sleep(on: tickLoop, until: Self.nextTick(after: .now(), every: interval))
         }
         await running.stopAll()
     }
 
+    /// The first multiple of `interval` (counted from the loops' clock's zero) after `now`. Every scrape loop and
+    /// the tick wait for the next one, so they wake the event loop together, once per interval, rather than
+    /// each at a time of its own (each wake-up costs more than the scrape's own work); a round that took longer
+    /// than the interval waits for the next tick.
+    static func nextTick(after now: NIODeadline, every interval: Duration) -> NIODeadline {
+        let step = UInt64(max(interval.nanoseconds, 1))
+        let (ticks, overflow) = (now.uptimeNanoseconds / step + 1).multipliedReportingOverflow(by: step)
+        return overflow ? .distantFuture : .uptimeNanoseconds(ticks)
+    }
+
     /// Sleeps on the loop's own timer: `Task.sleep` would wake a thread of the global pool to resume the task
     /// back on the loop, twenty times a second per endpoint.
-    static func sleep(on loop: any EventLoop, for duration: Duration) async throws {
-        guard duration > .zero else { return }
-        let wake = loop.scheduleTask(in: .nanoseconds(Int64(duration.nanoseconds))) {}
+    static func sleep(on loop: any EventLoop, until deadline: NIODeadline) async throws {
+        let wake = loop.scheduleTask(deadline: deadline) {}
         try await withTaskCancellationHandler {
             try await wake.futureResult.get()
         } onCancel: {
