@@ -18,21 +18,26 @@ struct TokenTimer {
     private static let longestMarker = markers.map(\.count).max()!
 
     mutating func observe(_ bytes: ByteBuffer) {
-        let view = bytes.readableBytesView
-        let events = Self.textEvents(in: view) + Self.textEvents(startingIn: tail, continuedBy: view)
-        keepTail(of: view)
+        let events = bytes.withUnsafeReadableBytes { raw in
+            var events = Self.textEvents(in: raw)
+            if !tail.isEmpty { events += Self.textEvents(startingIn: tail, continuedBy: raw) }
+            keepTail(of: raw)
+            return events
+        }
         guard events > 0 else { return }
         let now = ContinuousClock.now
         if let last {
             gaps.append(now - last)
         } else {
             firstToken = now - start
+            // A stream is hundreds of tokens: grown from empty, the array would be copied eight times.
+            gaps.reserveCapacity(256)
         }
         if events > 1 { gaps.append(contentsOf: repeatElement(.zero, count: events - 1)) }
         last = now
     }
 
-    private mutating func keepTail(of bytes: ByteBufferView) {
+    private mutating func keepTail(of bytes: UnsafeRawBufferPointer) {
         // Events end in a newline, and so does a chunk: then no marker goes on (the common case, kept cheap).
         if bytes.last == UInt8(ascii: "\n") {
             if !tail.isEmpty { tail.removeAll(keepingCapacity: true) }
@@ -49,7 +54,7 @@ struct TokenTimer {
     }
 
     /// How many markers followed by text start in `tail` (the end of the bytes before) and end in `bytes`.
-    static func textEvents(startingIn tail: [UInt8], continuedBy bytes: ByteBufferView) -> Int {
+    static func textEvents(startingIn tail: [UInt8], continuedBy bytes: UnsafeRawBufferPointer) -> Int {
         guard let firstQuote = tail.firstIndex(of: UInt8(ascii: "\"")) else { return 0 }
         func byte(_ index: Int) -> UInt8? {
             index < tail.count ? tail[index] : bytes.dropFirst(index - tail.count).first
@@ -69,35 +74,38 @@ struct TokenTimer {
     /// How many events with text `bytes` holds: the markers followed by text (not by the quote that closes an
     /// empty string).
     static func textEvents(in bytes: ByteBufferView) -> Int {
-        bytes.withUnsafeBytes { raw in
-            // Eight bytes compared at once at each quote: `"text":"` whole, or the start of `"content":"`. An event
-            // is a few hundred bytes with dozens of quotes and one marker, so a plain loop beats a call per quote.
-            let text = word(textMarker)
-            let content = word(contentMarker)
-            let quote = UInt8(ascii: "\""), colon = UInt8(ascii: ":")
-            let end = raw.count
-            var count = 0
-            var i = 0
-            while end - i > 8 {
-                if raw[i] == quote {
-                    let here = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                    if here == text, raw[i + 8] != quote {
-                        count += 1
-                        i += 9
-                        continue
-                    }
-                    if here == content, end - i > 11, raw[i + 8] == quote, raw[i + 9] == colon,
-                        raw[i + 10] == quote, raw[i + 11] != quote
-                    {
-                        count += 1
-                        i += 12
-                        continue
-                    }
+        bytes.withUnsafeBytes { textEvents(in: $0) }
+    }
+
+    /// `textEvents(in:)` of raw bytes.
+    static func textEvents(in raw: UnsafeRawBufferPointer) -> Int {
+        // Eight bytes compared at once at each quote: `"text":"` whole, or the start of `"content":"`. An event
+        // is a few hundred bytes with dozens of quotes and one marker, so a plain loop beats a call per quote.
+        let text = word(textMarker)
+        let content = word(contentMarker)
+        let quote = UInt8(ascii: "\""), colon = UInt8(ascii: ":")
+        let end = raw.count
+        var count = 0
+        var i = 0
+        while end - i > 8 {
+            if raw[i] == quote {
+                let here = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                if here == text, raw[i + 8] != quote {
+                    count += 1
+                    i += 9
+                    continue
                 }
-                i += 1
+                if here == content, end - i > 11, raw[i + 8] == quote, raw[i + 9] == colon,
+                    raw[i + 10] == quote, raw[i + 11] != quote
+                {
+                    count += 1
+                    i += 12
+                    continue
+                }
             }
-            return count
+            i += 1
         }
+        return count
     }
 
     /// The two markers of `markers`, as constants (no lazy global to check on every call).
