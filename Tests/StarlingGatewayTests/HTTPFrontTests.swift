@@ -61,4 +61,48 @@ import Testing
         await server.stop()
         #expect(server.requestsRead("/v1/completions") == count)
     }
+
+    /// An HTTP/1.0 client gets HTTP/1.0 answers with a length, and the connection closes after each unless it
+    /// asked to keep it (then it is told `keep-alive`).
+    @Test(arguments: [false, true])
+    func http10ClientsGetTheirVersionAndConnectionRules(keepAlive: Bool) async throws {
+        var configuration = GatewayConfiguration(pools: [.init(settings: PoolSettings(name: "pool"))])
+        configuration.port = 0
+        var logger = Logger(label: "test.gateway")
+        logger.logLevel = .error
+        let gateway = Gateway(configuration: configuration, logger: logger)
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        try await gateway.withRunning { port in
+            try await withTaskExecutorPreference(EventLoopTaskExecutor(loop)) {
+                let client = try await UpstreamConnection.connect(
+                    to: "127.0.0.1:\(port)", on: loop, timeout: .seconds(10))
+                defer { client.close() }
+                var head = HTTPRequestHead(version: .http1_0, method: .GET, uri: "/health")
+                if keepAlive { head.headers.add(name: "connection", value: "keep-alive") }
+                let deadline = NIODeadline.now() + .seconds(10)
+                for _ in 0..<(keepAlive ? 2 : 1) {
+                    client.send(head, body: ByteBuffer())
+                    guard case .head(let answer) = try await client.next(deadline: deadline) else {
+                        Issue.record("the answer did not start with a head")
+                        return
+                    }
+                    #expect(answer.version == .http1_0 && answer.status == .ok)
+                    #expect(answer.headers["content-length"] == ["3"])
+                    #expect(answer.headers["connection"] == [keepAlive ? "keep-alive" : "close"])
+                    guard case .body(let text) = try await client.next(deadline: deadline) else {
+                        Issue.record("no body")
+                        return
+                    }
+                    #expect(String(buffer: text) == "ok\n")
+                    guard case .end = try await client.next(deadline: deadline) else {
+                        Issue.record("no end")
+                        return
+                    }
+                }
+                if !keepAlive {
+                    await #expect(throws: ProxyConnectionError.closed) { try await client.next(deadline: deadline) }
+                }
+            }
+        }
+    }
 }

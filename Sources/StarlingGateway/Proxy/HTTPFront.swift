@@ -82,6 +82,13 @@ struct HTTPFront: Service {
         var body = ByteBuffer()
         var tooLarge = false
         var arrival = ContinuousClock.now
+        // The response encoder's place in the pipeline, where a whole response can be written already encoded.
+        let channel = connection.channel
+        let outlet =
+            channel.eventLoop.inEventLoop
+            ? (try? channel.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)).map {
+                NIOLoopBound($0, eventLoop: channel.eventLoop)
+            } : nil
         while true {
             let part: HTTPServerRequestPart
             do {
@@ -106,7 +113,7 @@ struct HTTPFront: Service {
                     if tooLarge {
                         // Answer now; the client will not send the body.
                         let request = IncomingRequest(head: h, body: ByteBuffer(), bodyTooLarge: true, arrival: arrival)
-                        _ = await answer(request, connection, id: id, registry: registry)
+                        _ = await answer(request, connection, outlet: outlet, id: id, registry: registry)
                         return
                     }
                     let proceed = HTTPServerResponsePart.head(HTTPResponseHead(version: h.version, status: .continue))
@@ -127,19 +134,20 @@ struct HTTPFront: Service {
                 let request = IncomingRequest(head: h, body: body, bodyTooLarge: tooLarge, arrival: arrival)
                 head = nil
                 body = ByteBuffer()
-                guard await answer(request, connection, id: id, registry: registry) else { return }
+                guard await answer(request, connection, outlet: outlet, id: id, registry: registry) else { return }
             }
         }
     }
 
     /// Answers one request; whether the connection stays open for the next one.
     private func answer(
-        _ request: IncomingRequest, _ connection: PartStream<HTTPServerRequestPart>, id: Int,
-        registry: ConnectionRegistry
+        _ request: IncomingRequest, _ connection: PartStream<HTTPServerRequestPart>,
+        outlet: NIOLoopBound<ChannelHandlerContext>?, id: Int, registry: ConnectionRegistry
     ) async -> Bool {
         registry.setBusy(id, true)
         let keepAlive = request.head.isKeepAlive && !request.bodyTooLarge && !registry.isShuttingDown
-        let writer = ResponseWriter(connection: connection, version: request.head.version, keepAlive: keepAlive)
+        let writer = ResponseWriter(
+            connection: connection, outlet: outlet, version: request.head.version, keepAlive: keepAlive)
         await handler(request, writer)
         registry.setBusy(id, false)
         return keepAlive && connection.channel.isActive

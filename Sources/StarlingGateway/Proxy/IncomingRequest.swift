@@ -22,6 +22,9 @@ struct IncomingRequest: Sendable {
 /// `keep-alive` for HTTP/1.0 clients that asked for it.
 struct ResponseWriter: Sendable {
     let connection: PartStream<HTTPServerRequestPart>
+    /// The response encoder's place in the pipeline: a whole response written there, encoded, goes straight to
+    /// the socket. Nil where it was not found (the response then goes through the encoder).
+    let outlet: NIOLoopBound<ChannelHandlerContext>?
     let version: HTTPVersion
     let keepAlive: Bool
 
@@ -49,14 +52,42 @@ struct ResponseWriter: Sendable {
         try await send(.end(nil), last: true)
     }
 
-    /// A whole response in one flush.
+    /// A whole response in one flush: encoded here and written past NIO's encoder (one piece, or the head and a
+    /// large body) when it has a body and the task runs on the connection's loop, as the gateway's do; through the
+    /// encoder as three parts otherwise.
     func full(_ status: HTTPResponseStatus, _ headers: HTTPHeaders, body: ByteBuffer) async throws {
         guard channel.isActive else { throw ProxyConnectionError.closed }
         var headers = headers
         headers.replaceOrAdd(name: "content-length", value: String(body.readableBytes))
+        if status.mayHaveResponseBody, let outlet, channel.eventLoop.inEventLoop {
+            return try await write(responseHead(status, headers), body: body, at: outlet.value)
+        }
         channel.write(HTTPServerResponsePart.head(responseHead(status, headers)), promise: nil)
         if body.readableBytes > 0 { channel.write(HTTPServerResponsePart.body(.byteBuffer(body)), promise: nil) }
         try await send(.end(nil), last: true)
+    }
+
+    /// Writes `head` and `body` encoded at the encoder's context `outlet`, in one flush; awaited as `send` awaits.
+    private func write(
+        _ head: HTTPResponseHead, body: ByteBuffer, at outlet: ChannelHandlerContext
+    ) async throws {
+        let copied = ByteBuffer.bodyBytesCopiedAfterHead
+        var bytes = channel.allocator.buffer(capacity: 256 + min(body.readableBytes, copied))
+        bytes.writeHTTPHead(head)
+        if body.readableBytes <= copied {
+            bytes.writeImmutableBuffer(body)
+        } else {
+            outlet.write(NIOAny(IOData.byteBuffer(bytes)), promise: nil)
+            bytes = body
+        }
+        if keepAlive {
+            outlet.writeAndFlush(NIOAny(IOData.byteBuffer(bytes)), promise: nil)
+            if !channel.isWritable { try await connection.writable() }
+        } else {
+            let written = channel.eventLoop.makePromise(of: Void.self)
+            outlet.writeAndFlush(NIOAny(IOData.byteBuffer(bytes)), promise: written)
+            try await written.futureResult.get()
+        }
     }
 
     /// Writes and flushes `part`. The last part before a close is awaited, so the close cannot cut it off;

@@ -9,9 +9,6 @@ struct UpstreamConnection: Sendable {
     let parts: PartStream<UpstreamResponsePart>
     /// The pipeline's decoder, to switch a streamed answer to passing its chunks through (see `StreamRelay`).
     let decoder: NIOLoopBound<UpstreamResponseDecoder>
-    /// The request encoder's place in the pipeline: what is written there goes straight to the socket (see
-    /// `send(encoded:)`).
-    let outlet: NIOLoopBound<ChannelHandlerContext>
     /// The endpoint (`host:port`).
     let endpoint: String
 
@@ -41,7 +38,6 @@ struct UpstreamConnection: Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(HTTPRequestEncoder())
                     try channel.pipeline.syncOperations.addHandler(UpstreamResponseDecoder())
                     try channel.pipeline.syncOperations.addHandler(PartBufferHandler<UpstreamResponsePart>())
                 }
@@ -51,12 +47,11 @@ struct UpstreamConnection: Sendable {
                 let pipeline = channel.pipeline.syncOperations
                 let parts = try pipeline.handler(type: PartBufferHandler<UpstreamResponsePart>.self)
                 let decoder = try pipeline.handler(type: UpstreamResponseDecoder.self)
-                let outlet = try pipeline.context(handlerType: HTTPRequestEncoder.self)
                 decoder.deliver(to: parts)
                 return UpstreamConnection(
                     parts: PartStream(channel: channel, handler: NIOLoopBound(parts, eventLoop: channel.eventLoop)),
                     decoder: NIOLoopBound(decoder, eventLoop: channel.eventLoop),
-                    outlet: NIOLoopBound(outlet, eventLoop: channel.eventLoop), endpoint: endpoint)
+                    endpoint: endpoint)
             }
     }
 
@@ -68,17 +63,25 @@ struct UpstreamConnection: Sendable {
         return (String(host), port)
     }
 
-    /// Writes a whole request.
+    /// Writes a whole request in one flush: the head as it is, so its headers must frame the body
+    /// (`content-length`). The pipeline has no request encoder; the gateway encodes its own requests.
     func send(_ head: HTTPRequestHead, body: ByteBuffer) {
-        channel.write(HTTPClientRequestPart.head(head), promise: nil)
-        if body.readableBytes > 0 { channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
-        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        let copied = ByteBuffer.bodyBytesCopiedAfterHead
+        var bytes = channel.allocator.buffer(capacity: 512 + min(body.readableBytes, copied))
+        bytes.writeHTTPHead(head)
+        if body.readableBytes <= copied {
+            bytes.writeImmutableBuffer(body)
+        } else {
+            channel.write(IOData.byteBuffer(bytes), promise: nil)
+            bytes = body
+        }
+        send(encoded: bytes)
     }
 
-    /// Writes a whole request already encoded (head and body, framed), past the encoder: a request sent again and
-    /// again (a scrape) is encoded once. On the loop.
+    /// Writes a whole request already encoded (head and body, framed): a request sent again and again (a scrape)
+    /// is encoded once.
     func send(encoded request: ByteBuffer) {
-        outlet.value.writeAndFlush(NIOAny(IOData.byteBuffer(request)), promise: nil)
+        channel.writeAndFlush(IOData.byteBuffer(request), promise: nil)
     }
 
     /// The next part of the answer; throws `ProxyConnectionError` when the connection breaks, nothing arrives by
