@@ -39,6 +39,16 @@ import Testing
         _ = try channel.finish()
     }
 
+    @Test(arguments: [0, 100, ByteBuffer.bodyBytesCopiedAfterHead, ByteBuffer.bodyBytesCopiedAfterHead + 1])
+    func aBodyGoesInTheHeadsBufferUnlessItIsLarge(size: Int) {
+        let body = ByteBuffer(repeating: UInt8(ascii: "x"), count: size)
+        let pieces = ByteBuffer.httpMessage(body: body, allocator: ByteBufferAllocator()) { $0.writeString("HEAD\r\n") }
+        #expect(pieces.count == (size > ByteBuffer.bodyBytesCopiedAfterHead ? 2 : 1))
+        var whole = ByteBuffer()
+        for piece in pieces { whole.writeImmutableBuffer(piece) }
+        #expect(String(buffer: whole) == "HEAD\r\n" + String(repeating: "x", count: size))
+    }
+
     @Test(arguments: [
         (HTTPVersion.http1_1, HTTPResponseStatus.ok, "HTTP/1.1 200 OK\r\n"),
         (.http1_0, .notFound, "HTTP/1.0 404 Not Found\r\n"),

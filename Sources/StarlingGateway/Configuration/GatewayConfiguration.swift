@@ -33,9 +33,9 @@ public struct GatewayConfiguration: Sendable {
     /// Header choosing an objective by name.
     public var objectiveHeader = "x-gateway-inference-objective"
     /// Threads the gateway's connections and scrapes run on (`eventLoops`, `--event-loops`). One is cheapest:
-    /// with more, the tokens of a decode step wake several threads instead of one, which took a tenth more CPU
-    /// while streaming on two cores; and one handled the most small requests per second on this machine too
-    /// (BENCHMARKS.md). Raise it for more than a few thousand requests per second on a large node.
+    /// with more, the tokens of a decode step wake several threads instead of one, which took 3.5% more CPU
+    /// while streaming on two cores; and one handled the most small requests per second on that machine too
+    /// (BENCHMARKS.md, section 5). Raise it for more than a few thousand requests per second on a large node.
     public var eventLoops = 1
     /// The most `eventLoops` may be.
     public static let maxEventLoops = 256

@@ -6,6 +6,19 @@ extension ByteBuffer {
     /// as a piece of its own rather than being copied.
     static let bodyBytesCopiedAfterHead = 16 << 10
 
+    /// A message encoded as the pieces to write, in order: the head `writeHead` writes with the body after it, or,
+    /// for a body over `bodyBytesCopiedAfterHead`, the head alone and then the body as it is.
+    static func httpMessage(
+        body: ByteBuffer, allocator: ByteBufferAllocator, head writeHead: (inout ByteBuffer) -> Void
+    ) -> [ByteBuffer] {
+        let copied = body.readableBytes <= bodyBytesCopiedAfterHead
+        var bytes = allocator.buffer(capacity: 512 + (copied ? body.readableBytes : 0))
+        writeHead(&bytes)
+        guard copied else { return [bytes, body] }
+        bytes.writeImmutableBuffer(body)
+        return [bytes]
+    }
+
     /// Writes `head` as HTTP/1.x: the request line, the headers as they are, and the empty line. The gateway's
     /// own encoding of what it sends upstream, so that a request goes out as one write with its body, past no
     /// encoder (NIO's writes the head, the body and the end as three parts through the pipeline).

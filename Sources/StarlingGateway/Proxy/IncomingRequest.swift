@@ -71,15 +71,9 @@ struct ResponseWriter: Sendable {
     private func write(
         _ head: HTTPResponseHead, body: ByteBuffer, at outlet: ChannelHandlerContext
     ) async throws {
-        let copied = ByteBuffer.bodyBytesCopiedAfterHead
-        var bytes = channel.allocator.buffer(capacity: 256 + min(body.readableBytes, copied))
-        bytes.writeHTTPHead(head)
-        if body.readableBytes <= copied {
-            bytes.writeImmutableBuffer(body)
-        } else {
-            outlet.write(NIOAny(IOData.byteBuffer(bytes)), promise: nil)
-            bytes = body
-        }
+        let pieces = ByteBuffer.httpMessage(body: body, allocator: channel.allocator) { $0.writeHTTPHead(head) }
+        for piece in pieces.dropLast() { outlet.write(NIOAny(IOData.byteBuffer(piece)), promise: nil) }
+        let bytes = pieces[pieces.count - 1]
         if keepAlive {
             outlet.writeAndFlush(NIOAny(IOData.byteBuffer(bytes)), promise: nil)
             if !channel.isWritable { try await connection.writable() }

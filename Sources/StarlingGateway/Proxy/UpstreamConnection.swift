@@ -66,16 +66,9 @@ struct UpstreamConnection: Sendable {
     /// Writes a whole request in one flush: the head as it is, so its headers must frame the body
     /// (`content-length`). The pipeline has no request encoder; the gateway encodes its own requests.
     func send(_ head: HTTPRequestHead, body: ByteBuffer) {
-        let copied = ByteBuffer.bodyBytesCopiedAfterHead
-        var bytes = channel.allocator.buffer(capacity: 512 + min(body.readableBytes, copied))
-        bytes.writeHTTPHead(head)
-        if body.readableBytes <= copied {
-            bytes.writeImmutableBuffer(body)
-        } else {
-            channel.write(IOData.byteBuffer(bytes), promise: nil)
-            bytes = body
-        }
-        send(encoded: bytes)
+        let pieces = ByteBuffer.httpMessage(body: body, allocator: channel.allocator) { $0.writeHTTPHead(head) }
+        for piece in pieces.dropLast() { channel.write(IOData.byteBuffer(piece), promise: nil) }
+        send(encoded: pieces[pieces.count - 1])
     }
 
     /// Writes a whole request already encoded (head and body, framed): a request sent again and again (a scrape)
