@@ -120,7 +120,9 @@ final class EndpointScrapeLoop: PartSink {
 
     /// `GET path` with a `host` header and nothing else, as HTTP/1.1 bytes.
     static func request(_ path: String, host: String) -> ByteBuffer {
-        ByteBuffer(string: "GET \(path) HTTP/1.1\r\nhost: \(host)\r\n\r\n")
+        var bytes = ByteBuffer()
+        bytes.writeHTTPHead(HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: ["host": host]))
+        return bytes
     }
 
     // MARK: PartSink
