@@ -39,22 +39,25 @@ final class StreamRelay: PartSink {
 
     /// A relay into `front` (whose buffering handler is `frontParts`, and whose response head, already written,
     /// was framed with chunked transfer coding if `chunked`) from the connection `upstream` buffers, timing tokens
-    /// from `start`; `onFirstToken` runs on the loop when the first chunk with text passes. Call on the loop.
+    /// from `start`; `onFirstToken` runs on the loop when the first chunk with text passes. `outlet` is the
+    /// response encoder's context when the caller has it (`ResponseWriter` looks it up once per connection), else
+    /// it is looked up here. Call on the loop.
     init(
-        front: any Channel, frontParts: PartBufferHandler<HTTPServerRequestPart>, chunked: Bool,
+        front: any Channel, outlet: ChannelHandlerContext? = nil,
+        frontParts: PartBufferHandler<HTTPServerRequestPart>, chunked: Bool,
         upstream: PartBufferHandler<UpstreamResponsePart>, start: ContinuousClock.Instant,
         onFirstToken: (@Sendable () -> Void)?, outcome: EventLoopPromise<Outcome>
     ) {
         self.front = front
         self.allocator = front.allocator
-        self.outlet = try? front.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
+        self.outlet = outlet ?? (try? front.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self))
         self.chunked = chunked
         self.frontParts = frontParts
         self.upstream = upstream
         self.tokens = TokenTimer(start: start)
         self.onFirstToken = onFirstToken
         self.outcome = outcome
-        if outlet == nil { finish(.clientGone(tokens)) }
+        if self.outlet == nil { finish(.clientGone(tokens)) }
     }
 
     func receive(_ part: Part) -> PartSinkDemand {

@@ -12,12 +12,14 @@ extension UpstreamReader {
         let outcome: StreamRelay.Outcome
         let chunked = writer.isChunked(status)
         let decoder = connection.decoder
+        let outlet = writer.outlet
         do {
             outcome = try await connection.parts.relay(timeout: timeout) { upstream, promise in
                 // A chunked answer's chunks can go to a chunked response as they came.
                 if chunked { decoder.value.passChunksThrough() }
                 return StreamRelay(
-                    front: front.channel, frontParts: front.handler.value, chunked: chunked,
+                    front: front.channel, outlet: outlet.flatMap { $0.eventLoop.inEventLoop ? $0.value : nil },
+                    frontParts: front.handler.value, chunked: chunked,
                     upstream: upstream, start: start, onFirstToken: onFirstToken, outcome: promise)
             }
         } catch {
