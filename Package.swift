@@ -156,10 +156,12 @@ let package = Package(
         .testTarget(name: "StarlingSchedulerTests", dependencies: ["StarlingScheduler"], swiftSettings: swiftSettings),
         .testTarget(name: "StarlingNodeAgentTests", dependencies: ["StarlingNodeAgent"], swiftSettings: swiftSettings),
         .testTarget(name: "StarlingTokenizerTests", dependencies: ["StarlingTokenizer"], swiftSettings: swiftSettings),
+        // Helpers the test targets share (waiting for a condition); not a test target itself.
+        .target(name: "StarlingTestSupport", path: "Tests/StarlingTestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "StarlingSimulatorTests",
             dependencies: [
-                "StarlingSimulator", "StarlingTokenizer",
+                "StarlingSimulator", "StarlingTokenizer", "StarlingTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
@@ -167,7 +169,7 @@ let package = Package(
         .testTarget(
             name: "StarlingGatewayTests",
             dependencies: [
-                "StarlingGateway", "StarlingSimulator",
+                "StarlingGateway", "StarlingSimulator", "StarlingTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

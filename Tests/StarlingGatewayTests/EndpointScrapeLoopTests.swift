@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import StarlingTestSupport
 import Synchronization
 import Testing
 

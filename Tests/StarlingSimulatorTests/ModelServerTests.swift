@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import StarlingTestSupport
 import Testing
 
 @testable import StarlingSimulator
@@ -48,18 +49,6 @@ struct ModelServerClient {
         guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) else { return nil }
         return line.split(separator: " ").last.flatMap { Double($0) }
     }
-}
-
-/// Waits until `condition` holds, polling; fails after `timeout`.
-func eventually(
-    _ what: String, timeout: Duration = .seconds(20), _ condition: () async throws -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    Issue.record("timed out waiting for \(what)")
 }
 
 @Suite struct ModelServerTests {
@@ -347,7 +336,7 @@ func eventually(
                 return chunks
             }
             #expect(try await task.value == 3)
-            try await eventually("the stream's blocks are freed") {
+            try await eventually("the stream's blocks are freed", timeout: .seconds(20), every: .milliseconds(20)) {
                 let running = try await client.metric("vllm:num_requests_running")
                 let usage = try await client.metric("vllm:kv_cache_usage_perc")
                 return running == 0 && usage == 0
