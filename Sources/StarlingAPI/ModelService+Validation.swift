@@ -57,9 +57,6 @@ extension GroupSpec {
         if let size, size < 1 {
             errors.append(FieldError("\(path).size", "Invalid value: \(size): must be >= 1"))
         }
-        if let size, size > 64 {
-            errors.append(FieldError("\(path).size", "Invalid value: \(size): must be <= 64"))
-        }
         if let restartPolicy, !restartPolicy.isKnown {
             errors.append(
                 .notSupported(

@@ -193,8 +193,26 @@ public struct ModelServiceStatus: Codable, Sendable, Equatable {
     public var selector: String?
     public var currentRevision: String?
     public var conditions: [Condition]?
+    /// Groups recreated after a failure that have not been Ready since: what the recreation backoff counts.
+    public var groupRecreations: [GroupRecreation]?
 
     public init() {}
+}
+
+/// How often one group has been recreated without becoming Ready in between, and when it last was.
+public struct GroupRecreation: Codable, Sendable, Equatable {
+    /// The group's index.
+    public var index: Int
+    /// Recreations since the group was last Ready.
+    public var count: Int
+    /// When the latest recreation deleted the group's pods (RFC 3339).
+    public var lastTime: String
+
+    public init(index: Int, count: Int, lastTime: String) {
+        self.index = index
+        self.count = count
+        self.lastTime = lastTime
+    }
 }
 
 /// A string-valued enumeration that decodes any string, so that validation (not decoding) names the field and

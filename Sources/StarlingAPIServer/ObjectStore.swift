@@ -11,6 +11,8 @@ public actor ObjectStore {
     let db: SQLiteDatabase
     let handlers: [String: ResourceHandler]
     let historyLimit: Int
+    /// Ceilings on the work one object may ask for, checked on every write.
+    public let limits: ObjectLimits
     let logger: Logger
     var currentRV: Int64 = 0
     /// Every change with an rv at or below this has been compacted away.
@@ -18,9 +20,14 @@ public actor ObjectStore {
     var watchers: [Int: Watcher] = [:]
     var nextWatcherID = 0
 
-    /// Opens the store at `path` (a SQLite file; nil for in-memory) keeping `historyLimit` changes for watches.
-    public init(path: String?, historyLimit: Int = 10_000, logger: Logger = Logger(label: "starling.store")) throws {
+    /// Opens the store at `path` (a SQLite file; nil for in-memory) keeping `historyLimit` changes for watches and
+    /// refusing objects beyond `limits`.
+    public init(
+        path: String?, historyLimit: Int = 10_000, limits: ObjectLimits = .default,
+        logger: Logger = Logger(label: "starling.store")
+    ) throws {
         db = try SQLiteDatabase(path: path)
+        self.limits = limits
         handlers = Dictionary(uniqueKeysWithValues: ResourceHandler.all.map { ($0.resourceKey, $0) })
         self.historyLimit = max(1, historyLimit)
         self.logger = logger
@@ -313,13 +320,21 @@ public actor ObjectStore {
         return object
     }
 
-    func normalize(_ h: ResourceHandler, _ object: JSONValue) throws(Status) -> JSONValue {
+    /// Decodes, validates and re-encodes `object`. Limits are checked only where the write changes what they bound
+    /// (`previous` is the stored object), so that lowering a limit never blocks status writes to older objects.
+    func normalize(_ h: ResourceHandler, _ object: JSONValue, previous: JSONValue? = nil) throws(Status) -> JSONValue {
+        let name = object.value(atPath: "metadata.name")?.stringValue ?? ""
+        let normalized: JSONValue
         do {
-            return try h.normalize(object)
+            normalized = try h.normalize(object)
         } catch {
-            throw Status.invalid(
-                h.descriptor, name: object.value(atPath: "metadata.name")?.stringValue ?? "", errors: error.errors)
+            throw Status.invalid(h.descriptor, name: name, errors: error.errors)
         }
+        let bounded = ["spec.replicas", "spec.group.size"]
+        let changed = previous.map { old in bounded.contains { normalized.value(atPath: $0) != old.value(atPath: $0) } }
+        let beyond = changed == false ? [] : limits.errors(kind: h.descriptor.kind, object: normalized)
+        if !beyond.isEmpty { throw Status.invalid(h.descriptor, name: name, errors: beyond) }
+        return normalized
     }
 
     // MARK: Update
@@ -406,7 +421,7 @@ public actor ObjectStore {
             }
         }
         new["metadata"]?["resourceVersion"] = .string(String(current.rv))
-        new = try normalize(h, new)
+        new = try normalize(h, new, previous: old)
         if Self.specPart(new) != Self.specPart(old) {
             let generation = old.value(atPath: "metadata.generation")?.intValue ?? 1
             new["metadata"]?["generation"] = .int(generation + 1)

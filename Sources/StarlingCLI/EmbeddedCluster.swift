@@ -26,11 +26,14 @@ public struct EmbeddedCluster {
         public var gatewayPort: Int?
         /// Apply the quickstart demo when no ModelService exists yet.
         public var demo: Bool
+        /// Ceilings on what one object may ask for.
+        public var limits: ObjectLimits
 
         public init(
             dataDirectory: String, apiPort: Int, nodes: [Node], manifests: [String], logLevel: Logger.Level = .info,
-            gatewayPort: Int? = nil, demo: Bool = false
+            gatewayPort: Int? = nil, demo: Bool = false, limits: ObjectLimits = .default
         ) {
+            self.limits = limits
             self.dataDirectory = dataDirectory
             self.apiPort = apiPort
             self.nodes = nodes
@@ -63,7 +66,8 @@ public struct EmbeddedCluster {
             KubeConfig.document(server: server, token: token, certificateAuthorityPEM: tls?.certificatePEM),
             to: kubeconfigPath)
 
-        let store = try ObjectStore(path: "\(dir)/state.db", logger: logger.labelled("starling.store"))
+        let store = try ObjectStore(
+            path: "\(dir)/state.db", limits: options.limits, logger: logger.labelled("starling.store"))
         let (listening, listeningContinuation) = AsyncStream<Int>.makeStream()
         let apiServer = APIServer(
             store: store,

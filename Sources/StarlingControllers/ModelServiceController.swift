@@ -8,14 +8,16 @@ import StarlingClient
 public struct ModelServiceController: Service {
     let client: KubeClient
     let logger: Logger
-    let planner = ModelServicePlanner()
+    let planner: ModelServicePlanner
     let workers: Int
 
     public init(
-        client: KubeClient, workers: Int = 2, logger: Logger = Logger(label: "starling.controller.modelservice")
+        client: KubeClient, workers: Int = 2, planner: ModelServicePlanner = ModelServicePlanner(),
+        logger: Logger = Logger(label: "starling.controller.modelservice")
     ) {
         self.client = client
         self.workers = workers
+        self.planner = planner
         self.logger = logger
     }
 
@@ -39,7 +41,9 @@ public struct ModelServiceController: Service {
         }
         let recorder = EventRecorder(client: client, component: "modelservice-controller", logger: logger)
         let loop = ControllerLoop(queue: queue, workers: workers, logger: logger) { key in
-            try await reconcile(key, services: services, pods: pods, recorder: recorder)
+            let outcome = try await reconcile(key, services: services, pods: pods, recorder: recorder)
+            if outcome.morePending { await queue.add(key) }
+            if let delay = outcome.requeueAfter { await queue.add(key, after: delay) }
         }
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
@@ -58,10 +62,17 @@ public struct ModelServiceController: Service {
         }
     }
 
+    /// What a pass leaves to do: more pods than one pass creates, or a backoff that ends later.
+    struct Outcome {
+        var morePending = false
+        var requeueAfter: Duration?
+    }
+
+    /// Brings one ModelService closer to its spec.
     func reconcile(
         _ key: ObjectKey, services: Informer<ModelService>, pods: Informer<Pod>, recorder: EventRecorder
-    ) async throws {
-        guard let service = await services.get(key), service.metadata.deletionTimestamp == nil else { return }
+    ) async throws -> Outcome {
+        guard let service = await services.get(key), service.metadata.deletionTimestamp == nil else { return Outcome() }
         let owned = await pods.list(
             namespace: key.namespace, selector: LabelSelector(matching: [WellKnown.modelServiceLabel: key.name])
         ).filter { pod in
@@ -70,19 +81,15 @@ public struct ModelServiceController: Service {
         let plan = planner.plan(service: service, pods: owned, now: Timestamp.now())
         let namespace = key.namespace ?? WellKnown.defaultNamespace
         var deletedAny = false
-        var createdAny = false
         for name in plan.delete {
             do {
                 try await client.delete(Pod.self, namespace: namespace, name: name)
                 deletedAny = true
             } catch let status as Status where status.isNotFound {}
         }
-        for pod in plan.create {
-            do {
-                _ = try await client.create(pod)
-                createdAny = true
-            } catch let status as Status where status.isConflict {}
-        }
+        let created = try await create(plan.create, for: service, services: services)
+        let createdAny = created > 0
+        guard created == plan.create.count else { return Outcome() }
         // A stale cache can plan work that is already done; only report what this pass actually did.
         for event in plan.events {
             if event.reason == "CreatedGroup" && !createdAny { continue }
@@ -98,6 +105,45 @@ public struct ModelServiceController: Service {
             "reconciled",
             metadata: [
                 "modelservice": "\(key)", "plan.create": "\(plan.create.count)", "plan.delete": "\(plan.delete.count)",
+                "plan.more_pending": "\(plan.morePending)",
             ])
+        return Outcome(morePending: plan.morePending, requeueAfter: plan.requeueAfter)
+    }
+
+    /// Creates `pods` in slow-start batches (1, 2, 4, …), each batch concurrently. Stops between batches, returning
+    /// how many were created, when the service is deleted or replaced, or when Starling shuts down; a failed create
+    /// ends the pass with its error after the batch it was in.
+    func create(_ pods: [Pod], for service: ModelService, services: Informer<ModelService>) async throws -> Int {
+        var created = 0
+        for size in SlowStart.batches(total: pods.count) {
+            if Task.isCancelled || Task.isShuttingDownGracefully { return created }
+            if let current = await services.get(ObjectKey(service.metadata)) {
+                if current.metadata.uid != service.metadata.uid || current.metadata.deletionTimestamp != nil {
+                    return created
+                }
+            } else {
+                return created
+            }
+            let batch = pods[created..<(created + size)]
+            let failures = await withTaskGroup(of: (any Error)?.self) { group in
+                for pod in batch {
+                    group.addTask {
+                        do {
+                            _ = try await client.create(pod)
+                        } catch let status as Status where status.isConflict {
+                        } catch {
+                            return error
+                        }
+                        return nil
+                    }
+                }
+                var errors: [any Error] = []
+                for await case let error? in group { errors.append(error) }
+                return errors
+            }
+            created += size
+            if let first = failures.first { throw first }
+        }
+        return created
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import StarlingAPI
 
 /// What the controller should do for one ModelService, decided from the service and its pods with no I/O.
@@ -7,6 +8,32 @@ public struct ModelServicePlan: Sendable, Equatable {
     public var delete: [String] = []
     public var status: ModelServiceStatus
     public var events: [PlannedEvent] = []
+    /// More pods are missing than this plan creates (the per-pass budget); the controller plans again once these
+    /// are created.
+    public var morePending = false
+    /// Plan again after this long even if nothing changes (a group's recreation backoff ends then).
+    public var requeueAfter: Duration?
+}
+
+/// The delay before a group that keeps failing before it becomes Ready is created again: none for its first
+/// recreation (a one-off crash recovers at once), then `initial`, doubling per recreation up to `maximum`. The
+/// defaults are the kubelet's CrashLoopBackOff (10 s doubling to 5 minutes).
+public struct RecreationBackoff: Sendable, Equatable {
+    public var initialSeconds: Int
+    public var maximumSeconds: Int
+
+    public init(initialSeconds: Int = 10, maximumSeconds: Int = 300) {
+        self.initialSeconds = max(0, initialSeconds)
+        self.maximumSeconds = max(self.initialSeconds, maximumSeconds)
+    }
+
+    /// Seconds to wait after the `count`-th recreation: 0 for the first, then initial × 2^(count-2), capped.
+    public func delay(afterRecreations count: Int) -> Int {
+        guard count >= 2 else { return 0 }
+        let shift = min(count - 2, 30)
+        let (scaled, overflow) = initialSeconds.multipliedReportingOverflow(by: 1 << shift)
+        return overflow ? maximumSeconds : min(scaled, maximumSeconds)
+    }
 }
 
 /// An Event the controller should record.
@@ -25,7 +52,17 @@ public struct PlannedEvent: Sendable, Equatable {
 /// The ModelService controller's decisions: groups of leader + workers, scale up and down, group recreation,
 /// startup order, one-group-at-a-time rollouts, and status.
 public struct ModelServicePlanner: Sendable {
-    public init() {}
+    /// Most pods one plan creates; the rest wait for the next pass. Kubernetes' ReplicaSet controller uses 500
+    /// (`burstReplicas`) for the same reason: the work of one pass, and what it holds in memory, stays bounded
+    /// whatever the spec asks for.
+    public var maxCreatesPerPass: Int
+    /// Settings of the backoff between recreations of a group that keeps failing before it becomes Ready.
+    public var recreation: RecreationBackoff
+
+    public init(maxCreatesPerPass: Int = 500, recreation: RecreationBackoff = RecreationBackoff()) {
+        self.maxCreatesPerPass = max(1, maxCreatesPerPass)
+        self.recreation = recreation
+    }
 
     struct GroupState {
         var index: Int
@@ -86,7 +123,11 @@ public struct ModelServicePlanner: Sendable {
             }
         }
 
-        // Groups that must be recreated because a pod failed or restarted.
+        // Groups that must be recreated because a pod failed or restarted. Each recreation is counted until the group
+        // is Ready again, and the count sets how long the next creation of the group waits.
+        let nowDate = Timestamp.parse(now)
+        var recreations: [Int: GroupRecreation] = [:]
+        for r in service.status?.groupRecreations ?? [] where r.index < desired { recreations[r.index] = r }
         var recreating = Set<Int>()
         for g in 0..<desired {
             guard let state = groups[g] else { continue }
@@ -97,6 +138,7 @@ public struct ModelServicePlanner: Sendable {
             if restartPolicy == .recreateGroupOnPodRestart {
                 recreating.insert(g)
                 deleteGroup(state)
+                recreations[g] = GroupRecreation(index: g, count: (recreations[g]?.count ?? 0) + 1, lastTime: now)
                 let who = failed.map(\.metadata.nameOrEmpty).sorted().joined(separator: ", ")
                 plan.events.append(
                     PlannedEvent(
@@ -108,6 +150,16 @@ public struct ModelServicePlanner: Sendable {
                     if deleted.insert(n).inserted { plan.delete.append(n) }
                 }
             }
+        }
+        // Groups whose next creation the backoff still holds back, with when it may happen.
+        var backingOff: [Int: Date] = [:]
+        for (g, r) in recreations where !recreating.contains(g) && groups[g]?.isEmpty ?? true {
+            guard let nowDate, let last = Timestamp.parse(r.lastTime) else { continue }
+            let notBefore = last.addingTimeInterval(Double(recreation.delay(afterRecreations: r.count)))
+            if notBefore > nowDate { backingOff[g] = notBefore }
+        }
+        if let nowDate, let soonest = backingOff.values.min() {
+            plan.requeueAfter = .milliseconds(Int(soonest.timeIntervalSince(nowDate) * 1000) + 1)
         }
 
         // Rollout: replace one outdated group at a time, highest index first, while every other group is ready.
@@ -127,25 +179,28 @@ public struct ModelServicePlanner: Sendable {
             }
         }
 
-        // Create what is missing in groups that are not being torn down.
+        // Create what is missing in groups that are not being torn down, lowest group first, up to the budget.
         var createdGroups: [Int] = []
-        for g in 0..<desired where !recreating.contains(g) {
+        var deferred = false
+        creating: for g in 0..<desired where !recreating.contains(g) && backingOff[g] == nil {
             let state = groups[g] ?? GroupState(index: g)
             if !state.terminating.isEmpty { continue }
-            var made = false
-            if state.leader == nil {
-                plan.create.append(builder.pod(group: g, worker: 0))
-                made = true
-            }
+            var missing: [Int] = []
+            if state.leader == nil { missing.append(0) }
             let leaderReady = state.leader?.isReady ?? false
             if size > 1 && (startupPolicy == .leaderCreated || leaderReady) {
-                for w in 1..<size where state.live[w] == nil {
-                    plan.create.append(builder.pod(group: g, worker: w))
-                    made = true
-                }
+                missing += (1..<size).filter { state.live[$0] == nil }
             }
-            if made && state.isEmpty { createdGroups.append(g) }
+            for w in missing {
+                if plan.create.count >= maxCreatesPerPass {
+                    deferred = true
+                    break creating
+                }
+                plan.create.append(builder.pod(group: g, worker: w))
+            }
+            if !missing.isEmpty && state.isEmpty { createdGroups.append(g) }
         }
+        plan.morePending = deferred
         if !createdGroups.isEmpty {
             let list = createdGroups.map(String.init).joined(separator: ", ")
             plan.events.append(
@@ -170,7 +225,24 @@ public struct ModelServicePlanner: Sendable {
         status.updatedReplicas = updated
         status.selector = "\(WellKnown.modelServiceLabel)=\(name)"
         status.currentRevision = revision
+        for (g, _) in recreations where !recreating.contains(g) && groups[g]?.isReady(size: size) == true {
+            recreations[g] = nil
+        }
+        status.groupRecreations = recreations.isEmpty ? nil : recreations.values.sorted { $0.index < $1.index }
         var conditions = status.conditions ?? []
+        if backingOff.isEmpty {
+            conditions.removeAll { $0.type == "ReplicaFailure" }
+        } else {
+            let list = backingOff.keys.sorted().map { g in
+                "group \(g) failed \(recreations[g]?.count ?? 0) times before becoming ready; next attempt at "
+                    + Timestamp.format(backingOff[g] ?? Date())
+            }
+            conditions.set(
+                Condition(
+                    type: "ReplicaFailure", status: "True", reason: "GroupCrashLoop",
+                    message: list.joined(separator: "; "), observedGeneration: service.metadata.generation),
+                now: now)
+        }
         let available = ready >= desired
         let wasAvailable = conditions.condition("Available")?.isTrue
         conditions.set(
@@ -187,6 +259,8 @@ public struct ModelServicePlanner: Sendable {
             progressingReason = "Complete"
         } else if !recreating.isEmpty && !outdated.isEmpty {
             progressingReason = "RollingUpdate"
+        } else if !backingOff.isEmpty {
+            progressingReason = "GroupCrashLoop"
         } else if !recreating.isEmpty {
             progressingReason = "RecreatingGroup"
         } else if existing.count < desired || !plan.create.isEmpty {

@@ -118,6 +118,60 @@ import Testing
         }
     }
 
+    /// A replica count or group size beyond the cluster's limits is refused on create, update, patch and scale,
+    /// naming the field, the limit and how to raise it; lowering a limit never blocks writes that keep the count.
+    @Test func replicasAndGroupSizeAreBoundedByTheClusterLimits() async throws {
+        let limits = ObjectLimits(maxReplicas: 10, maxGroupSize: 4, maxPodsPerModelService: 20)
+        try await withAPIServer(limits: limits) { client, store in
+            func refused(_ field: String, _ text: String) -> @Sendable (any Error) -> Bool {
+                { error in
+                    let s = error as! Status
+                    return s.code == 422 && s.details?.causes?.first?.field == field
+                        && (s.message ?? "").contains(text)
+                }
+            }
+            await #expect(
+                performing: { try await client.create(Objects.service("huge", replicas: 1_000_000_000)) },
+                throws: refused("spec.replicas", "must be <= 10"))
+            var wide = Objects.service("wide", replicas: 1)
+            wide.spec.group = GroupSpec(size: 5)
+            await #expect(performing: { try await client.create(wide) }, throws: refused("spec.group.size", "<= 4"))
+            var many = Objects.service("many", replicas: 6)
+            many.spec.group = GroupSpec(size: 4)
+            await #expect(performing: { try await client.create(many) }, throws: refused("spec.replicas", "24 pods"))
+            _ = try await client.create(Objects.service("a", replicas: 10))
+            await #expect(
+                performing: { try await client.updateScale(ModelService.self, name: "a", replicas: 11) },
+                throws: refused("spec.replicas", "--max-replicas"))
+            await #expect(
+                performing: {
+                    try await client.patch(
+                        ModelService.self, name: "a", patch: .object(["spec": .object(["replicas": .int(1 << 40)])]))
+                }, throws: refused("spec.replicas", "must be <= 10"))
+            #expect(try await client.get(ModelService.self, name: "a").spec.replicas == 10)
+            #expect(await store.limits == limits)
+        }
+        // The same object under a lower limit: status writes and unrelated spec changes still go through.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-limits-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try await withAPIServer(path: "\(dir)/state.db") { client, _ in
+            _ = try await client.create(Objects.service("a", replicas: 900))
+        }
+        try await withAPIServer(path: "\(dir)/state.db", limits: ObjectLimits(maxReplicas: 100)) { client, _ in
+            var svc = try await client.get(ModelService.self, name: "a")
+            svc.status = ModelServiceStatus()
+            svc.status?.readyReplicas = 3
+            _ = try await client.updateStatus(svc)
+            svc = try await client.get(ModelService.self, name: "a")
+            svc.spec.model = "other"
+            #expect(try await client.update(svc).spec.model == "other")
+            await #expect(throws: Status.self) {
+                try await client.updateScale(ModelService.self, name: "a", replicas: 901)
+            }
+        }
+    }
+
     @Test func mergeAndJSONPatch() async throws {
         try await withAPIServer { client, _ in
             _ = try await client.create(Objects.service("a"))

@@ -8,9 +8,10 @@ import StarlingClient
 /// Runs an API server on a free loopback port for the duration of `body`, then stops it.
 func withAPIServer<T: Sendable>(
     token: String? = "test-token", historyLimit: Int = 10_000, bookmarkInterval: Duration = .seconds(15),
-    path: String? = nil, _ body: @Sendable (KubeClient, ObjectStore) async throws -> T
+    path: String? = nil, limits: ObjectLimits = .default,
+    _ body: @Sendable (KubeClient, ObjectStore) async throws -> T
 ) async throws -> T {
-    let store = try ObjectStore(path: path, historyLimit: historyLimit)
+    let store = try ObjectStore(path: path, historyLimit: historyLimit, limits: limits)
     let (ports, portContinuation) = AsyncStream<Int>.makeStream()
     var logger = Logger(label: "test.apiserver")
     logger.logLevel = .critical

@@ -153,4 +153,75 @@ enum Fixture {
         #expect(GroupPodBuilder.revision(of: a.spec) == GroupPodBuilder.revision(of: b.spec))
         #expect(GroupPodBuilder.revision(of: a.spec) != GroupPodBuilder.revision(of: c.spec))
     }
+
+    @Test func onePassCreatesAtMostItsBudgetLowestGroupsFirst() {
+        let svc = Fixture.service(replicas: 1_000, size: 4)
+        let planner = ModelServicePlanner(maxCreatesPerPass: 10)
+        let plan = planner.plan(service: svc, pods: [], now: "t")
+        #expect(plan.create.count == 10)
+        #expect(plan.morePending)
+        #expect(plan.create.first?.metadata.nameOrEmpty == "llm-0")
+        #expect(plan.create.last?.metadata.nameOrEmpty == "llm-2-1")
+        // The next pass goes on where this one stopped, and the last one creates what is left.
+        let created = Fixture.pods(for: svc, groups: Array(0..<997))
+        let last = planner.plan(service: svc, pods: created, now: "t")
+        #expect(last.create.map(\.metadata.nameOrEmpty).prefix(2) == ["llm-997", "llm-997-1"])
+        #expect(last.create.count == 10 && last.morePending)
+        let finished = planner.plan(service: svc, pods: Fixture.pods(for: svc, groups: Array(0..<998)), now: "t")
+        #expect(finished.create.count == 8 && !finished.morePending)
+    }
+
+    @Test(arguments: [(0, 0), (1, 1), (2, 2), (3, 2), (5, 3), (500, 9)])
+    func slowStartDoublesEachBatch(total: Int, batches: Int) {
+        let sizes = SlowStart.batches(total: total)
+        #expect(sizes.count == batches)
+        #expect(sizes.reduce(0, +) == total)
+        for (i, size) in sizes.enumerated().dropLast() { #expect(size == 1 << i) }
+    }
+
+    @Test(arguments: [(1, 0), (2, 10), (3, 20), (4, 40), (6, 160), (7, 300), (60, 300)])
+    func recreationBackoffDoublesUpToItsCap(count: Int, seconds: Int) {
+        #expect(RecreationBackoff().delay(afterRecreations: count) == seconds)
+    }
+
+    /// A group that fails, is recreated, and fails again waits out the backoff before it is created a third time.
+    @Test func aGroupThatKeepsFailingBacksOff() throws {
+        var svc = Fixture.service(replicas: 2)
+        func failing(_ g: Int) -> [Pod] {
+            var pods = Fixture.pods(for: svc, groups: [g], ready: false)
+            pods[1].status?.containerStatuses?[0].restartCount = 1
+            return pods
+        }
+        let healthy = Fixture.pods(for: svc, groups: [0])
+        // First failure: recreated at once.
+        let first = planner.plan(service: svc, pods: healthy + failing(1), now: "2026-12-04T10:00:00Z")
+        #expect(first.delete == ["llm-1", "llm-1-1"])
+        #expect(
+            first.status.groupRecreations == [GroupRecreation(index: 1, count: 1, lastTime: "2026-12-04T10:00:00Z")])
+        svc.status = first.status
+        let recreate = planner.plan(service: svc, pods: healthy, now: "2026-12-04T10:00:01Z")
+        #expect(recreate.create.map(\.metadata.nameOrEmpty) == ["llm-1", "llm-1-1"])
+        #expect(recreate.status.conditions?.condition("ReplicaFailure") == nil)
+        // Second failure: deleted at once, created again only after 10 s.
+        svc.status = recreate.status
+        let second = planner.plan(service: svc, pods: healthy + failing(1), now: "2026-12-04T10:00:05Z")
+        #expect(second.delete == ["llm-1", "llm-1-1"])
+        svc.status = second.status
+        let held = planner.plan(service: svc, pods: healthy, now: "2026-12-04T10:00:09Z")
+        #expect(held.create.isEmpty)
+        #expect(held.requeueAfter == .milliseconds(6_001))
+        let condition = try #require(held.status.conditions?.condition("ReplicaFailure"))
+        #expect(condition.reason == "GroupCrashLoop")
+        #expect(condition.message?.contains("group 1 failed 2 times") == true)
+        #expect(condition.message?.contains("2026-12-04T10:00:15Z") == true)
+        #expect(held.status.conditions?.condition("Progressing")?.reason == "GroupCrashLoop")
+        let released = planner.plan(service: svc, pods: healthy, now: "2026-12-04T10:00:15Z")
+        #expect(released.create.count == 2)
+        #expect(released.status.conditions?.condition("ReplicaFailure") == nil)
+        // Ready again: the count resets.
+        svc.status = released.status
+        let ready = planner.plan(
+            service: svc, pods: healthy + Fixture.pods(for: svc, groups: [1]), now: "2026-12-04T10:01:00Z")
+        #expect(ready.status.groupRecreations == nil)
+    }
 }
