@@ -190,7 +190,12 @@ let package = Package(
         ),
         .testTarget(
             name: "StarlingCLITests",
-            dependencies: ["StarlingCLI", "StarlingClient", "StarlingSimulator", "StarlingBench", "StarlingGateway"],
+            dependencies: [
+                "StarlingCLI", "StarlingClient", "StarlingSimulator", "StarlingBench", "StarlingGateway",
+                "StarlingControllers", "StarlingScheduler", "StarlingNodeAgent",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

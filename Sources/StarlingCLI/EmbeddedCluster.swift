@@ -58,6 +58,8 @@ public struct EmbeddedCluster {
     public func run() async throws {
         let dir = options.dataDirectory
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try Self.checkListenable(options.apiPort, flag: "--api-port")
+        if let gatewayPort = options.gatewayPort { try Self.checkListenable(gatewayPort, flag: "--gateway-port") }
         let token = try Self.loadOrCreateToken(at: "\(dir)/token")
         let port = options.apiPort == 0 ? try Self.freePort() : options.apiPort
         let tls = try ServingCertificate.ensure(in: dir, logger: logger)
@@ -162,6 +164,22 @@ public struct EmbeddedCluster {
         fchmod(fd, 0o600)
         let data = Array(text.utf8)
         guard write(fd, data, data.count) == data.count else { throw CLIError("cannot write \(path)") }
+    }
+
+    /// Fails with a message naming the port, the cause and the flag when a port cannot be listened on, so that a
+    /// taken port stops `starling up` at once instead of after the other components started.
+    static func checkListenable(_ port: Int, flag: String) throws {
+        guard port != 0, let error = LocalPort.bindError(port: port) else { return }
+        if error == EADDRINUSE {
+            throw CLIError(
+                "port \(port) on 127.0.0.1 is in use (another program, or a starling up still running); "
+                    + "pass \(flag) with another port, or \(flag) 0 to pick a free one")
+        }
+        if error == EACCES {
+            throw CLIError(
+                "port \(port) on 127.0.0.1 needs privileges to listen on; pass \(flag) with a port above 1023")
+        }
+        throw CLIError("cannot listen on 127.0.0.1:\(port): \(String(cString: strerror(error))); pass \(flag)")
     }
 
     /// A port that is free on 127.0.0.1 now.

@@ -18,7 +18,9 @@ public actor Informer<T: KubernetesResource> {
     private var cache: [ObjectKey: T] = [:]
     private var handlers: [@Sendable (InformerEvent<T>) async -> Void] = []
     private var synced = false
-    private var syncWaiters: [CheckedContinuation<Void, Never>] = []
+    private var syncWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    private var nextWaiterID = 0
+    private var stopped = false
     private var lastResourceVersion: String?
 
     public init(
@@ -52,14 +54,40 @@ public actor Informer<T: KubernetesResource> {
     /// Whether the first list has completed.
     public var hasSynced: Bool { synced }
 
-    /// Waits for the first list.
+    /// Waits for the first list; returns early (with `hasSynced` still false) when the waiting task is cancelled or
+    /// `run()` has ended, so that a component stopped before it could list never hangs its shutdown.
     public func waitForSync() async {
-        if synced { return }
-        await withCheckedContinuation { syncWaiters.append($0) }
+        if synced || stopped || Task.isCancelled { return }
+        let id = nextWaiterID
+        nextWaiterID += 1
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if Task.isCancelled {
+                    continuation.resume()
+                } else {
+                    syncWaiters[id] = continuation
+                }
+            }
+        } onCancel: {
+            Task { await self.releaseWaiter(id) }
+        }
+    }
+
+    private func releaseWaiter(_ id: Int) {
+        syncWaiters.removeValue(forKey: id)?.resume()
+    }
+
+    private func releaseAllWaiters() {
+        for w in syncWaiters.values { w.resume() }
+        syncWaiters.removeAll()
     }
 
     /// Runs until cancelled.
     public func run() async {
+        defer {
+            stopped = true
+            releaseAllWaiters()
+        }
         var backoff = Duration.milliseconds(100)
         while !Task.isCancelled {
             do {
@@ -97,8 +125,7 @@ public actor Informer<T: KubernetesResource> {
         for (key, item) in old where fresh[key] == nil { await emit(.deleted(item)) }
         if !synced {
             synced = true
-            for w in syncWaiters { w.resume() }
-            syncWaiters.removeAll()
+            releaseAllWaiters()
         }
     }
 

@@ -7,7 +7,8 @@ public actor WorkQueue<Key: Hashable & Sendable> {
     private var dirty: Set<Key> = []
     private var processing: Set<Key> = []
     private var failures: [Key: Int] = [:]
-    private var waiters: [CheckedContinuation<Key?, Never>] = []
+    private var waiters: [(id: Int, continuation: CheckedContinuation<Key?, Never>)] = []
+    private var nextWaiterID = 0
     private var shuttingDown = false
     private let baseDelay: Duration
     private let maxDelay: Duration
@@ -26,7 +27,7 @@ public actor WorkQueue<Key: Hashable & Sendable> {
             waiters.removeFirst()
             dirty.remove(key)
             processing.insert(key)
-            waiter.resume(returning: key)
+            waiter.continuation.resume(returning: key)
         } else {
             queue.append(key)
         }
@@ -55,11 +56,28 @@ public actor WorkQueue<Key: Hashable & Sendable> {
     /// Consecutive failures of `key`.
     public func failureCount(_ key: Key) -> Int { failures[key, default: 0] }
 
-    /// The next key to process, waiting for one; nil once the queue shuts down.
+    /// The next key to process, waiting for one; nil once the queue shuts down or the waiting task is cancelled.
     public func next() async -> Key? {
         if let key = popFront() { return key }
-        if shuttingDown { return nil }
-        return await withCheckedContinuation { waiters.append($0) }
+        if shuttingDown || Task.isCancelled { return nil }
+        let id = nextWaiterID
+        nextWaiterID += 1
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if Task.isCancelled {
+                    continuation.resume(returning: nil)
+                } else {
+                    waiters.append((id, continuation))
+                }
+            }
+        } onCancel: {
+            Task { await self.cancelWaiter(id) }
+        }
+    }
+
+    private func cancelWaiter(_ id: Int) {
+        guard let index = waiters.firstIndex(where: { $0.id == id }) else { return }
+        waiters.remove(at: index).continuation.resume(returning: nil)
     }
 
     private func popFront() -> Key? {
@@ -90,7 +108,7 @@ public actor WorkQueue<Key: Hashable & Sendable> {
     /// Stops handing out keys; waiting workers get nil.
     public func shutDown() {
         shuttingDown = true
-        for w in waiters { w.resume(returning: nil) }
+        for w in waiters { w.continuation.resume(returning: nil) }
         waiters.removeAll()
     }
 }

@@ -1,0 +1,105 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import StarlingClient
+import StarlingControllers
+import StarlingGateway
+import StarlingNodeAgent
+import StarlingScheduler
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A start that fails ends the process at once with a message that names the cause and the fix, and no component
+/// keeps a stopping process alive.
+@Suite struct StartupFailureTests {
+    /// A client for an API server that is not there: every request is refused.
+    func unreachableClient() throws -> KubeClient {
+        let port = LocalPort.free()!
+        return try KubeClient(config: KubeConfig(server: "http://127.0.0.1:\(port)", token: "t"))
+    }
+
+    /// Each informer-driven component, cancelled before its first list succeeded, returns within two seconds
+    /// (they used to wait for a sync that never came, which kept `starling up` alive after a failed start).
+    @Test(arguments: ["controller", "scheduler", "agent", "gateway.source"])
+    func componentsCancelledBeforeTheirFirstListStop(_ name: String) async throws {
+        let client = try unreachableClient()
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-stop-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let service: any Service
+        switch name {
+        case "controller": service = ModelServiceController(client: client, logger: logger)
+        case "scheduler": service = SchedulerService(client: client, logger: logger)
+        case "agent":
+            service = NodeAgent(
+                client: client,
+                configuration: NodeAgentConfiguration(
+                    nodeNames: ["n"], logDirectory: "\(dir)/logs", runDirectory: "\(dir)/run"),
+                logger: logger)
+        default:
+            service = ModelServiceEndpointSource(
+                client: client, gateway: Gateway(configuration: GatewayConfiguration(pools: []), logger: logger),
+                logger: logger)
+        }
+        let (ended, endedContinuation) = AsyncStream.makeStream(of: Void.self)
+        let task = Task {
+            try? await service.run()
+            endedContinuation.finish()
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let cancelledAt = ContinuousClock.now
+        task.cancel()
+        // Waits on the stream rather than the task, so that a component that never stops fails the test instead of
+        // hanging it.
+        let finished = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for await _ in ended {}
+                return !Task.isCancelled
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(5))
+                return false
+            }
+            let first = await group.next()!
+            group.cancelAll()
+            return first
+        }
+        #expect(finished, "\(name) still running 5 s after cancellation")
+        #expect(ContinuousClock.now - cancelledAt < .seconds(2))
+    }
+
+    /// `starling up` on a taken port exits non-zero within a second, naming the port and the flag.
+    @Test(arguments: ["--api-port", "--gateway-port"])
+    func upOnATakenPortExitsAtOnceNamingTheFlag(_ flag: String) async throws {
+        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(holder) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(holder, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        #expect(listen(holder, 1) == 0)
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(holder, $0, &len) }
+        }
+        let port = Int(UInt16(bigEndian: addr.sin_port))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-taken-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let up = try StarlingProcess(dataDirectory: dir, arguments: [flag, "\(port)"])
+        defer { up.stop() }
+        let started = ContinuousClock.now
+        try await waitUntil("starling up to exit", timeout: .seconds(10)) { !up.process.isRunning }
+        #expect(ContinuousClock.now - started < .seconds(3))
+        #expect(up.process.terminationStatus != 0)
+        #expect(up.output.contains("port \(port) on 127.0.0.1 is in use"))
+        #expect(up.output.contains("pass \(flag)"))
+    }
+}
