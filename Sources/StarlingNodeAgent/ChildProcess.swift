@@ -5,7 +5,8 @@ import Foundation
 import Glibc
 #endif
 
-/// A model-server process started in its own process group, killed by the kernel if Starling dies.
+/// A model-server process started in its own process group with only stdin, stdout and stderr open, killed by the
+/// kernel if Starling dies (its descendants are `PodContainment`'s job).
 public struct ChildProcess: Sendable, Equatable {
     public let pid: Int32
 
@@ -20,9 +21,12 @@ public struct ChildProcess: Sendable, Equatable {
         public var description: String
     }
 
-    /// Starts `command` (resolved on `PATH` when it has no '/') with `environment`, output appended to `logPath`.
+    /// Starts `command` (resolved on `PATH` when it has no '/') with `environment`, output appended to `logPath`,
+    /// inheriting no descriptor but stdin (/dev/null), stdout and stderr (the log). With `cgroupProcs` (an open
+    /// `cgroup.procs` of a cgroup v2) the process joins that cgroup before it runs.
     public static func start(
-        command: [String], environment: [String: String], logPath: String, workingDirectory: String? = nil
+        command: [String], environment: [String: String], logPath: String, workingDirectory: String? = nil,
+        cgroupProcs: Int32 = -1
     ) throws -> ChildProcess {
         guard let program = command.first else { throw StartError(description: "empty command") }
         guard let path = resolve(program, path: environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin") else {
@@ -40,9 +44,9 @@ public struct ChildProcess: Sendable, Equatable {
         let pid = argv.withUnsafeBufferPointer { a in
             envp.withUnsafeBufferPointer { e in
                 if let workingDirectory {
-                    return starling_spawn(path, a.baseAddress, e.baseAddress, fd, workingDirectory)
+                    return starling_spawn(path, a.baseAddress, e.baseAddress, fd, workingDirectory, cgroupProcs)
                 }
-                return starling_spawn(path, a.baseAddress, e.baseAddress, fd, nil)
+                return starling_spawn(path, a.baseAddress, e.baseAddress, fd, nil, cgroupProcs)
             }
         }
         if pid < 0 {
@@ -76,10 +80,5 @@ public struct ChildProcess: Sendable, Equatable {
     /// Signals the whole process group.
     public func signalGroup(_ sig: Int32) {
         _ = starling_kill_group(pid, sig)
-    }
-
-    /// Signals a process group by id (left over from an earlier run).
-    public static func signalGroup(_ pgid: Int32, _ sig: Int32) -> Bool {
-        starling_kill_group(pgid, sig) == 0
     }
 }

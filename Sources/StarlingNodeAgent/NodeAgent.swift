@@ -29,11 +29,21 @@ public struct NodeAgent: Service {
     public func run() async throws {
         try FileManager.default.createDirectory(atPath: configuration.logDirectory, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: configuration.runDirectory, withIntermediateDirectories: true)
-        let state = NodeAgentState(client: client, configuration: configuration, logger: logger)
-        await state.killLeftovers()
+        let containment = try PodContainment.make(
+            mode: configuration.containment, runDirectory: configuration.runDirectory, logger: logger)
+        let state = NodeAgentState(
+            client: client, configuration: configuration, containment: containment, logger: logger)
+        await state.endLeftovers()
+        let watchdog = try await SpawnThread.shared.run { try containment.startWatchdog() }
+        logger.info(
+            "node agent started",
+            metadata: [
+                "containment.mode": "\(containment.kind)", "containment.watchdog_pid": "\(watchdog)",
+                "agent.id": "\(containment.agentID)",
+            ])
         let pods = Informer<Pod>(client: client, logger: logger)
         // The tick loop runs until cancelled; graceful shutdown cancels it, then every pod is stopped.
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await pods.run() }
                 group.addTask {
@@ -57,30 +67,29 @@ public struct NodeAgent: Service {
 actor NodeAgentState {
     let client: KubeClient
     let configuration: NodeAgentConfiguration
+    let containment: PodContainment
     let logger: Logger
     var runtimes: [String: PodRuntime] = [:]
 
-    init(client: KubeClient, configuration: NodeAgentConfiguration, logger: Logger) {
+    init(client: KubeClient, configuration: NodeAgentConfiguration, containment: PodContainment, logger: Logger) {
         self.client = client
         self.configuration = configuration
+        self.containment = containment
         self.logger = logger
     }
 
     var pidFileDirectory: String { configuration.runDirectory }
 
-    /// Kills process groups a crashed earlier run left behind.
-    func killLeftovers() {
-        guard let files = try? FileManager.default.contentsOfDirectory(atPath: pidFileDirectory) else { return }
+    /// Ends every process a crashed earlier run left behind: found by cgroup or environment tag, never by a saved
+    /// pid, which may belong to another process by now. The saved process-group files are only removed.
+    func endLeftovers() async {
+        let found = await containment.endLeftovers()
+        if found > 0 {
+            logger.notice("ended processes left by an earlier run", metadata: ["containment.found": "\(found)"])
+        }
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: pidFileDirectory)) ?? []
         for file in files where file.hasSuffix(".pgid") {
-            let path = "\(pidFileDirectory)/\(file)"
-            if let text = try? String(contentsOfFile: path, encoding: .utf8),
-                let pgid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pgid > 1
-            {
-                if ChildProcess.signalGroup(pgid, SIGKILL) {
-                    logger.info("killed a process group left by an earlier run", metadata: ["process.pgid": "\(pgid)"])
-                }
-            }
-            try? FileManager.default.removeItem(atPath: path)
+            try? FileManager.default.removeItem(atPath: "\(pidFileDirectory)/\(file)")
         }
     }
 
@@ -126,9 +135,13 @@ actor NodeAgentState {
         // Pods that vanished without a graceful stop (forced deletion): kill what is left.
         for (uid, rt) in runtimes where !seen.contains(uid) {
             rt.process?.signalGroup(SIGKILL)
-            _ = rt.process?.poll()
-            removePidFile(uid)
-            runtimes[uid] = nil
+            containment.signal(uid: uid, SIGKILL)
+            if let process = rt.process, process.poll() != nil { runtimes[uid]?.process = nil }
+            if runtimes[uid]?.process == nil && containment.isEmpty(uid: uid) {
+                containment.release(uid: uid)
+                removePidFile(uid)
+                runtimes[uid] = nil
+            }
         }
         for pod in pods {
             guard let uid = pod.metadata.uid, pod.metadata.deletionTimestamp == nil, let rt = runtimes[uid] else {
@@ -155,6 +168,9 @@ actor NodeAgentState {
         rt.process = nil
         rt.ready = false
         removePidFile(rt.uid)
+        // As in a container, the pod ends with its main process: nothing it started outlives it. (Not by process
+        // group: the main process is reaped, so its id may be reused.)
+        containment.signal(uid: rt.uid, SIGKILL)
         let reason = exit.signal != 0 ? "Error" : (exit.code == 0 ? "Completed" : "Error")
         rt.lastExit = ContainerState.Terminated(
             exitCode: exit.signal != 0 ? 128 + exit.signal : exit.code, signal: exit.signal == 0 ? nil : exit.signal,
@@ -211,6 +227,7 @@ actor NodeAgentState {
             }
         }
         for (k, v) in podEnv { env[k] = v }
+        for (k, v) in containment.environment(uid: rt.uid) { env[k] = v }
         var expanded = ((container.command ?? []) + (container.args ?? [])).map { EnvExpansion.expand($0, podEnv) }
         if expanded.first == WellKnown.starlingExecutable, let own = Self.ownExecutable {
             expanded[0] = own
@@ -234,9 +251,12 @@ actor NodeAgentState {
         do {
             let workingDirectory = container.workingDir
             let env = env
+            let cgroupProcs = try containment.prepare(uid: rt.uid)
+            defer { if cgroupProcs >= 0 { close(cgroupProcs) } }
             let process = try await SpawnThread.shared.run {
                 try ChildProcess.start(
-                    command: command, environment: env, logPath: logPath, workingDirectory: workingDirectory)
+                    command: command, environment: env, logPath: logPath, workingDirectory: workingDirectory,
+                    cgroupProcs: cgroupProcs)
             }
             rt.process = process
             rt.waitingReason = nil
@@ -265,29 +285,34 @@ actor NodeAgentState {
         rt.nextStart = now + min(configuration.restartBackoff * factor, configuration.maxRestartBackoff)
     }
 
-    /// Stops a pod that is being deleted, then confirms the deletion to the API server.
+    /// Stops a pod that is being deleted: SIGTERM to every process it started, SIGKILL to what is left after the
+    /// grace period; once none is left, confirms the deletion to the API server.
     func terminate(_ pod: Pod, uid: String, now: ContinuousClock.Instant) async {
-        if var rt = runtimes[uid], let process = rt.process {
-            if process.poll() == nil {
-                let grace = Duration.seconds(pod.metadata.deletionGracePeriodSeconds ?? 30)
+        if var rt = runtimes[uid] {
+            let grace = Duration.seconds(pod.metadata.deletionGracePeriodSeconds ?? 30)
+            // Reaped once only: a pid polled again after that may be another child's by now.
+            if let process = rt.process, process.poll() != nil { rt.process = nil }
+            let mainRunning = rt.process != nil
+            if mainRunning || !containment.isEmpty(uid: uid) {
                 if rt.stopRequestedAt == nil {
                     rt.stopRequestedAt = now
-                    process.signalGroup(SIGTERM)
-                    runtimes[uid] = rt
-                    return
+                    rt.process?.signalGroup(SIGTERM)
+                    containment.signal(uid: uid, SIGTERM)
                 } else if now - rt.stopRequestedAt! >= grace && !rt.killed {
-                    process.signalGroup(SIGKILL)
+                    rt.process?.signalGroup(SIGKILL)
+                    containment.signal(uid: uid, SIGKILL)
                     rt.killed = true
-                    runtimes[uid] = rt
-                    return
-                } else {
-                    return
+                } else if !mainRunning && !rt.killed {
+                    // The main process has stopped: the pod is done; nothing it started may linger.
+                    rt.process?.signalGroup(SIGKILL)
+                    containment.signal(uid: uid, SIGKILL)
+                    rt.killed = true
                 }
+                runtimes[uid] = rt
+                return
             }
-            // Make sure nothing of the group survives its leader process.
-            process.signalGroup(SIGKILL)
-            rt.process = nil
         }
+        containment.release(uid: uid)
         removePidFile(uid)
         runtimes[uid] = nil
         do {
@@ -361,22 +386,35 @@ actor NodeAgentState {
         }
     }
 
-    /// Stops every running pod (on shutdown): SIGTERM, then SIGKILL after `grace`.
+    /// Stops every pod (on shutdown): SIGTERM to all their processes, SIGKILL to what is left after `grace`.
     func stopAll(grace: Duration) async {
+        let uids = Array(runtimes.keys)
         let processes = runtimes.values.compactMap(\.process)
         for p in processes { p.signalGroup(SIGTERM) }
+        for uid in uids { containment.signal(uid: uid, SIGTERM) }
         let deadline = ContinuousClock.now + grace
         var remaining = processes
         while !remaining.isEmpty && ContinuousClock.now < deadline {
             remaining = remaining.filter { $0.poll() == nil }
             if !remaining.isEmpty { try? await Task.sleep(for: .milliseconds(50)) }
         }
-        for p in processes {
-            p.signalGroup(SIGKILL)
-            _ = p.poll()
+        for p in remaining { p.signalGroup(SIGKILL) }
+        for uid in uids { containment.signal(uid: uid, SIGKILL) }
+        let reapBy = ContinuousClock.now + .seconds(2)
+        while !remaining.isEmpty && ContinuousClock.now < reapBy {
+            remaining = remaining.filter { $0.poll() == nil }
+            if !remaining.isEmpty { try? await Task.sleep(for: .milliseconds(10)) }
         }
-        for uid in runtimes.keys { removePidFile(uid) }
+        let emptyBy = ContinuousClock.now + .seconds(2)
+        for uid in uids {
+            while !containment.isEmpty(uid: uid) && ContinuousClock.now < emptyBy {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            containment.release(uid: uid)
+            removePidFile(uid)
+        }
         runtimes.removeAll()
+        containment.removeRoot()
     }
 
     func writePidFile(_ uid: String, _ pid: Int32) {

@@ -6,19 +6,23 @@ public struct NodeAgentConfiguration: Sendable {
     public var realDeviceNodes: Set<String>
     /// Where pod logs go (`<namespace>_<pod>.log`).
     public var logDirectory: String
-    /// Where process-group ids of running pods are kept, to clean up after a crash.
+    /// Where the agent keeps its state (the process-group id of each running pod, for tools and tests); its path
+    /// also names the agent's cgroup, so a restarted agent finds what an earlier run left.
     public var runDirectory: String
     /// How often pods are checked.
     public var tick: Duration
     /// First restart delay; doubles per restart up to `maxRestartBackoff`.
     public var restartBackoff: Duration
     public var maxRestartBackoff: Duration
+    /// How pods' processes are kept track of (see `PodContainment`).
+    public var containment: PodContainment.Mode
 
     public init(
         nodeNames: Set<String>, realDeviceNodes: Set<String> = [], logDirectory: String, runDirectory: String,
         tick: Duration = .milliseconds(200), restartBackoff: Duration = .seconds(1),
-        maxRestartBackoff: Duration = .seconds(30)
+        maxRestartBackoff: Duration = .seconds(30), containment: PodContainment.Mode = .auto
     ) {
+        self.containment = containment
         self.nodeNames = nodeNames
         self.realDeviceNodes = realDeviceNodes
         self.logDirectory = logDirectory
