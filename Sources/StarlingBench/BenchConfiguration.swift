@@ -148,6 +148,10 @@ extension BenchConfiguration {
             if let headers = try target.stringMap("headers") { self.target.headers = headers }
             if let timeout = try target.double("timeout") { self.target.timeout = timeout }
             if let header = try target.string("endpointHeader") { self.target.endpointHeader = header }
+            if let header = try target.string("sessionHeader") {
+                self.target.sessionHeader = header.isEmpty ? nil : header
+            }
+            if let user = try target.bool("sessionUser") { self.target.sessionUser = user }
             try target.finish()
         }
         if var load = try root.object("load") {

@@ -37,8 +37,16 @@ public struct BenchRunner: Sendable {
         public let finished = Atomic<Int>(0)
         public let failed = Atomic<Int>(0)
         public let tokens = Atomic<Int>(0)
+        /// Set by `requestStop()`: no new request goes out after it.
+        public let stopRequested = Atomic<Bool>(false)
         private let recentTTFT = Mutex<[Double]>([])
         public init() {}
+
+        /// Stops sending (an interrupted run): the runner sends nothing new and ends once in-flight requests do.
+        public func requestStop() { stopRequested.store(true, ordering: .relaxed) }
+
+        /// Whether a stop was requested.
+        public var isStopping: Bool { stopRequested.load(ordering: .relaxed) }
         public var inFlight: Int { sent.load(ordering: .relaxed) - finished.load(ordering: .relaxed) }
 
         func record(timeToFirstToken: Double) {
@@ -55,9 +63,11 @@ public struct BenchRunner: Sendable {
         }
     }
 
-    /// Sends `items[i]` at `schedule.arrivals[i]`; returns one record per arrival, in schedule order. A session
-    /// turn whose previous turn has not finished by its time goes out when it finishes (its send lag counts
-    /// from then).
+    /// Sends `items[i]` at `schedule.arrivals[i]`; returns one record per request sent, in schedule order. A
+    /// session turn whose previous turn has not finished by its time goes out when it finishes (its send lag
+    /// counts from then); one still waiting when the schedule ends is not sent and is recorded as `unsent`. A stop
+    /// (`progress.requestStop()`) or cancellation ends the dispatching at once; cancellation also ends the
+    /// requests in flight (recorded as `cancelled`).
     public func run(
         schedule: ArrivalSchedule, items: [PromptSource.Item], progress: Progress = Progress()
     ) async -> [RequestRecord] {
@@ -65,11 +75,13 @@ public struct BenchRunner: Sendable {
         let count = min(schedule.arrivals.count, items.count)
         let sessions = SessionBook()
         return await withTaskGroup(of: (Int, RequestRecord).self) { group in
+            var dispatched = 0
             for index in 0..<count {
                 let arrival = schedule.arrivals[index]
-                try? await Task.sleep(until: start + .seconds(arrival.time), tolerance: .zero, clock: .continuous)
+                guard await Self.sleep(until: start + .seconds(arrival.time), unlessStopped: progress) else { break }
                 let item = items[index]
                 progress.sent.add(1, ordering: .relaxed)
+                dispatched += 1
                 group.addTask {
                     let record = await send(
                         item, stage: arrival.stage, scheduled: arrival.time, start: start, sessions: sessions,
@@ -77,9 +89,28 @@ public struct BenchRunner: Sendable {
                     return (index, record)
                 }
             }
+            // The schedule's end: turns still waiting for their session are not sent.
+            _ = await Self.sleep(until: start + .seconds(schedule.totalDuration), unlessStopped: progress)
+            sessions.close()
             var records = [RequestRecord?](repeating: nil, count: count)
             for await (index, record) in group { records[index] = record }
-            return records.compactMap { $0 }
+            return records.prefix(dispatched).compactMap { $0 }
+        }
+    }
+
+    /// Sleeps until `deadline` in slices of at most 100 ms, so that a stop is seen within one; false when the run
+    /// was stopped or cancelled instead.
+    static func sleep(until deadline: ContinuousClock.Instant, unlessStopped progress: Progress) async -> Bool {
+        while true {
+            if progress.isStopping || Task.isCancelled { return false }
+            let now = ContinuousClock.now
+            if now >= deadline { return true }
+            let wake = min(deadline, now + .milliseconds(100))
+            do {
+                try await Task.sleep(until: wake, tolerance: .zero, clock: .continuous)
+            } catch {
+                return false
+            }
         }
     }
 
@@ -95,7 +126,7 @@ public struct BenchRunner: Sendable {
             for _ in 0..<concurrency {
                 group.addTask {
                     var records: [RequestRecord] = []
-                    while ContinuousClock.now < end {
+                    while ContinuousClock.now < end && !progress.isStopping && !Task.isCancelled {
                         let index = tickets.next.add(1, ordering: .relaxed).oldValue
                         let item = items[index % items.count]
                         let now = (ContinuousClock.now - start).seconds
@@ -109,6 +140,7 @@ public struct BenchRunner: Sendable {
             }
             var all: [RequestRecord] = []
             for await records in group { all += records }
+            sessions.close()
             return all.sorted { $0.timing.sent < $1.timing.sent }
         }
     }
@@ -135,18 +167,26 @@ public struct BenchRunner: Sendable {
         var scheduled = scheduled
         var history: [[String: String]] = []
         if let turn = item.turn {
-            history = await sessions.history(before: turn)
+            guard let earlier = await sessions.history(before: turn) else {
+                progress.finished.add(1, ordering: .relaxed)
+                return RequestRecord(
+                    stage: stage, model: model, timing: RequestTiming(scheduled: scheduled, sent: now()),
+                    inputTokens: nil, outputTokens: 0, status: nil, error: "unsent", endpoint: nil)
+            }
+            history = earlier
             scheduled = max(scheduled, now())
         }
         var request = HTTPClientRequest(url: target.baseURL + target.path)
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
         for (name, value) in target.headers { request.headers.add(name: name, value: value) }
+        let session = item.turn.map { target.sessionID($0.session) }
+        if let session, let header = target.sessionHeader { request.headers.replaceOrAdd(name: header, value: session) }
         request.body = .bytes(
             ByteBuffer(
                 bytes: target.body(
                     model: model, prompt: item.prompt, maxTokens: item.outputTokens, system: item.system,
-                    history: history)))
+                    history: history, user: target.sessionUser ? session : nil)))
         var record = RequestRecord(
             stage: stage, model: model, timing: RequestTiming(scheduled: scheduled, sent: now()), inputTokens: nil,
             outputTokens: 0, status: nil, error: nil, endpoint: nil)
@@ -165,7 +205,7 @@ public struct BenchRunner: Sendable {
         do {
             let response = try await client.execute(request, timeout: .milliseconds(Int64(target.timeout * 1000)))
             record.status = Int(response.status.code)
-            record.endpoint = response.headers.first(name: target.endpointHeader)
+            record.endpoint = target.endpoint(in: response.headers)
             guard response.status.code < 300 else {
                 record.error = response.status.code >= 500 ? "http_5xx" : "http_4xx"
                 _ = try? await response.body.collect(upTo: 1 << 20)
@@ -203,6 +243,10 @@ public struct BenchRunner: Sendable {
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
             record.error = "timeout"
             record.timing.end = nil
+        } catch let error as HTTPClientError where error == .cancelled {
+            record.error = "cancelled"
+        } catch is CancellationError {
+            record.error = "cancelled"
         } catch {
             record.error = record.status == nil ? "connection" : "stream"
         }

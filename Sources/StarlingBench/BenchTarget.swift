@@ -1,4 +1,5 @@
 import Foundation
+import NIOHTTP1
 
 /// Where and how requests are sent.
 public struct BenchTarget: Sendable, Equatable {
@@ -11,8 +12,14 @@ public struct BenchTarget: Sendable, Equatable {
     /// Model names used in turn (a LoRA mix is a list of adapter names, weighted by repetition).
     public var models: [String]
     public var headers: [(String, String)] = []
-    /// Response header naming the endpoint that served a request (the GIE gateway's).
-    public var endpointHeader = "x-gateway-destination-endpoint"
+    /// Response header naming the endpoint that served a request (the GIE gateway's). With the default, Starling's
+    /// gateway's `x-starling-endpoint` is read too.
+    public var endpointHeader = BenchTarget.defaultEndpointHeader
+    /// Request header carrying a multi-turn session's identity (what session-affinity routers key on: Starling's
+    /// `session` scorer, vLLM router's `consistent_hash`); nil sends none.
+    public var sessionHeader: String? = "x-session-id"
+    /// Also send the session's identity as OpenAI's `user` field.
+    public var sessionUser = false
     /// Per-request timeout, seconds.
     public var timeout = 300.0
 
@@ -24,17 +31,31 @@ public struct BenchTarget: Sendable, Equatable {
     public static func == (a: Self, b: Self) -> Bool {
         a.baseURL == b.baseURL && a.api == b.api && a.stream == b.stream && a.models == b.models
             && a.headers.map { "\($0.0):\($0.1)" } == b.headers.map { "\($0.0):\($0.1)" }
-            && a.endpointHeader == b.endpointHeader && a.timeout == b.timeout
+            && a.endpointHeader == b.endpointHeader && a.timeout == b.timeout && a.sessionHeader == b.sessionHeader
+            && a.sessionUser == b.sessionUser
     }
+
+    public static let defaultEndpointHeader = "x-gateway-destination-endpoint"
+
+    /// The endpoint a response names: `endpointHeader`, or with the default also Starling's gateway's header.
+    func endpoint(in headers: HTTPHeaders) -> String? {
+        headers.first(name: endpointHeader)
+            ?? (endpointHeader == Self.defaultEndpointHeader ? headers.first(name: "x-starling-endpoint") : nil)
+    }
+
+    /// The identity sent for session `number`.
+    func sessionID(_ number: Int) -> String { "session-\(number)" }
 
     var path: String { api == .chat ? "/v1/chat/completions" : "/v1/completions" }
 
     /// The JSON body for one request (built once per request, so a plain encoder is cheap enough). `history` is a
     /// chat session's earlier messages (`role`, `content`), sent before the new user message.
     func body(
-        model: String, prompt: String, maxTokens: Int, system: String? = nil, history: [[String: String]] = []
+        model: String, prompt: String, maxTokens: Int, system: String? = nil, history: [[String: String]] = [],
+        user: String? = nil
     ) -> Data {
         var object: [String: Any] = ["model": model, "max_tokens": maxTokens, "ignore_eos": true]
+        if let user { object["user"] = user }
         if api == .chat {
             let leading = system.map { [["role": "system", "content": $0]] } ?? []
             object["messages"] = leading + history + [["role": "user", "content": prompt]]

@@ -49,10 +49,12 @@ public struct Benchmark: Sendable {
             let records = Self.shift(all.filter { $0.timing.sent >= load.warmup }, by: load.warmup)
             return report(
                 target, mode: "concurrency \(concurrency)", stages: [.init(start: 0, duration: duration)],
-                records: records)
+                records: records, stopped: progress.isStopping)
         case .stages(let stages)?:
             return await openLoop(runner, source: source, stages: stages, log: log, progress: progress) { plans, rs in
-                report(target, mode: "open loop, \(load.arrivals.rawValue) arrivals", stages: plans, records: rs)
+                report(
+                    target, mode: "open loop, \(load.arrivals.rawValue) arrivals", stages: plans, records: rs,
+                    stopped: progress.isStopping)
             }
         case .sweep(let sweep)?:
             log(
@@ -64,6 +66,11 @@ public struct Benchmark: Sendable {
             let probe = await runner.run(
                 concurrency: sweep.probeConcurrency, duration: probeEnd, items: probeSource.items(count: 100_000),
                 progress: progress)
+            if progress.isStopping {
+                return report(
+                    target, mode: "sweep probe, interrupted", stages: [.init(start: 0, duration: probeEnd)],
+                    records: probe, stopped: true)
+            }
             let windowStart = load.warmup + sweep.probeDuration / 2
             let completed = probe.filter { record in
                 record.succeeded && (record.timing.end.map { $0 >= windowStart && $0 <= probeEnd } ?? false)
@@ -87,7 +94,8 @@ public struct Benchmark: Sendable {
                 runner, source: source, stages: stages, log: log, progress: progress
             ) { plans, records in
                 var result = report(
-                    target, mode: "sweep, \(load.arrivals.rawValue) arrivals", stages: plans, records: records)
+                    target, mode: "sweep, \(load.arrivals.rawValue) arrivals", stages: plans, records: records,
+                    stopped: progress.isStopping)
                 result.sweep = BenchReport.Sweep(
                     saturationRate: saturation, fractions: sweep.fractions, probe: probeSummary)
                 return result
@@ -124,12 +132,26 @@ public struct Benchmark: Sendable {
         return report(plans, records)
     }
 
+    /// The report of `records`. A stopped run's stages end where its last request did, and stages it never
+    /// reached are left out, so rates cover the time that ran.
     func report(
-        _ target: BenchTarget, mode: String, stages: [BenchReport.StagePlan], records: [RequestRecord]
+        _ target: BenchTarget, mode: String, stages: [BenchReport.StagePlan], records: [RequestRecord],
+        stopped: Bool = false
     ) -> BenchReport {
-        BenchReport(
+        var plans = stages
+        if stopped {
+            let ran = records.map { $0.timing.end ?? $0.timing.sent }.max() ?? 0
+            plans = stages.filter { $0.start < ran || $0.start == 0 }.map { plan in
+                var cut = plan
+                cut.duration = max(min(plan.duration, ran - plan.start), 0.001)
+                return cut
+            }
+        }
+        var result = BenchReport(
             target: target, mode: mode, workload: workload, seed: configuration.seed, slo: configuration.slo,
-            stages: stages, records: records)
+            stages: plans, records: records)
+        if stopped { result.interrupted = true }
+        return result
     }
 
     /// The request source the data section describes.

@@ -128,6 +128,8 @@ public struct BenchReport: Sendable, Codable, Equatable {
     public var seed: UInt64
     public var slo: ServiceLevelObjective?
     public var sweep: Sweep?
+    /// True when the run was stopped before its schedule ended (Ctrl-C): the figures cover what ran.
+    public var interrupted: Bool?
     public var stages: [StageSummary]
     public var overall: StageSummary
     public var requests: [RequestRecord]

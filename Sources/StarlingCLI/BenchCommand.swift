@@ -1,6 +1,8 @@
 import ArgumentParser
+import Dispatch
 import Foundation
 import StarlingBench
+import Synchronization
 
 /// `starling bench`: `run` (the default) and `compare`.
 struct BenchCommand: AsyncParsableCommand {
@@ -84,8 +86,17 @@ struct BenchRunCommand: AsyncParsableCommand {
     @Option(help: "Extra request header NAME:VALUE (repeatable).")
     var header: [String] = []
 
-    @Option(help: "Response header naming the serving endpoint (default x-gateway-destination-endpoint).")
+    @Option(
+        help:
+            "Response header naming the serving endpoint (default x-gateway-destination-endpoint, and Starling's x-starling-endpoint)."
+    )
     var endpointHeader: String?
+
+    @Option(help: "Request header carrying a multi-turn session's id (default x-session-id; \"\" sends none).")
+    var sessionHeader: String?
+
+    @Flag(help: "Also send a multi-turn session's id as OpenAI's `user` field.")
+    var sessionUser = false
 
     @Option(help: "Per-request timeout, seconds (default 300).")
     var timeout: Double?
@@ -116,6 +127,9 @@ struct BenchRunCommand: AsyncParsableCommand {
         }
     }
 
+    /// Seconds an interrupted run waits for requests in flight before ending them.
+    static let interruptGrace: Duration = .seconds(5)
+
     func execute() async throws {
         let configuration = try merged()
         let client = BenchRunner.makeClient()
@@ -126,8 +140,35 @@ struct BenchRunCommand: AsyncParsableCommand {
             await Self.report(progress, totalSeconds: total, warmup: warmup)
         }
         defer { reporter.cancel() }
-        let report = try await benchmark.run(progress: progress) { line in print(line) }
+        let run = Task { try await benchmark.run(progress: progress) { line in print(line) } }
+        // Ctrl-C: stop sending, give requests in flight a few seconds, then report what ran. A second Ctrl-C ends
+        // them at once.
+        let interrupts = Atomic<Int>(0)
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler {
+            if interrupts.add(1, ordering: .relaxed).newValue == 1 {
+                progress.requestStop()
+                FileHandle.standardError.write(
+                    Data(
+                        "\ninterrupted: no new requests; waiting up to \(Self.interruptGrace) for \(progress.inFlight) in flight (Ctrl-C again to stop now)\n"
+                            .utf8))
+                Task {
+                    try? await Task.sleep(for: Self.interruptGrace)
+                    run.cancel()
+                }
+            } else {
+                run.cancel()
+            }
+        }
+        source.resume()
+        defer {
+            source.cancel()
+            signal(SIGINT, SIG_DFL)
+        }
+        let report = try await run.value
         reporter.cancel()
+        if report.interrupted == true { print("\nINTERRUPTED: the figures cover the part of the run that ran.") }
         print("\n" + SummaryTable.render(report))
         if let path = configuration.output.json {
             let encoder = JSONEncoder()
@@ -139,6 +180,8 @@ struct BenchRunCommand: AsyncParsableCommand {
             try HTMLReport.render(report).write(toFile: path, atomically: true, encoding: .utf8)
             print("HTML report: \(path)")
         }
+        // 128 + SIGINT, as a shell reports a program that Ctrl-C ended.
+        if report.interrupted == true { throw ExitCode(130) }
     }
 
     /// The configuration file (if any) with the flags given applied on top.
@@ -170,6 +213,8 @@ struct BenchRunCommand: AsyncParsableCommand {
         }
         if let timeout { c.target.timeout = timeout }
         if let endpointHeader { c.target.endpointHeader = endpointHeader }
+        if let sessionHeader { c.target.sessionHeader = sessionHeader.isEmpty ? nil : sessionHeader }
+        if sessionUser { c.target.sessionUser = true }
         if let seed { c.seed = seed }
         if let warmup { c.load.warmup = warmup }
         if let arrivals {
