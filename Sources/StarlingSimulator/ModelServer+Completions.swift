@@ -61,12 +61,7 @@ extension ModelServer {
             generator: generator, id: id, created: Int(Date().timeIntervalSince1970))
     }
 
-    /// Non-streaming requests at least this long are aborted when their client disconnects, as vLLM does. Shorter
-    /// ones keep the connection alive instead: watching for the close costs the connection after the response, and
-    /// a new connection is cheap next to 256 decode steps but not next to a handful.
-    static let abortOnDisconnectTokens = 256
-
-    func complete(_ request: Request, kind: CompletionRequest.Kind) async throws -> Response {
+    func complete(_ request: Request, kind: CompletionRequest.Kind, channel: any Channel) async throws -> Response {
         var request = request
         let body = try await readBody(&request)
         let prepared = try prepare(body, kind: kind)
@@ -75,16 +70,16 @@ extension ModelServer {
             // A client that goes away fails the next write, which ends the stream and aborts the request.
             return stream(prepared, events: events)
         }
-        if prepared.engineRequest.outputTokens >= Self.abortOnDisconnectTokens {
-            var response = try await request.body.consumeWithCancellationOnInboundClose { _ in
-                try await self.collect(prepared, events: events)
-            }
-            // Watching for the close consumes the connection's inbound stream, so Hummingbird closes it after this
-            // response; saying so keeps a pooling client from sending its next request into the closing socket.
-            response.headers[.connection] = "close"
-            return response
+        // A client that goes away ends the collection, which aborts the request at once, as vLLM does. The close is
+        // watched per connection, so keep-alive connections stay open between requests.
+        let work = Task { try await self.collect(prepared, events: events) }
+        let token = closeWatcher.onClose(of: channel) { work.cancel() }
+        defer { closeWatcher.cancel(token, of: channel) }
+        return try await withTaskCancellationHandler {
+            try await work.value
+        } onCancel: {
+            work.cancel()
         }
-        return try await collect(prepared, events: events)
     }
 
     /// A non-streaming response: the whole text once the engine is done.
@@ -107,6 +102,7 @@ extension ModelServer {
             }
         }
         if reason == .abort {
+            if Task.isCancelled { throw CancellationError() }
             throw OpenAIError(status: 503, message: "The server is shutting down", type: "ServiceUnavailableError")
         }
         let choice: [String: Any]

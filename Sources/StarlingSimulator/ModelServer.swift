@@ -16,6 +16,8 @@ public final class ModelServer: Sendable {
     let tokenizer = Tokenizer()
     let logger: Logger
     private let counter = Atomic<UInt64>(0)
+    /// Aborts non-streaming requests whose client left.
+    let closeWatcher = ConnectionCloseWatcher()
     let started = Int(Date().timeIntervalSince1970)
     /// Random per process, so response ids differ between replicas.
     let instanceID = String(UInt64.random(in: 1 << 60..<UInt64.max), radix: 16)
@@ -37,6 +39,7 @@ public final class ModelServer: Sendable {
     ) -> some ApplicationProtocol {
         Application(
             router: router(),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ClientEOFHandler()])),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "starling-model-server"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
@@ -81,8 +84,8 @@ public final class ModelServer: Sendable {
         try await group.run()
     }
 
-    func router() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    func router() -> Router<ModelServerRequestContext> {
+        let router = Router(context: ModelServerRequestContext.self)
         router.get("/health") { _, _ in Response(status: .ok) }
         router.get("/metrics") { [self] request, _ in
             let names = VLLMMetrics.requestedNames(query: request.uri.query)
@@ -96,11 +99,11 @@ public final class ModelServer: Sendable {
         }
         router.get("/v1/models") { [self] _, _ in Self.json(models()) }
         router.get("/version") { _, _ in Self.json(["version": "starling-sim"]) }
-        router.post("/v1/completions") { [self] request, _ in
-            await handle { try await complete(request, kind: .completion) }
+        router.post("/v1/completions") { [self] request, context in
+            await handle { try await complete(request, kind: .completion, channel: context.channel) }
         }
-        router.post("/v1/chat/completions") { [self] request, _ in
-            await handle { try await complete(request, kind: .chat) }
+        router.post("/v1/chat/completions") { [self] request, context in
+            await handle { try await complete(request, kind: .chat, channel: context.channel) }
         }
         router.post("/v1/load_lora_adapter") { [self] request, _ in
             await handle { try await loadAdapter(request) }

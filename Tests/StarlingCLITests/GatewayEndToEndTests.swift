@@ -6,6 +6,10 @@ import Testing
 
 @testable import StarlingGateway
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The gateway (in process) in front of real `starling model-server` processes.
 @Suite(.serialized) struct GatewayEndToEndTests {
     /// A running gateway and a client for it.
@@ -225,6 +229,45 @@ import Testing
             let metrics = try await harness.get("/metrics")
             #expect(metrics.contains(#"starling_gateway_shed_total{pool="pool",criticality="Sheddable"} 1"#))
             #expect(metrics.contains(#"starling_gateway_queued_total{pool="pool",criticality="Critical"} 1"#))
+        }
+    }
+
+    /// A client that leaves a non-streaming request: the gateway ends the upstream request (the model server aborts
+    /// it, as vLLM does) and counts it under code 499, as it does a stream whose client left.
+    @Test func aClientLeavingANonStreamingRequestAbortsItUpstreamAndIsCounted() async throws {
+        let servers = try await ModelServerProcess.start(1)
+        defer { servers.forEach { $0.stop() } }
+        try await Self.withGateway(servers) { harness in
+            try await harness.waitScraped()
+            let body = #"{"model":"starling/tiny","prompt":"tell me","max_tokens":3000,"ignore_eos":true}"#
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = in_port_t(UInt16(harness.port)).bigEndian
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            #expect(connected == 0)
+            let request =
+                "POST /v1/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+                + "content-length: \(body.utf8.count)\r\n\r\n\(body)"
+            _ = request.withCString { write(fd, $0, strlen($0)) }
+            try await waitUntil("the request to run upstream", timeout: .seconds(20)) {
+                try await harness.running(on: servers[0]) == 1
+            }
+            close(fd)
+            try await waitUntil("the upstream request to be aborted", timeout: .seconds(5)) {
+                try await harness.running(on: servers[0]) == 0
+            }
+            try await waitUntil("the gateway to count it", timeout: .seconds(5)) {
+                try await harness.get("/metrics").split(separator: "\n").contains {
+                    $0.hasPrefix("starling_gateway_requests_total{") && $0.contains(#"code="499""#)
+                        && $0.hasSuffix(" 1")
+                }
+            }
         }
     }
 

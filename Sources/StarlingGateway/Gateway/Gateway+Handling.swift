@@ -144,7 +144,10 @@ extension Gateway {
             case .lease(let l): lease = l
             case .wait: return
             case .fail(let failure):
-                if Task.isCancelled { return }
+                if Task.isCancelled {
+                    metrics.request(model: label.model, objective: label.objective, status: GatewayMetrics.clientClosed)
+                    return
+                }
                 if let lastFailure, case .noEndpoint = failure {
                     return await replay(lastFailure, writer, requestID, label)
                 }
@@ -161,6 +164,7 @@ extension Gateway {
             }
             if Task.isCancelled {
                 pool.release(lease)
+                metrics.request(model: label.model, objective: label.objective, status: GatewayMetrics.clientClosed)
                 return
             }
             metrics.picked(pool: pool.name, endpoint: lease.endpoint)

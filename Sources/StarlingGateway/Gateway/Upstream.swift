@@ -81,7 +81,10 @@ struct Upstream {
             (connection, response) = try await connections.exchange(
                 head, body: body, with: lease.endpoint, on: writer.eventLoop, timeout: timeout)
         } catch {
-            if Task.isCancelled { return .done }
+            if Task.isCancelled {
+                record(status: GatewayMetrics.clientClosed)
+                return .done
+            }
             switch error {
             case .noAnswer(let error) where error as? ProxyConnectionError == .timedOut:
                 await finish(
@@ -121,7 +124,10 @@ struct Upstream {
                 try? await writer.full(response.status, headers, body: body)
                 record(status: Int(response.status.code))
             } catch {
-                if Task.isCancelled { return .done }
+                if Task.isCancelled {
+                    record(status: GatewayMetrics.clientClosed)
+                    return .done
+                }
                 pool.update { $0.recordConnectionFailure(lease.endpoint) }
                 await finish(status: 502, error: .badGateway("\(lease.endpoint) failed mid-response: \(error)"), writer)
             }
@@ -163,7 +169,7 @@ struct Upstream {
             record(status: 502, tokens: tokens)
         case .clientGone(let tokens):
             logger.log(.debug, "client went away mid-stream")
-            record(status: 499, tokens: tokens)
+            record(status: GatewayMetrics.clientClosed, tokens: tokens)
         }
     }
 

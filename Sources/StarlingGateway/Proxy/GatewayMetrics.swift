@@ -19,6 +19,8 @@ final class GatewayMetrics: Sendable {
     private let timers = Mutex<[Key: CoreMetrics.Timer]>([:])
 
     static let requests = "starling_gateway_requests_total"
+    /// The `code` of a request whose client closed its connection before the answer was complete (nginx's 499).
+    static let clientClosed = 499
     static let ttft = "starling_gateway_time_to_first_token_seconds"
     static let interToken = "starling_gateway_inter_token_latency_seconds"
     static let e2e = "starling_gateway_request_duration_seconds"
