@@ -20,7 +20,10 @@ public enum ObjectDecoding {
         if let canonical = try? JSONValue(encoding: object) {
             errors += unknownFields(in: value, comparedTo: canonical, path: "")
         }
-        if validate { errors += object.validate() }
+        if validate {
+            errors += object.metadata.validate(path: "metadata")
+            errors += object.validate()
+        }
         if !errors.isEmpty { throw ValidationError(kind: T.descriptor.kind, name: name, errors: errors) }
         return object
     }

@@ -338,7 +338,13 @@ struct APIResponder: HTTPResponder {
         if buffer.readableBytes == 0 { return nil }
         let data = Data(buffer.readableBytesView)
         do {
-            return try JSONValue.parse(data)
+            let value = try JSONValue.parse(data)
+            if let problem = StrictJSON.firstProblem(in: buffer.readableBytesView) {
+                throw Status.badRequest("strict decoding error: \(problem)")
+            }
+            return value
+        } catch let status as Status {
+            throw status
         } catch {
             // kubectl sends JSON; YAML bodies are accepted too as a convenience.
             if let text = String(data: data, encoding: .utf8),

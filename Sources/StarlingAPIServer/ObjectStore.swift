@@ -431,8 +431,7 @@ public actor ObjectStore {
             && (new.value(atPath: "metadata.finalizers")?.arrayValue ?? []).isEmpty
             && !isGracefullyTerminatingPod(new)
         {
-            try remove(h, new)
-            return new
+            return try remove(h, new)
         }
         return try write(h, new, type: .modified, previous: PreviousState(value: old, data: current.data))
     }
@@ -547,8 +546,7 @@ public actor ObjectStore {
             }
         }
         if finalizers.isEmpty && !isGracefullyTerminatingPod(object) {
-            try remove(h, object)
-            return object
+            return try remove(h, object)
         }
         if changed {
             object = try write(h, object, type: .modified, previous: original)
@@ -565,8 +563,11 @@ public actor ObjectStore {
     }
 
     /// Removes the object for good and collects what depended on it.
-    func remove(_ h: ResourceHandler, _ object: JSONValue) throws(Status) {
-        try write(h, object, type: .deleted, previous: nil)
+    /// Deletes `object` for good and returns it as deleted: with the deletion's resourceVersion, which is what
+    /// kube-apiserver answers a DELETE with and what watchers see in the DELETED event.
+    @discardableResult
+    func remove(_ h: ResourceHandler, _ object: JSONValue) throws(Status) -> JSONValue {
+        let removed = try write(h, object, type: .deleted, previous: nil)
         let uid = object.value(atPath: "metadata.uid")?.stringValue ?? ""
         // Background propagation: dependents go after their owner.
         try deleteDependents(of: uid)
@@ -574,6 +575,7 @@ public actor ObjectStore {
         for owner in object.value(atPath: "metadata.ownerReferences")?.arrayValue ?? [] {
             if let ownerUID = owner["uid"]?.stringValue { try finishForegroundDeletion(ownerUID: ownerUID) }
         }
+        return removed
     }
 
     struct DependentKey: Hashable {

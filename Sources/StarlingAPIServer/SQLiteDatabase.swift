@@ -15,6 +15,13 @@ final class SQLiteDatabase {
 
     /// Opens (creating if needed) the database at `path`, or an in-memory one when `path` is nil.
     init(path: String?) throws {
+        if let path {
+            // Owner-only: the store holds every object, and SQLite gives its WAL and shared-memory files the
+            // database file's mode, so creating it 0600 covers all three. Older files are tightened too.
+            let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            if fd >= 0 { close(fd) }
+            for suffix in ["", "-wal", "-shm"] { chmod(path + suffix, 0o600) }
+        }
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path ?? ":memory:", &handle, flags, nil)
         guard rc == SQLITE_OK else {

@@ -57,7 +57,12 @@ public struct EmbeddedCluster {
     /// Runs until SIGINT or SIGTERM.
     public func run() async throws {
         let dir = options.dataDirectory
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        // Owner-only when Starling makes it: it holds the store, the token, the key and the kubeconfig (each of
+        // which is 0600 itself, so a directory the user chose keeps its mode).
+        if !FileManager.default.fileExists(atPath: dir) {
+            try FileManager.default.createDirectory(
+                atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
         try Self.checkListenable(options.apiPort, flag: "--api-port")
         if let gatewayPort = options.gatewayPort { try Self.checkListenable(gatewayPort, flag: "--gateway-port") }
         let token = try Self.loadOrCreateToken(at: "\(dir)/token")

@@ -64,8 +64,24 @@ public struct CompletionRequest: Sendable, Equatable {
             }
         }
         if let seed = try reader.integer("seed") { request.seed = UInt64(bitPattern: Int64(seed)) }
-        for field in ["temperature", "top_p", "frequency_penalty", "presence_penalty", "repetition_penalty"] {
-            _ = try reader.number(field)
+        // Sampling parameters are checked as vLLM's SamplingParams checks them (400 with its message), though the
+        // simulator's text does not depend on them.
+        if let t = try reader.number("temperature"), !(t >= 0) {
+            throw .badRequest("temperature must be non-negative, got \(t).", param: "temperature")
+        }
+        if let p = try reader.number("top_p"), !(p > 0 && p <= 1) {
+            throw .badRequest("top_p must be in (0, 1], got \(p).", param: "top_p")
+        }
+        if let p = try reader.number("min_p"), !(p >= 0 && p <= 1) {
+            throw .badRequest("min_p must be in [0, 1], got \(p).", param: "min_p")
+        }
+        for field in ["frequency_penalty", "presence_penalty"] {
+            if let v = try reader.number(field), !(v >= -2 && v <= 2) {
+                throw .badRequest("\(field) must be in [-2, 2], got \(v).", param: field)
+            }
+        }
+        if let r = try reader.number("repetition_penalty"), !(r > 0) {
+            throw .badRequest("repetition_penalty must be greater than zero, got \(r).", param: "repetition_penalty")
         }
         if let top = try reader.integer("top_k"), top < -1 || top == 0 {
             throw .badRequest("top_k must be -1 (disable) or at least 1, got \(top).", param: "top_k")

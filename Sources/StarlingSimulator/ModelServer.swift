@@ -168,7 +168,7 @@ public final class ModelServer: Sendable {
         do {
             let buffer = try await request.collectBody(upTo: Self.maxBodyBytes)
             return Data(buffer: buffer)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch let error where (error as? HTTPError)?.status == .contentTooLarge || error is NIOTooManyBytesError {
             throw OpenAIError(
                 status: 413, message: "The request body is larger than \(Self.maxBodyBytes) bytes",
                 type: "RequestTooLargeError")

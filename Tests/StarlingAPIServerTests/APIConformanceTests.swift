@@ -445,4 +445,104 @@ import Testing
             #expect(Int(next.metadata.resourceVersion!)! > Int(rv!)!)
         }
     }
+
+    /// Labels, annotations, duplicate fields and NUL characters are checked as kube-apiserver checks them.
+    @Test(arguments: [
+        (#"{"labels":{"bad key":"v"}}"#, "metadata.labels", "name part must consist of"),
+        (#"{"labels":{"k":"has space"}}"#, "metadata.labels", "a valid label value"),
+        (#"{"labels":{"UPPER.example.com/k":"v"}}"#, "metadata.labels", "prefix part must be a lowercase"),
+        (#"{"labels":{"k":"\#(String(repeating: "v", count: 64))"}}"#, "metadata.labels", "no more than 63"),
+        (#"{"annotations":{"a/b/c":"v"}}"#, "metadata.annotations", "optional DNS subdomain prefix"),
+    ])
+    func metadataIsValidatedAsKubernetesDoes(metadata: String, field: String, message: String) async throws {
+        try await withAPIServer { client, _ in
+            var meta = metadata
+            meta.insert(contentsOf: #""name":"m","#, at: meta.index(after: meta.startIndex))
+            let body =
+                #"{"apiVersion":"starling.dev/v1alpha1","kind":"ModelService","metadata":\#(meta),"spec":{"model":"m","server":{"engine":"command","command":["x"]}}}"#
+            await #expect {
+                _ = try await client.send(
+                    .POST, path: ModelService.descriptor.path(namespace: "default"), body: Data(body.utf8))
+            } throws: { error in
+                let s = error as! Status
+                return s.code == 422 && s.details?.causes?.first?.field == field && (s.message ?? "").contains(message)
+            }
+        }
+    }
+
+    @Test func oversizedLabelValuesAndAnnotationsAreRefused() async throws {
+        try await withAPIServer { client, _ in
+            var svc = Objects.service("big")
+            svc.metadata.labels = ["k": String(repeating: "v", count: 1 << 20)]
+            await #expect(throws: Status.self) { try await client.create(svc) }
+            svc.metadata.labels = nil
+            svc.metadata.annotations = ["k": String(repeating: "v", count: 300 * 1024)]
+            await #expect { try await client.create(svc) } throws: { error in
+                ((error as! Status).message ?? "").contains("metadata.annotations: Too long: must have at most 262144")
+            }
+            svc.metadata.annotations = ["k": String(repeating: "v", count: 200 * 1024)]
+            _ = try await client.create(svc)
+        }
+    }
+
+    @Test(arguments: [
+        (
+            #"{"apiVersion":"starling.dev/v1alpha1","kind":"ModelService","metadata":{"name":"d"},"spec":{"model":"m","replicas":1,"replicas":9,"server":{"engine":"command","command":["x"]}}}"#,
+            "spec.replicas: duplicate field"
+        ),
+        (
+            #"{"apiVersion":"starling.dev/v1alpha1","kind":"ModelService","metadata":{"name":"d","labels":{"a":"1","a":"2"}},"spec":{"model":"m","server":{"engine":"command","command":["x"]}}}"#,
+            "metadata.labels.a: duplicate field"
+        ),
+        (
+            #"{"apiVersion":"starling.dev/v1alpha1","kind":"ModelService","metadata":{"name":"d"},"spec":{"model":"m\u0000x","server":{"engine":"command","command":["x"]}}}"#,
+            "spec.model: strings must not contain NUL"
+        ),
+        (
+            #"{"apiVersion":"starling.dev/v1alpha1","kind":"ModelService","metadata":{"name":"d"},"spec":{"model":"m","server":{"engine":"command","command":["a","b\u0000"]}}}"#,
+            "spec.server.command[1]: strings must not contain NUL"
+        ),
+    ])
+    func strictDecodingRefusesDuplicateFieldsAndNUL(body: String, message: String) async throws {
+        try await withAPIServer { client, _ in
+            await #expect {
+                _ = try await client.send(
+                    .POST, path: ModelService.descriptor.path(namespace: "default"), body: Data(body.utf8))
+            } throws: { error in
+                let s = error as! Status
+                return s.code == 400 && (s.message ?? "").contains("strict decoding error: \(message)")
+            }
+            let stored = try await client.list(ModelService.self).items
+            #expect(stored.isEmpty)
+        }
+    }
+
+    @Test func deleteAnswersWithTheDeletionsResourceVersion() async throws {
+        try await withAPIServer { client, _ in
+            let created = try await client.create(Objects.service("gone"))
+            let data = try await client.send(
+                .DELETE, path: ModelService.descriptor.path(namespace: "default", name: "gone"))
+            let deleted = try JSONDecoder().decode(ModelService.self, from: data)
+            let before = try #require(Int(created.metadata.resourceVersion ?? ""))
+            let after = try #require(Int(deleted.metadata.resourceVersion ?? ""))
+            #expect(after > before)
+            let next = try await client.create(Objects.service("next"))
+            #expect(Int(next.metadata.resourceVersion ?? "") == after + 1)
+        }
+    }
+
+    @Test func theDatabaseAndItsLogAreOwnerOnly() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-mode-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = "\(dir)/state.db"
+        FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o644])
+        try await withAPIServer(path: path) { client, _ in
+            _ = try await client.create(Objects.service("a"))
+            for file in [path, path + "-wal", path + "-shm"] {
+                let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+                #expect(mode == 0o600, "\(file) has mode \(String(mode ?? 0, radix: 8))")
+            }
+        }
+    }
 }

@@ -143,6 +143,28 @@ struct ModelServerClient {
         ),
         (#"{"model":"starling/tiny","messages":"hi"}"#, "/v1/chat/completions", 400, "messages must be a list"),
         (#"{"model":"gpt-5","prompt":"x"}"#, "/v1/completions", 404, "The model `gpt-5` does not exist."),
+        (
+            #"{"model":"starling/tiny","prompt":"x","temperature":-1}"#, "/v1/completions", 400,
+            "temperature must be non-negative"
+        ),
+        (
+            #"{"model":"starling/tiny","prompt":"x","top_p":5}"#, "/v1/completions", 400,
+            "top_p must be in (0, 1], got 5"
+        ),
+        (#"{"model":"starling/tiny","prompt":"x","top_p":0}"#, "/v1/completions", 400, "top_p must be in (0, 1]"),
+        (#"{"model":"starling/tiny","prompt":"x","min_p":1.5}"#, "/v1/completions", 400, "min_p must be in [0, 1]"),
+        (
+            #"{"model":"starling/tiny","prompt":"x","presence_penalty":3}"#, "/v1/completions", 400,
+            "presence_penalty must be in [-2, 2]"
+        ),
+        (
+            #"{"model":"starling/tiny","messages":[{"role":"user","content":"x"}],"frequency_penalty":-2.5}"#,
+            "/v1/chat/completions", 400, "frequency_penalty must be in [-2, 2]"
+        ),
+        (
+            #"{"model":"starling/tiny","prompt":"x","repetition_penalty":0}"#, "/v1/completions", 400,
+            "repetition_penalty must be greater than zero"
+        ),
     ])
     func badRequestsGetOpenAIErrors(body: String, path: String, status: Int, message: String) async throws {
         try await withModelServer { client in
@@ -290,6 +312,17 @@ struct ModelServerClient {
             let simulated = try #require(try await client.metric("vllm:e2e_request_latency_seconds_sum"))
             #expect(simulated > 2.5, "simulated \(simulated)")
             #expect(simulated > 3 * wall, "simulated \(simulated) s vs wall \(wall) s")
+        }
+    }
+
+    @Test func aBodyOverTheLimitGets413() async throws {
+        try await withModelServer { client in
+            let prompt = String(repeating: "x", count: ModelServer.maxBodyBytes + 1)
+            let (status, json) = try await client.object(
+                .POST, "/v1/completions", json: #"{"model":"starling/tiny","prompt":"\#(prompt)","max_tokens":2}"#)
+            #expect(status == 413)
+            let error = json["error"] as? [String: Any]
+            #expect((error?["message"] as? String)?.contains("larger than") == true)
         }
     }
 
