@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
@@ -47,9 +49,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "StarlingServerLimits",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "StarlingAPIServer",
             dependencies: [
-                "StarlingAPI",
+                "StarlingAPI", "StarlingServerLimits",
                 "CSQLite",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -103,7 +115,7 @@ let package = Package(
         .target(
             name: "StarlingGateway",
             dependencies: [
-                "StarlingAPI", "StarlingClient", "StarlingTokenizer", "StarlingSimulator",
+                "StarlingAPI", "StarlingClient", "StarlingTokenizer", "StarlingSimulator", "StarlingServerLimits",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -130,6 +142,7 @@ let package = Package(
             dependencies: [
                 "StarlingAPI", "StarlingClient", "StarlingAPIServer", "StarlingControllers",
                 "StarlingScheduler", "StarlingNodeAgent", "StarlingSimulator", "StarlingBench", "StarlingGateway",
+                "StarlingServerLimits",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -148,7 +161,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StarlingAPIServerTests",
-            dependencies: ["StarlingAPIServer", "StarlingClient"],
+            dependencies: ["StarlingAPIServer", "StarlingClient", "StarlingTestSupport", "StarlingServerLimits"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -156,6 +169,16 @@ let package = Package(
         .testTarget(name: "StarlingSchedulerTests", dependencies: ["StarlingScheduler"], swiftSettings: swiftSettings),
         .testTarget(name: "StarlingNodeAgentTests", dependencies: ["StarlingNodeAgent"], swiftSettings: swiftSettings),
         .testTarget(name: "StarlingTokenizerTests", dependencies: ["StarlingTokenizer"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "StarlingServerLimitsTests",
+            dependencies: [
+                "StarlingServerLimits",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Helpers the test targets share (waiting for a condition); not a test target itself.
         .target(name: "StarlingTestSupport", path: "Tests/StarlingTestSupport", swiftSettings: swiftSettings),
         .testTarget(
@@ -169,7 +192,7 @@ let package = Package(
         .testTarget(
             name: "StarlingGatewayTests",
             dependencies: [
-                "StarlingGateway", "StarlingSimulator", "StarlingTestSupport",
+                "StarlingGateway", "StarlingSimulator", "StarlingTestSupport", "StarlingServerLimits",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -192,7 +215,8 @@ let package = Package(
             name: "StarlingCLITests",
             dependencies: [
                 "StarlingCLI", "StarlingClient", "StarlingSimulator", "StarlingBench", "StarlingGateway",
-                "StarlingControllers", "StarlingScheduler", "StarlingNodeAgent",
+                "StarlingControllers", "StarlingScheduler", "StarlingNodeAgent", "StarlingServerLimits",
+                "StarlingTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

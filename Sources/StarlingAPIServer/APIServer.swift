@@ -7,6 +7,7 @@ import NIOCore
 import NIOSSL
 import ServiceLifecycle
 import StarlingAPI
+import StarlingServerLimits
 
 /// Settings of the embedded API server.
 public struct APIServerConfiguration: Sendable {
@@ -24,12 +25,15 @@ public struct APIServerConfiguration: Sendable {
     public var tls: (certificatePath: String, keyPath: String)?
     /// Where the node agent writes pod logs (`<namespace>_<pod>.log`), served by `pods/{name}/log`.
     public var podLogDirectory: String?
+    /// Timeouts, connection cap, buffered-body cap and listen backlog (`ConnectionLimits.apiServer`).
+    public var limits: ConnectionLimits
 
     public init(
         host: String = "127.0.0.1", port: Int = 0, token: String?, bookmarkInterval: Duration = .seconds(15),
         maxBodyBytes: Int = 3 * 1024 * 1024, tls: (certificatePath: String, keyPath: String)? = nil,
-        podLogDirectory: String? = nil
+        podLogDirectory: String? = nil, limits: ConnectionLimits = .apiServer
     ) {
+        self.limits = limits
         self.tls = tls
         self.podLogDirectory = podLogDirectory
         self.host = host
@@ -46,6 +50,10 @@ public struct APIServer: Service {
     public let configuration: APIServerConfiguration
     let logger: Logger
     let onListening: @Sendable (Int) async -> Void
+    /// Request bodies held at once, against `configuration.limits.maxBufferedBodyBytes`.
+    public let bodies: ByteBudget
+    /// Connections open now, against `configuration.limits.maxConnections` (lowered to fit the open-file limit).
+    public let connections: ConnectionCounter
 
     /// - Parameter onListening: called with the bound port once the server accepts connections.
     public init(
@@ -56,12 +64,33 @@ public struct APIServer: Service {
         self.configuration = configuration
         self.logger = logger
         self.onListening = onListening
+        self.bodies = ByteBudget(limit: configuration.limits.maxBufferedBodyBytes)
+        self.connections = ConnectionCounter(
+            limit: configuration.limits.fitting(openFiles: OpenFileLimit.current, descriptorsPerConnection: 1)
+                .maxConnections)
     }
 
     public func run() async throws {
-        let responder = APIResponder(store: store, configuration: configuration, logger: logger)
+        let limits = configuration.limits.fitting(openFiles: OpenFileLimit.current, descriptorsPerConnection: 1)
+        let responder = APIResponder(store: store, configuration: configuration, bodies: bodies, logger: logger)
         let onListening = self.onListening
-        var server: HTTPServerBuilder = .http1()
+        let counter = connections
+        let refusal = Status(
+            message:
+                "the API server has its limit of \(limits.maxConnections) connections open; retry",
+            reason: "ServiceUnavailable", code: 503)
+        let refusalBody = String(decoding: (try? JSONEncoder().encode(refusal)) ?? Data(), as: UTF8.self)
+        let limitLogger = logger
+        let http1: HTTPServerBuilder = .http1(
+            configuration: .init(
+                additionalChannelHandlers: [
+                    ConnectionLimitHandler<HTTPTypesFlavor>(
+                        limits: limits, counter: counter, refusal: ("application/json", refusalBody),
+                        onLimit: { event in
+                            limitLogger.debug("connection limit", metadata: ["connection.limit": "\(event.rawValue)"])
+                        })
+                ]))
+        var server = http1
         if let tls = configuration.tls {
             let chain = try NIOSSLCertificate.fromPEMFile(tls.certificatePath).map {
                 NIOSSLCertificateSource.certificate($0)
@@ -69,13 +98,14 @@ public struct APIServer: Service {
             let key = try NIOSSLPrivateKey(file: tls.keyPath, format: .pem)
             let tlsConfiguration = TLSConfiguration.makeServerConfiguration(
                 certificateChain: chain, privateKey: .privateKey(key))
-            server = try .tls(.http1(), tlsConfiguration: tlsConfiguration)
+            server = try .tls(http1, tlsConfiguration: tlsConfiguration)
         }
         let app = Application(
             responder: responder,
             server: server,
             configuration: ApplicationConfiguration(
-                address: .hostname(configuration.host, port: configuration.port), serverName: "starling-apiserver"),
+                address: .hostname(configuration.host, port: configuration.port), serverName: "starling-apiserver",
+                backlog: limits.listenBacklog),
             onServerRunning: { channel in
                 await onListening(channel.localAddress?.port ?? 0)
             },
@@ -94,11 +124,28 @@ struct APIResponder: HTTPResponder {
 
     let store: ObjectStore
     let configuration: APIServerConfiguration
+    /// Request bodies held by all requests at once.
+    let bodies: ByteBudget
     let logger: Logger
     let descriptors: [ResourceDescriptor] = ResourceHandler.all.map(\.descriptor)
     var discovery: Discovery { Discovery(descriptors: descriptors) }
 
     func respond(to request: Request, context: Context) async throws -> Response {
+        // The body this request may bring is reserved against the shared budget before it is read: its declared
+        // length, or the most a body may be when it is chunked.
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        let chunked = request.headers[.transferEncoding]?.lowercased().contains("chunked") ?? false
+        let reservation = min(declared ?? (chunked ? configuration.maxBodyBytes : 0), configuration.maxBodyBytes)
+        guard bodies.reserve(reservation) else {
+            var response = Self.json(
+                Status(
+                    message:
+                        "the API server is holding its limit of \(bodies.limit) bytes of request bodies; retry",
+                    reason: "TooManyRequests", code: 429), code: 429)
+            response.headers[.retryAfter] = "1"
+            return response
+        }
+        defer { bodies.release(reservation) }
         do {
             return try await handle(request)
         } catch let status as Status {

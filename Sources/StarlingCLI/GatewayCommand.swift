@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import StarlingGateway
+import StarlingServerLimits
 
 /// `starling gateway`: the inference gateway on its own, in front of model servers given by flags or a file.
 struct GatewayCommand: AsyncParsableCommand {
@@ -53,6 +54,8 @@ struct GatewayCommand: AsyncParsableCommand {
             throw ValidationError("--log-level: unsupported value \"\(logLevel)\"")
         }
         let configuration = try makeConfiguration()
+        // Connection caps, not EMFILE, should bound the gateway: raise the soft open-file limit to the hard one.
+        OpenFileLimit.raiseSoftToHard()
         var mutableLogger = Logger(label: "starling.gateway")
         mutableLogger.logLevel = level
         let logger = mutableLogger

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import StarlingAPI
+import StarlingServerLimits
 
 /// `starling up`: the embedded control plane in the foreground.
 struct UpCommand: AsyncParsableCommand {
@@ -74,6 +75,8 @@ struct UpCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "starling")
         logger.logLevel = level
+        // Connection caps, not EMFILE, should bound the servers: raise the soft open-file limit to the hard one.
+        logger.debug("open-file limit", metadata: ["process.open_files": "\(OpenFileLimit.raiseSoftToHard())"])
         let options = EmbeddedCluster.Options(
             dataDirectory: dataDir ?? DataDirectory.default, apiPort: apiPort, nodes: nodeList, manifests: files,
             logLevel: level, gatewayPort: noGateway ? nil : gatewayPort, demo: files.isEmpty && !noDemo,

@@ -41,7 +41,9 @@ public final class ModelServer: Sendable {
             router: router(),
             server: .http1(configuration: .init(additionalChannelHandlers: [ClientEOFHandler()])),
             configuration: ApplicationConfiguration(
-                address: .hostname(configuration.host, port: configuration.port), serverName: "starling-model-server"),
+                address: .hostname(configuration.host, port: configuration.port), serverName: "starling-model-server",
+                // Linux's somaxconn: Hummingbird's 256 overflowed when a gateway opened thousands of connections at once.
+                backlog: 4096),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
     }

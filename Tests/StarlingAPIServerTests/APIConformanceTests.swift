@@ -1,6 +1,8 @@
 import Foundation
 import StarlingAPI
 import StarlingClient
+import StarlingServerLimits
+import StarlingTestSupport
 import Testing
 
 @testable import StarlingAPIServer
@@ -542,6 +544,78 @@ import Testing
             for file in [path, path + "-wal", path + "-shm"] {
                 let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
                 #expect(mode == 0o600, "\(file) has mode \(String(mode ?? 0, radix: 8))")
+            }
+        }
+    }
+
+    /// The API server's connection limits: a client that never sends a head (or never starts TLS) is closed after
+    /// the header timeout, an extra connection gets a Status 503, and bodies past the shared budget get 429.
+    @Test func connectionLimitsCloseSlowClientsAndRefuseExtraOnes() async throws {
+        let limits = ConnectionLimits(
+            headerTimeout: .milliseconds(300), bodyTimeout: .milliseconds(300), idleTimeout: .milliseconds(300),
+            maxConnections: 2, maxBufferedBodyBytes: 6000, listenBacklog: 64)
+        try await withAPIServer(token: nil, connectionLimits: limits, maxBodyBytes: 4000) { client, _, server in
+            let port = server.port
+            let silent = try RawConnection(port: port)
+            #expect(await silent.readUntilClosed(timeout: .seconds(3)).closed)
+            let slow = try RawConnection(port: port)
+            slow.send("GET /api/v1/namespaces/default/pods HTTP/1.1\r\nho")
+            #expect(await slow.readUntilClosed(timeout: .seconds(3)).closed)
+            _ = client
+        }
+        var capped = limits
+        capped.headerTimeout = .seconds(30)
+        capped.bodyTimeout = .seconds(30)
+        try await withAPIServer(token: nil, connectionLimits: capped, maxBodyBytes: 4000) { client, _, server in
+            let port = server.port
+            // Two connections hold the server (one of them mid-body).
+            let first = try RawConnection(port: port)
+            let second = try RawConnection(port: port)
+            first.send(
+                "POST /apis/starling.dev/v1alpha1/namespaces/default/modelservices HTTP/1.1\r\nhost: x\r\n"
+                    + "content-type: application/json\r\ncontent-length: 4000\r\n\r\n{")
+            try await eventually("both to be admitted", timeout: .seconds(5)) { server.connections.count == 2 }
+            let extra = try RawConnection(port: port)
+            extra.send("GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+            let (refused, closed) = await extra.readUntilClosed(timeout: .seconds(3))
+            #expect(refused.hasPrefix("HTTP/1.1 503"), "\(refused)")
+            #expect(refused.contains(#""kind":"Status""#) && refused.contains("limit of 2 connections"))
+            #expect(closed)
+            // Closed before the server stops: cancelling Hummingbird with a body half read trips a NIO assertion.
+            first.close()
+            second.close()
+            try await eventually("the connections to close", timeout: .seconds(5)) { server.connections.count == 0 }
+            _ = client
+        }
+        var budget = limits
+        budget.maxConnections = 10
+        budget.bodyTimeout = .seconds(30)
+        try await withAPIServer(token: nil, connectionLimits: budget, maxBodyBytes: 4000) { client, _, server in
+            let port = server.port
+            let holder = try RawConnection(port: port)
+            holder.send(
+                "POST /apis/starling.dev/v1alpha1/namespaces/default/modelservices HTTP/1.1\r\nhost: x\r\n"
+                    + "content-type: application/json\r\ncontent-length: 4000\r\n\r\n{")
+            try await eventually("the holder's body to be reserved", timeout: .seconds(5)) {
+                server.bodies.inUse == 4000
+            }
+            let body = String(repeating: " ", count: 2500) + "{}"
+            let second = try RawConnection(port: port)
+            second.send(
+                "POST /apis/starling.dev/v1alpha1/namespaces/default/modelservices HTTP/1.1\r\nhost: x\r\n"
+                    + "content-type: application/json\r\ncontent-length: \(body.utf8.count)\r\n\r\n\(body)")
+            let (answer, _) = await second.readUntilClosed(timeout: .seconds(2))
+            #expect(answer.hasPrefix("HTTP/1.1 429"), "\(answer)")
+            #expect(answer.contains("limit of 6000 bytes of request bodies"))
+            #expect(answer.lowercased().contains("retry-after: 1"))
+            holder.close()
+            second.close()
+            // The holder's reservation comes back: a body fits again.
+            try await eventually("the budget to come back", timeout: .seconds(5)) {
+                (try? await client.create(Objects.service("fits"))) != nil
+            }
+            try await eventually("the raw connections to close", timeout: .seconds(5)) {
+                server.bodies.inUse == 0 && server.connections.count <= 1
             }
         }
     }

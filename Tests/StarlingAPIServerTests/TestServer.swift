@@ -2,21 +2,42 @@ import Foundation
 import Logging
 import StarlingAPI
 import StarlingClient
+import StarlingServerLimits
 
 @testable import StarlingAPIServer
 
 /// Runs an API server on a free loopback port for the duration of `body`, then stops it.
 func withAPIServer<T: Sendable>(
     token: String? = "test-token", historyLimit: Int = 10_000, bookmarkInterval: Duration = .seconds(15),
-    path: String? = nil, limits: ObjectLimits = .default,
-    _ body: @Sendable (KubeClient, ObjectStore) async throws -> T
+    path: String? = nil, limits: ObjectLimits = .default, _ body: @Sendable (KubeClient, ObjectStore) async throws -> T
+) async throws -> T {
+    try await withAPIServer(
+        token: token, historyLimit: historyLimit, bookmarkInterval: bookmarkInterval, path: path, limits: limits
+    ) { client, store, _ in try await body(client, store) }
+}
+
+/// The bound port of a test server and its body budget.
+struct RunningServer: Sendable {
+    var port: Int
+    var bodies: ByteBudget
+    var connections: ConnectionCounter
+}
+
+/// `withAPIServer` with connection limits, and the running server given to `body`.
+func withAPIServer<T: Sendable>(
+    token: String? = "test-token", historyLimit: Int = 10_000, bookmarkInterval: Duration = .seconds(15),
+    path: String? = nil, limits: ObjectLimits = .default, connectionLimits: ConnectionLimits = .apiServer,
+    maxBodyBytes: Int = 3 * 1024 * 1024, _ body: @Sendable (KubeClient, ObjectStore, RunningServer) async throws -> T
 ) async throws -> T {
     let store = try ObjectStore(path: path, historyLimit: historyLimit, limits: limits)
     let (ports, portContinuation) = AsyncStream<Int>.makeStream()
     var logger = Logger(label: "test.apiserver")
     logger.logLevel = .critical
     let server = APIServer(
-        store: store, configuration: APIServerConfiguration(port: 0, token: token, bookmarkInterval: bookmarkInterval),
+        store: store,
+        configuration: APIServerConfiguration(
+            port: 0, token: token, bookmarkInterval: bookmarkInterval, maxBodyBytes: maxBodyBytes,
+            limits: connectionLimits),
         logger: logger, onListening: { portContinuation.yield($0) })
     let task = Task { try await server.run() }
     defer { task.cancel() }
@@ -26,7 +47,8 @@ func withAPIServer<T: Sendable>(
         break
     }
     let client = try KubeClient(config: KubeConfig(server: "http://127.0.0.1:\(port)", token: token))
-    let result = try await body(client, store)
+    let result = try await body(
+        client, store, RunningServer(port: port, bodies: server.bodies, connections: server.connections))
     task.cancel()
     _ = await task.result
     return result

@@ -2,6 +2,8 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import StarlingServerLimits
+import StarlingTestSupport
 import Testing
 
 @testable import StarlingGateway
@@ -267,6 +269,92 @@ import Glibc
                     $0.hasPrefix("starling_gateway_requests_total{") && $0.contains(#"code="499""#)
                         && $0.hasSuffix(" 1")
                 }
+            }
+        }
+    }
+
+    static let shortLimits = ConnectionLimits(
+        headerTimeout: .milliseconds(300), bodyTimeout: .milliseconds(300), idleTimeout: .milliseconds(300),
+        maxConnections: 4, maxBufferedBodyBytes: 1000, listenBacklog: 64)
+
+    func limitCount(_ harness: Harness, _ reason: String) async throws -> Int {
+        let text = try await harness.get("/metrics")
+        let line = text.split(separator: "\n").first {
+            $0.hasPrefix("starling_gateway_connection_limit_total{") && $0.contains(#"reason="\#(reason)""#)
+        }
+        return line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+    }
+
+    /// A slow-header client, a stalled body and an idle kept-alive connection are each closed after their
+    /// timeout, and counted by reason.
+    @Test func slowAndIdleConnectionsAreClosedByTheirTimeouts() async throws {
+        try await Self.withGateway([], configure: { $0.limits = Self.shortLimits }) { harness in
+            let slow = try RawConnection(port: harness.port)
+            let started = ContinuousClock.now
+            var sent = 0
+            // One header byte every 50 ms: the connection never completes its head.
+            for byte in "POST /v1/completions HTTP/1.1\r\nhost: x\r\n" {
+                guard slow.send(String(byte)) else { break }
+                sent += 1
+                try await Task.sleep(for: .milliseconds(50))
+                if ContinuousClock.now - started > .seconds(3) { break }
+            }
+            let (_, closed) = await slow.readUntilClosed(timeout: .seconds(2))
+            #expect(closed)
+            #expect(sent < 20, "the slow head went on for \(sent) bytes")
+
+            let stalled = try RawConnection(port: harness.port)
+            stalled.send("POST /v1/completions HTTP/1.1\r\nhost: x\r\ncontent-length: 500\r\n\r\n{\"model\"")
+            #expect(await stalled.readUntilClosed(timeout: .seconds(3)).closed)
+
+            let idle = try RawConnection(port: harness.port)
+            idle.send("GET /v1/models HTTP/1.1\r\nhost: x\r\n\r\n")
+            let (text, idleClosed) = await idle.readUntilClosed(timeout: .seconds(3))
+            #expect(text.hasPrefix("HTTP/1.1 200"))
+            #expect(idleClosed)
+
+            #expect(try await limitCount(harness, "header_timeout") >= 1)
+            #expect(try await limitCount(harness, "body_timeout") == 1)
+            #expect(try await limitCount(harness, "idle_timeout") >= 1)
+        }
+    }
+
+    /// Past the connection cap a client gets a 503 with retry-after; past the shared body budget a request gets a
+    /// 503 naming the limit, and the budget comes back when the holder goes.
+    @Test func theConnectionCapAndTheBodyBudgetRefuseWithA503() async throws {
+        var limits = Self.shortLimits
+        limits.bodyTimeout = .seconds(30)
+        limits.headerTimeout = .seconds(30)
+        try await Self.withGateway([], configure: { $0.limits = limits }) { harness in
+            let holders = try (0..<4).map { _ in try RawConnection(port: harness.port) }
+            // The first holds 800 of the 1,000 budget bytes with a body it never finishes.
+            holders[0].send("POST /v1/completions HTTP/1.1\r\nhost: x\r\ncontent-length: 800\r\n\r\n{")
+            try await waitUntil("the first body to hold its budget", timeout: .seconds(5)) {
+                harness.gateway.bodies.inUse == 800
+            }
+            let body = #"{"model":"starling/tiny","prompt":"\#(String(repeating: "x", count: 400))"}"#
+            holders[1].send(
+                "POST /v1/completions HTTP/1.1\r\nhost: x\r\ncontent-length: \(body.utf8.count)\r\n\r\n\(body)")
+            let (overBudget, _) = await holders[1].readUntilClosed(timeout: .seconds(5))
+            #expect(overBudget.hasPrefix("HTTP/1.1 503"), "\(overBudget)")
+            #expect(overBudget.contains("limits.maxBufferedBodyBytes"))
+            #expect(overBudget.lowercased().contains("retry-after: 1"))
+
+            // Four connections are open (one of them closing); a fifth is refused.
+            try await waitUntil("the refused connection to close", timeout: .seconds(5)) {
+                await holders[1].readUntilClosed(timeout: .milliseconds(10)).closed
+            }
+            let extra = try (0..<2).map { _ in try RawConnection(port: harness.port) }
+            for connection in extra { connection.send("GET /v1/models HTTP/1.1\r\nhost: x\r\n\r\n") }
+            var answers: [String] = []
+            for connection in extra { answers.append(await connection.readUntilClosed(timeout: .seconds(2)).text) }
+            #expect(answers.contains { $0.hasPrefix("HTTP/1.1 503") && $0.contains("limits.maxConnections") })
+            #expect(try await limitCount(harness, "too_many_connections") >= 1)
+
+            // The holder leaves: its budget is free again.
+            holders[0].close()
+            try await waitUntil("the budget to come back", timeout: .seconds(5)) {
+                harness.gateway.bodies.inUse == 0
             }
         }
     }

@@ -21,7 +21,7 @@ import Glibc
         return try KubeClient(config: KubeConfig(server: "http://127.0.0.1:\(port)", token: "t"))
     }
 
-    /// Each informer-driven component, cancelled before its first list succeeded, returns within two seconds
+    /// Each informer-driven component, cancelled before its first list succeeded, returns within seconds
     /// (they used to wait for a sync that never came, which kept `starling up` alive after a failed start).
     @Test(arguments: ["controller", "scheduler", "agent", "gateway.source"])
     func componentsCancelledBeforeTheirFirstListStop(_ name: String) async throws {
@@ -61,15 +61,16 @@ import Glibc
                 return !Task.isCancelled
             }
             group.addTask {
-                try? await Task.sleep(for: .seconds(5))
+                try? await Task.sleep(for: .seconds(10))
                 return false
             }
             let first = await group.next()!
             group.cancelAll()
             return first
         }
-        #expect(finished, "\(name) still running 5 s after cancellation")
-        #expect(ContinuousClock.now - cancelledAt < .seconds(2))
+        #expect(finished, "\(name) still running 10 s after cancellation")
+        // Well under a second alone; the bound leaves room for a loaded two-core machine running other tests.
+        #expect(ContinuousClock.now - cancelledAt < .seconds(4))
     }
 
     /// `starling up` on a taken port exits non-zero within a second, naming the port and the flag.

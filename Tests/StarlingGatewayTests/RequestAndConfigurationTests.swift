@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import StarlingServerLimits
 import StarlingSimulator
 import StarlingTokenizer
 import Testing
@@ -171,6 +172,7 @@ import Testing
           upstreamTimeout: 2m
           maxRetries: 1
           eventLoops: 2
+          limits: {headerTimeout: 5s, bodyTimeout: 30s, idleTimeout: 1m, maxConnections: 500, maxBufferedBodyBytes: 1048576, listenBacklog: 128}
           pools:
           - name: llama
             endpoints: [http://127.0.0.1:8001/, "127.0.0.1:8002"]
@@ -221,6 +223,12 @@ import Testing
         #expect(configuration.host == "0.0.0.0" && configuration.port == 9000)
         #expect(configuration.scrapeInterval == .milliseconds(25) && configuration.upstreamTimeout == .seconds(120))
         #expect(configuration.eventLoops == 2)
+        #expect(
+            configuration.limits
+                == ConnectionLimits(
+                    headerTimeout: .seconds(5), bodyTimeout: .seconds(30), idleTimeout: .seconds(60),
+                    maxConnections: 500,
+                    maxBufferedBodyBytes: 1 << 20, listenBacklog: 128))
         #expect(configuration.pools.map(\.settings.name) == ["llama", "other"])
         let llama = configuration.pools[0]
         #expect(llama.endpoints.map(\.id) == ["127.0.0.1:8001", "127.0.0.1:8002"])
@@ -263,6 +271,18 @@ import Testing
             "spec.scrapeInterval: Invalid value: \"soon\""
         ),
         ("kind: Gateway\nspec: {eventLoops: 0, pools: [{name: a}]}", "spec.eventLoops: must be 1-256, got 0"),
+        (
+            "kind: Gateway\nspec: {limits: {maxConnections: 0}, pools: [{name: a}]}",
+            "spec.limits.maxConnections: must be at least 1, got 0"
+        ),
+        (
+            "kind: Gateway\nspec: {limits: {headerTimeout: 0s}, pools: [{name: a}]}",
+            "spec.limits.headerTimeout: must be positive"
+        ),
+        (
+            "kind: Gateway\nspec: {limits: {readTimeout: 1s}, pools: [{name: a}]}",
+            "spec.limits.readTimeout: unknown field"
+        ),
         (
             "kind: Gateway\nspec: {pools: [{name: a, saturation: {kvCache: 2}}]}",
             "spec.pools[0].saturation.kvCache: must be in (0, 1], got 2"

@@ -1,5 +1,6 @@
 import Foundation
 import StarlingAPI
+import StarlingServerLimits
 
 extension GatewayConfiguration {
     /// The `apiVersion` of the gateway's own document.
@@ -85,6 +86,19 @@ extension GatewayConfiguration {
         if let bytes = try spec.int("maxBodyBytes") {
             guard bytes > 0 else { throw FieldError(spec.path("maxBodyBytes"), "must be positive, got \(bytes)") }
             maxBodyBytes = bytes
+        }
+        if var section = try spec.object("limits") {
+            if let d = try section.duration("headerTimeout") { limits.headerTimeout = d }
+            if let d = try section.duration("bodyTimeout") { limits.bodyTimeout = d }
+            if let d = try section.duration("idleTimeout") { limits.idleTimeout = d }
+            if let n = try section.int("maxConnections") { limits.maxConnections = n }
+            if let n = try section.int("maxBufferedBodyBytes") { limits.maxBufferedBodyBytes = n }
+            if let n = try section.int("listenBacklog") { limits.listenBacklog = n }
+            if let problem = limits.validate().first {
+                let field = String(problem.prefix { $0 != ":" })
+                throw FieldError(section.path(field), String(problem.dropFirst(field.count + 2)))
+            }
+            try section.finish()
         }
         if let d = try spec.duration("upstreamTimeout") { upstreamTimeout = d }
         if let d = try spec.duration("scrapeInterval") { scrapeInterval = d }

@@ -1,3 +1,5 @@
+import StarlingServerLimits
+
 /// Everything a gateway runs with. Built from flags or a configuration file (`GatewayConfiguration+File`).
 public struct GatewayConfiguration: Sendable {
     /// One pool and the endpoints it starts with (more can be set while running).
@@ -17,6 +19,8 @@ public struct GatewayConfiguration: Sendable {
     public var port = 8080
     /// Largest request body; larger ones get 413.
     public var maxBodyBytes = 8 << 20
+    /// Timeouts, connection cap, buffered-body cap and listen backlog of the front (`limits` in the file).
+    public var limits = ConnectionLimits.gateway
     /// Longest wait for an endpoint's response head; then 504.
     public var upstreamTimeout: Duration = .seconds(600)
     /// Longest wait for a new upstream connection (refused ones are retried until then); then the request goes

@@ -102,11 +102,21 @@ extension Gateway {
                 ["http.status": "\(error.error.status)", "error.message": "\(error.error.message)"])
             await respondError(writer, error, requestID: requestID)
         }
-        if request.bodyTooLarge {
+        switch request.bodyRefusal {
+        case .tooLarge?:
             return await fail(
                 GatewayError(
                     status: 413, "The request body is larger than \(configuration.maxBodyBytes) bytes",
                     type: "RequestTooLargeError"))
+        case .overBudget?:
+            return await fail(
+                GatewayError(
+                    status: 503,
+                    "The gateway is holding its limit of \(configuration.limits.maxBufferedBodyBytes) bytes of request "
+                        + "bodies (limits.maxBufferedBodyBytes); retry", type: "ServiceUnavailableError", retryAfter: 1)
+            )
+        case nil:
+            break
         }
         let parsed: InferenceRequestBody
         do {

@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
+import StarlingServerLimits
 import StarlingSimulator
 import StarlingTokenizer
 import Synchronization
@@ -26,6 +27,8 @@ public final class Gateway: Sendable {
     /// The gateway's own event loops, made when first needed (`services`), stopped by `shutdown()`.
     private let loops = Mutex<MultiThreadedEventLoopGroup?>(nil)
     private let instance = String(UInt64.random(in: 1 << 40..<1 << 44), radix: 36)
+    /// Request bodies held by the front's connections, against `limits.maxBufferedBodyBytes`.
+    let bodies: ByteBudget
 
     public init(configuration: GatewayConfiguration, logger: Logger = Logger(label: "starling.gateway")) {
         self.configuration = configuration
@@ -42,14 +45,22 @@ public final class Gateway: Sendable {
         random = Mutex(
             SeededRandom(seed: configuration.pools.first?.settings.seed ?? UInt64.random(in: 0...UInt64.max)))
         connections = UpstreamConnectionPool(connectTimeout: configuration.connectTimeout)
+        bodies = ByteBudget(limit: configuration.limits.maxBufferedBodyBytes)
+    }
+
+    /// The front's limits, with the connection cap lowered to what the open-file limit allows (each client
+    /// connection may hold an upstream one too).
+    var effectiveLimits: ConnectionLimits {
+        configuration.limits.fitting(openFiles: OpenFileLimit.current)
     }
 
     /// The front, the scraper and the maintenance loop. `onListening` gets the front's port.
     public func services(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> [any Service] {
         [
             HTTPFront(
-                host: configuration.host, port: configuration.port, group: eventLoopGroup,
-                maxBodyBytes: configuration.maxBodyBytes,
+                host: configuration.host, port: configuration.port, group: eventLoopGroup, bodies: bodies,
+                maxBodyBytes: configuration.maxBodyBytes, limits: effectiveLimits,
+                onLimit: { [metrics] event in metrics.connectionLimit(event) },
                 logger: logger, handler: { [self] request, writer in await handle(request, writer) },
                 onListening: onListening),
             EndpointScraper(gateway: self),

@@ -1,5 +1,6 @@
 import CoreMetrics
 import Prometheus
+import StarlingServerLimits
 import Synchronization
 
 /// The gateway's own Prometheus metrics, recorded through swift-metrics into a registry of its own (so several
@@ -31,6 +32,7 @@ final class GatewayMetrics: Sendable {
     static let scrapeErrors = "starling_gateway_scrape_errors_total"
     static let waiting = "starling_gateway_queue_length"
     static let endpoints = "starling_gateway_endpoints"
+    static let connectionLimits = "starling_gateway_connection_limit_total"
 
     init() {
         registry = PrometheusCollectorRegistry()
@@ -80,6 +82,12 @@ final class GatewayMetrics: Sendable {
 
     func queued(pool: String, criticality: Criticality) {
         counter(Self.queued, [("pool", pool), ("criticality", criticality.rawValue)]).increment()
+    }
+
+    /// A connection closed or refused by a limit (`reason`: header_timeout, body_timeout, idle_timeout,
+    /// too_many_connections).
+    func connectionLimit(_ event: ConnectionLimitEvent) {
+        counter(Self.connectionLimits, [("reason", event.rawValue)]).increment()
     }
 
     func retried(pool: String) {

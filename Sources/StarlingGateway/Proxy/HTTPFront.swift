@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
+import StarlingServerLimits
 import Synchronization
 
 /// The gateway's HTTP/1.1 server, on SwiftNIO directly: keep-alive, bodies read in full up to a limit (413
@@ -15,14 +16,28 @@ struct HTTPFront: Service {
     var port: Int
     /// Where the connections run (and the upstream connections made for them).
     var group: MultiThreadedEventLoopGroup
+    /// Request bodies held by all connections at once, against `limits.maxBufferedBodyBytes`.
+    var bodies: ByteBudget
     var maxBodyBytes: Int
+    var limits: ConnectionLimits
+    /// Told when a limit closes or refuses a connection.
+    var onLimit: @Sendable (ConnectionLimitEvent) -> Void
     var logger: Logger
     var handler: Handler
     var onListening: @Sendable (Int) async -> Void
 
     func run() async throws {
+        let limits = self.limits
+        let counter = ConnectionCounter(limit: limits.maxConnections)
+        let onLimit = self.onLimit
+        let refusal = GatewayError(
+            status: 503,
+            "The gateway has its limit of \(limits.maxConnections) connections open (limits.maxConnections); retry",
+            type: "ServiceUnavailableError"
+        ).error.json
+        let refusalBody = String(decoding: refusal, as: UTF8.self)
         let server = try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.backlog, value: Int32(clamping: limits.listenBacklog))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
@@ -34,6 +49,10 @@ struct HTTPFront: Service {
                     // connection's requests in order anyway, and `PartBufferHandler` bounds what is read ahead.
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withPipeliningAssistance: false, withErrorHandling: true, withOutboundHeaderValidation: false)
+                    try channel.pipeline.syncOperations.addHandler(
+                        ConnectionLimitHandler<NIOHTTP1Flavor>(
+                            limits: limits, counter: counter, refusal: ("application/json", refusalBody),
+                            onLimit: onLimit))
                     return try PartStream<HTTPServerRequestPart>.install(on: channel)
                 }
             }
@@ -80,7 +99,10 @@ struct HTTPFront: Service {
     ) async {
         var head: HTTPRequestHead?
         var body = ByteBuffer()
-        var tooLarge = false
+        var refusal: IncomingRequest.BodyRefusal?
+        // Bytes of this request's body reserved against the front's shared budget; given back after its answer.
+        var reserved = 0
+        defer { bodies.release(reserved) }
         var arrival = ContinuousClock.now
         // The response encoder's place in the pipeline, where a whole response can be written already encoded.
         let channel = connection.channel
@@ -101,18 +123,24 @@ struct HTTPFront: Service {
             case .head(let h):
                 head = h
                 arrival = .now
-                tooLarge = false
+                refusal = nil
                 let declared = h.headers.first(name: "content-length").flatMap { Int($0) }
                 body = ByteBuffer()
                 if let declared, declared > maxBodyBytes {
-                    tooLarge = true
+                    refusal = .tooLarge
                 } else if let declared {
-                    body.reserveCapacity(declared)
+                    if bodies.reserve(declared) {
+                        reserved += declared
+                        body.reserveCapacity(declared)
+                    } else {
+                        refusal = .overBudget
+                    }
                 }
                 if h.headers.first(name: "expect")?.lowercased() == "100-continue" {
-                    if tooLarge {
+                    if let refusal {
                         // Answer now; the client will not send the body.
-                        let request = IncomingRequest(head: h, body: ByteBuffer(), bodyTooLarge: true, arrival: arrival)
+                        let request = IncomingRequest(
+                            head: h, body: ByteBuffer(), bodyRefusal: refusal, arrival: arrival)
                         _ = await answer(request, connection, outlet: outlet, id: id, registry: registry)
                         return
                     }
@@ -120,21 +148,31 @@ struct HTTPFront: Service {
                     connection.channel.writeAndFlush(proceed, promise: nil)
                 }
             case .body(var chunk):
-                guard !tooLarge else { continue }
+                guard refusal == nil else { continue }
+                let needed = body.readableBytes + chunk.readableBytes - reserved
                 if body.readableBytes + chunk.readableBytes > maxBodyBytes {
-                    tooLarge = true
+                    refusal = .tooLarge
+                    body = ByteBuffer()
+                } else if needed > 0 && !bodies.reserve(needed) {
+                    refusal = .overBudget
                     body = ByteBuffer()
                 } else if body.readableBytes == 0 {
+                    reserved += max(0, needed)
                     body = chunk
                 } else {
+                    reserved += max(0, needed)
+                    body = chunk
                     body.writeBuffer(&chunk)
                 }
             case .end:
                 guard let h = head else { continue }
-                let request = IncomingRequest(head: h, body: body, bodyTooLarge: tooLarge, arrival: arrival)
+                let request = IncomingRequest(head: h, body: body, bodyRefusal: refusal, arrival: arrival)
                 head = nil
                 body = ByteBuffer()
-                guard await answer(request, connection, outlet: outlet, id: id, registry: registry) else { return }
+                let open = await answer(request, connection, outlet: outlet, id: id, registry: registry)
+                bodies.release(reserved)
+                reserved = 0
+                guard open else { return }
             }
         }
     }
@@ -145,11 +183,17 @@ struct HTTPFront: Service {
         outlet: NIOLoopBound<ChannelHandlerContext>?, id: Int, registry: ConnectionRegistry
     ) async -> Bool {
         registry.setBusy(id, true)
-        let keepAlive = request.head.isKeepAlive && !request.bodyTooLarge && !registry.isShuttingDown
+        let keepAlive = request.head.isKeepAlive && request.bodyRefusal == nil && !registry.isShuttingDown
         let writer = ResponseWriter(
             connection: connection, outlet: outlet, version: request.head.version, keepAlive: keepAlive)
         await handler(request, writer)
         registry.setBusy(id, false)
+        // Responses are written past the limit handler, so it is told here that the connection is idle again.
+        let channel = connection.channel
+        channel.eventLoop.execute {
+            try? channel.pipeline.syncOperations.handler(type: ConnectionLimitHandler<NIOHTTP1Flavor>.self)
+                .responseEnded()
+        }
         return keepAlive && connection.channel.isActive
     }
 }

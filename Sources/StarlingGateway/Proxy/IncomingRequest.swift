@@ -1,12 +1,19 @@
 import NIOCore
 import NIOHTTP1
 
-/// A request the front read in full: its head and body, or the head alone when the body was over the limit.
+/// A request the front read in full: its head and body, or the head alone when its body was refused.
 struct IncomingRequest: Sendable {
+    /// Why a body was not kept (the request is answered with an error and the connection closed).
+    enum BodyRefusal: Sendable, Equatable {
+        /// Larger than `maxBodyBytes`: 413.
+        case tooLarge
+        /// It would have taken the bodies held by all connections past `limits.maxBufferedBodyBytes`: 503.
+        case overBudget
+    }
+
     var head: HTTPRequestHead
     var body: ByteBuffer
-    /// The body was larger than the limit (and was discarded).
-    var bodyTooLarge = false
+    var bodyRefusal: BodyRefusal?
     /// When its head arrived.
     var arrival: ContinuousClock.Instant
 
