@@ -4,7 +4,7 @@ import NIOHTTP1
 import NIOHTTPTypes
 
 /// What a `ConnectionLimitHandler` needs to know of one HTTP stack's part types.
-public protocol HTTPPartFlavor {
+public protocol HTTPPartFlavor: Sendable {
     associatedtype RequestPart: Sendable
     associatedtype ResponsePart: Sendable
     /// The deadline event a request part is, if any (body parts are none).
@@ -160,8 +160,9 @@ public final class ConnectionLimitHandler<Flavor: HTTPPartFlavor>: ChannelDuplex
         onLimit(.tooManyConnections)
         let parts = Flavor.refusal(status: 503, contentType: refusal.contentType, body: refusal.body)
         for part in parts.dropLast() { context.write(wrapOutboundOut(part), promise: nil) }
+        let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(parts[parts.count - 1])).whenComplete { _ in
-            context.close(promise: nil)
+            channel.close(promise: nil)
         }
     }
 
