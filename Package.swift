@@ -167,7 +167,9 @@ let package = Package(
         .testTarget(
             name: "StarlingControllersTests", dependencies: ["StarlingControllers"], swiftSettings: swiftSettings),
         .testTarget(name: "StarlingSchedulerTests", dependencies: ["StarlingScheduler"], swiftSettings: swiftSettings),
-        .testTarget(name: "StarlingNodeAgentTests", dependencies: ["StarlingNodeAgent"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "StarlingNodeAgentTests", dependencies: ["StarlingNodeAgent", "StarlingTestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "StarlingTokenizerTests", dependencies: ["StarlingTokenizer"], swiftSettings: swiftSettings),
         .testTarget(
             name: "StarlingServerLimitsTests",
@@ -205,7 +207,7 @@ let package = Package(
         .testTarget(
             name: "StarlingBenchTests",
             dependencies: [
-                "StarlingBench", "StarlingSimulator", "StarlingTokenizer",
+                "StarlingBench", "StarlingSimulator", "StarlingTokenizer", "StarlingTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],

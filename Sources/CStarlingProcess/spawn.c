@@ -57,10 +57,8 @@ static void report_and_exit(int fd) {
     _exit(127);
 }
 
-pid_t starling_spawn(const char *path, char *const argv[], char *const envp[], int log_fd, const char *cwd,
-                     int cgroup_procs_fd) {
-    pid_t parent = getpid();
-    int pipefd[2];
+/// pipe2(O_CLOEXEC) then fork: the pid (0 in the child), or -errno with the pipe closed.
+static pid_t fork_with_pipe(int pipefd[2]) {
     if (pipe2(pipefd, O_CLOEXEC) != 0) return -errno;
     pid_t pid = fork();
     if (pid < 0) {
@@ -69,6 +67,15 @@ pid_t starling_spawn(const char *path, char *const argv[], char *const envp[], i
         close(pipefd[1]);
         return -e;
     }
+    return pid;
+}
+
+pid_t starling_spawn(const char *path, char *const argv[], char *const envp[], int log_fd, const char *cwd,
+                     int cgroup_procs_fd) {
+    pid_t parent = getpid();
+    int pipefd[2];
+    pid_t pid = fork_with_pipe(pipefd);
+    if (pid < 0) return pid;
     if (pid == 0) {
         sigset_t all;
         sigemptyset(&all);
@@ -273,14 +280,8 @@ static void kill_cgroup_tree(const char *root) {
 
 pid_t starling_start_watchdog(const char *cgroup_root, const char *tag) {
     int pipefd[2];
-    if (pipe2(pipefd, O_CLOEXEC) != 0) return -errno;
-    pid_t pid = fork();
-    if (pid < 0) {
-        int e = errno;
-        close(pipefd[0]);
-        close(pipefd[1]);
-        return -e;
-    }
+    pid_t pid = fork_with_pipe(pipefd);
+    if (pid < 0) return pid;
     if (pid == 0) {
         sigset_t all;
         sigfillset(&all);

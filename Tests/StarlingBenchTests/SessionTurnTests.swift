@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import StarlingTestSupport
 import Testing
 
 @testable import StarlingBench
@@ -154,35 +155,22 @@ final class CapturingServer: @unchecked Sendable {
 
     let listener: Int32
     let port: Int
+    private let socket: LoopbackListener
     private let lock = NSLock()
     private var captured: [Captured] = []
 
     var requests: [Captured] { lock.withLock { captured } }
 
     init() throws {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        self.listener = listener
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        listen(listener, 64)
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &len) }
-        }
-        port = Int(UInt16(bigEndian: addr.sin_port))
+        socket = try LoopbackListener()
+        listener = socket.fd
+        port = socket.port
         let server = self
         Thread { server.acceptLoop() }.start()
     }
 
     func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
     }
 
     private func acceptLoop() {

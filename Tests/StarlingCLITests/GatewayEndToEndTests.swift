@@ -8,10 +8,6 @@ import Testing
 
 @testable import StarlingGateway
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The gateway (in process) in front of real `starling model-server` processes.
 @Suite(.serialized) struct GatewayEndToEndTests {
     /// A running gateway and a client for it.
@@ -242,25 +238,14 @@ import Glibc
         try await Self.withGateway(servers) { harness in
             try await harness.waitScraped()
             let body = #"{"model":"starling/tiny","prompt":"tell me","max_tokens":3000,"ignore_eos":true}"#
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_port = in_port_t(UInt16(harness.port)).bigEndian
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            #expect(connected == 0)
-            let request =
+            let connection = try RawConnection(port: harness.port)
+            connection.send(
                 "POST /v1/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
-                + "content-length: \(body.utf8.count)\r\n\r\n\(body)"
-            _ = request.withCString { write(fd, $0, strlen($0)) }
+                    + "content-length: \(body.utf8.count)\r\n\r\n\(body)")
             try await waitUntil("the request to run upstream", timeout: .seconds(20)) {
                 try await harness.running(on: servers[0]) == 1
             }
-            close(fd)
+            connection.close()
             try await waitUntil("the upstream request to be aborted", timeout: .seconds(5)) {
                 try await harness.running(on: servers[0]) == 0
             }

@@ -1,6 +1,7 @@
 import Foundation
 import StarlingAPI
 import StarlingClient
+import StarlingTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -50,15 +51,6 @@ import Glibc
         return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    /// Whether `pid` is a live process (not a zombie).
-    func alive(_ pid: Int32) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return false }
-        let state = stat[stat.index(close, offsetBy: 2)]
-        return state != "Z" && state != "X"
-    }
-
     /// What the process's descriptors point at (`socket:[…]`, `/dev/null`, …).
     func descriptors(_ pid: Int32) -> [String] {
         let dir = "/proc/\(pid)/fd"
@@ -85,7 +77,7 @@ import Glibc
         }
         try await waitUntil("the grandchild to start") { try escapedPID(dir) != nil }
         let first = try #require(try escapedPID(dir))
-        #expect(alive(first))
+        #expect(processIsRunning(first))
         // Only the standard descriptors (the log and /dev/null): no socket of the API server or the gateway.
         let held = descriptors(first)
         #expect(!held.contains { $0.hasPrefix("socket:") }, "the grandchild holds \(held)")
@@ -94,7 +86,7 @@ import Glibc
         let apiPort = try #require(
             URLComponents(string: try KubeConfig.load(path: "\(dir)/kubeconfig").server)?.port)
         up.kill9()
-        try await waitUntil("the grandchild to end after kill -9", timeout: .seconds(10)) { !alive(first) }
+        try await waitUntil("the grandchild to end after kill -9", timeout: .seconds(10)) { !processIsRunning(first) }
         try FileManager.default.removeItem(atPath: "\(dir)/escaped-escape-0")
         up = try StarlingProcess(
             dataDirectory: dir, arguments: ["--nodes", "\(dir)/nodes.yaml", "--api-port", "\(apiPort)"])
@@ -110,7 +102,7 @@ import Glibc
         try await waitUntil("the pod to be gone") {
             try await again.list(Pod.self).items.isEmpty
         }
-        try await waitUntil("the grandchild to end with its pod", timeout: .seconds(10)) { !alive(second) }
+        try await waitUntil("the grandchild to end with its pod", timeout: .seconds(10)) { !processIsRunning(second) }
         await up.stopped()
     }
 }

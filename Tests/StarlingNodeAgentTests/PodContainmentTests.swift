@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import StarlingTestSupport
 import Testing
 
 @testable import StarlingNodeAgent
@@ -56,15 +57,6 @@ import Glibc
         throw ChildProcess.StartError(description: "no pid in \(path)")
     }
 
-    func alive(_ pid: Int32) -> Bool {
-        // A zombie still answers kill(0); read its state instead.
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return false }
-        let state = stat[stat.index(close, offsetBy: 2)]
-        return state != "Z" && state != "X"
-    }
-
     func waitUntil(_ what: String, _ condition: () -> Bool) async throws {
         for _ in 0..<500 {
             if condition() { return }
@@ -99,14 +91,14 @@ import Glibc
             containment, uid: uid, script: "setsid sh -c 'echo $$ > \(dir)/escaped; exec sleep 300' & exec sleep 300",
             log: "\(dir)/pod.log")
         let escaped = try await pid(in: "\(dir)/escaped")
-        #expect(alive(escaped))
+        #expect(processIsRunning(escaped))
         #expect(!containment.isEmpty(uid: uid))
         // The escaped process is in a session and group of its own: the old process-group kill missed it.
         main.signalGroup(SIGKILL)
         for _ in 0..<500 where main.poll() == nil { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(alive(escaped))
+        #expect(processIsRunning(escaped))
         containment.signal(uid: uid, SIGKILL)
-        try await waitUntil("the escaped process to end") { !alive(escaped) }
+        try await waitUntil("the escaped process to end") { !processIsRunning(escaped) }
         try await waitUntil("the pod to be empty") { containment.isEmpty(uid: uid) }
         containment.release(uid: uid)
         if let path = containment.cgroupPath(uid) { #expect(!FileManager.default.fileExists(atPath: path)) }
@@ -133,8 +125,8 @@ import Glibc
         defer { later.removeRoot() }
         #expect(later.agentID == earlier.agentID)
         #expect(await later.endLeftovers() >= 1)
-        try await waitUntil("the leftover to end") { !alive(left) }
-        #expect(alive(bystander.pid))
+        try await waitUntil("the leftover to end") { !processIsRunning(left) }
+        #expect(processIsRunning(bystander.pid))
     }
 
     @Test func agentIDsDifferPerRunDirectory() {

@@ -8,10 +8,6 @@ import Testing
 
 @testable import StarlingSimulator
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Runs a model server on a free loopback port for the body, then stops it.
 func withModelServer(
     timeScale: Double = 20, edit: (inout ModelServerConfiguration) -> Void = { _ in },
@@ -347,25 +343,14 @@ struct ModelServerClient {
         try await withModelServer(timeScale: maxTokens < 100 ? 0.05 : 1) { client in
             let port = try #require(URLComponents(string: client.base)?.port)
             let body = #"{"model":"starling/tiny","prompt":"hello there","max_tokens":\#(maxTokens),"ignore_eos":true}"#
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_port = in_port_t(UInt16(port)).bigEndian
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            #expect(connected == 0)
-            let request =
+            let connection = try RawConnection(port: port)
+            connection.send(
                 "POST /v1/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
-                + "content-length: \(body.utf8.count)\r\n\r\n\(body)"
-            _ = request.withCString { write(fd, $0, strlen($0)) }
+                    + "content-length: \(body.utf8.count)\r\n\r\n\(body)")
             try await eventually("the request to run", timeout: .seconds(20), every: .milliseconds(10)) {
                 try await client.metric("vllm:num_requests_running") == 1
             }
-            close(fd)
+            connection.close()
             try await eventually("the request to be aborted", timeout: .seconds(5), every: .milliseconds(10)) {
                 let running = try await client.metric("vllm:num_requests_running")
                 let usage = try await client.metric("vllm:kv_cache_usage_perc")

@@ -136,33 +136,37 @@ struct HTTPFront: Service {
                         refusal = .overBudget
                     }
                 }
+                if let refusal {
+                    // Answered at once, and the connection closed: the body is not read (nginx answers a too-large
+                    // declared body the same way), so a stalled or oversized body holds nothing.
+                    let request = IncomingRequest(head: h, body: ByteBuffer(), bodyRefusal: refusal, arrival: arrival)
+                    _ = await answer(request, connection, outlet: outlet, id: id, registry: registry)
+                    return
+                }
                 if h.headers.first(name: "expect")?.lowercased() == "100-continue" {
-                    if let refusal {
-                        // Answer now; the client will not send the body.
-                        let request = IncomingRequest(
-                            head: h, body: ByteBuffer(), bodyRefusal: refusal, arrival: arrival)
-                        _ = await answer(request, connection, outlet: outlet, id: id, registry: registry)
-                        return
-                    }
                     let proceed = HTTPServerResponsePart.head(HTTPResponseHead(version: h.version, status: .continue))
                     connection.channel.writeAndFlush(proceed, promise: nil)
                 }
             case .body(var chunk):
-                guard refusal == nil else { continue }
+                guard let h = head else { continue }
                 let needed = body.readableBytes + chunk.readableBytes - reserved
                 if body.readableBytes + chunk.readableBytes > maxBodyBytes {
                     refusal = .tooLarge
-                    body = ByteBuffer()
                 } else if needed > 0 && !bodies.reserve(needed) {
                     refusal = .overBudget
-                    body = ByteBuffer()
-                } else if body.readableBytes == 0 {
-                    reserved += max(0, needed)
-                    body = chunk
                 } else {
                     reserved += max(0, needed)
-                    body = chunk
-                    body.writeBuffer(&chunk)
+                    if body.readableBytes == 0 {
+                        body = chunk
+                    } else {
+                        body.writeBuffer(&chunk)
+                    }
+                }
+                if let refusal {
+                    // A chunked body that grew past a limit: answered now, the rest left unread.
+                    let request = IncomingRequest(head: h, body: ByteBuffer(), bodyRefusal: refusal, arrival: arrival)
+                    _ = await answer(request, connection, outlet: outlet, id: id, registry: registry)
+                    return
                 }
             case .end:
                 guard let h = head else { continue }
