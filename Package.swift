@@ -156,7 +156,7 @@ let package = Package(
         .testTarget(name: "StarlingAPITests", dependencies: ["StarlingAPI"], swiftSettings: swiftSettings),
         .testTarget(
             name: "StarlingClientTests",
-            dependencies: ["StarlingClient", "StarlingAPIServer"],
+            dependencies: ["StarlingClient", "StarlingAPIServer", "StarlingTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

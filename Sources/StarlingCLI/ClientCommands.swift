@@ -47,7 +47,8 @@ struct GetCommand: AsyncParsableCommand {
     @Argument(help: "Kind (e.g. modelservices, ms, pods, nodes) or kind/name.") var kind: String
     @Argument(help: "Name of one object.") var name: String?
     @Option(name: .short, help: "Output: table, wide, yaml or json.") var output: OutputFormat = .table
-    @Flag(name: [.short, .customLong("all-namespaces")], help: "List across all namespaces.") var allNamespaces = false
+    @Flag(name: [.customShort("A"), .customLong("all-namespaces")], help: "List across all namespaces.")
+    var allNamespaces = false
     @Option(name: [.short, .customLong("selector")], help: "Label selector, e.g. app=x,tier!=y.") var selector: String?
 
     func run() async throws {
@@ -242,7 +243,8 @@ struct EventsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "events", abstract: "List recent events, oldest first.")
     @OptionGroup var client: ClientOptions
-    @Flag(name: [.short, .customLong("all-namespaces")], help: "Across all namespaces.") var allNamespaces = false
+    @Flag(name: [.customShort("A"), .customLong("all-namespaces")], help: "Across all namespaces.") var allNamespaces =
+        false
 
     func run() async throws {
         try await listTable(client: client, kind: "events", allNamespaces: allNamespaces, selector: nil, output: .table)

@@ -76,9 +76,37 @@ public final class KubeClient: Sendable {
         let bytes = try await response.body.collect(upTo: 256 * 1024 * 1024)
         let data = Data(buffer: bytes)
         guard (200..<300).contains(Int(response.status.code)) else {
-            throw Self.status(from: data, code: Int(response.status.code))
+            var status = Self.status(from: data, code: Int(response.status.code))
+            if status.code == 404, status.details?.name == nil, let resource = Self.resource(inPath: path) {
+                // Not an object that is missing but a kind the server does not serve at all.
+                status.message =
+                    "the server at \(config.server) does not serve \(resource): it is not a Starling API server and "
+                    + "Starling's CustomResourceDefinitions are not installed there (point --kubeconfig or --data-dir "
+                    + "at `starling up`'s)"
+            }
+            throw status
         }
         return data
+    }
+
+    /// The resource a REST path names (`modelservices.starling.dev/v1alpha1`, `pods (v1)`), or nil for other paths.
+    static func resource(inPath path: String) -> String? {
+        var parts = path.split(separator: "?")[0].split(separator: "/").map(String.init)
+        let groupVersion: String
+        if parts.first == "api", parts.count >= 3 {
+            groupVersion = parts[1]
+            parts.removeFirst(2)
+        } else if parts.first == "apis", parts.count >= 4 {
+            groupVersion = "\(parts[1])/\(parts[2])"
+            parts.removeFirst(3)
+        } else {
+            return nil
+        }
+        if parts.first == "namespaces", parts.count >= 3 { parts.removeFirst(2) }
+        guard let plural = parts.first else { return nil }
+        let slash = groupVersion.firstIndex(of: "/")
+        guard let slash else { return "\(plural) (\(groupVersion))" }
+        return "\(plural).\(groupVersion[..<slash])/\(groupVersion[groupVersion.index(after: slash)...])"
     }
 
     func makeRequest(

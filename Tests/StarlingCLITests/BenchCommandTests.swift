@@ -79,3 +79,11 @@ import Testing
         }
     }
 }
+
+@Suite struct ClientCommandTests {
+    @Test(arguments: [["pods", "-A"], ["pods", "--all-namespaces"]])
+    func getTakesKubectlsAllNamespacesFlag(_ arguments: [String]) throws {
+        let command = try GetCommand.parse(arguments)
+        #expect(command.allNamespaces)
+    }
+}

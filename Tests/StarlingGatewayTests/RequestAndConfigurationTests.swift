@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOHTTP1
 import StarlingServerLimits
 import StarlingSimulator
 import StarlingTokenizer
@@ -81,6 +82,16 @@ import Testing
     ])
     func hopByHopHeadersAreRecognisedInAnyCase(name: String, dropped: Bool) {
         #expect(Upstream.isHopByHop(name) == dropped)
+    }
+
+    /// RFC 9110 section 7.6.1: what `Connection` names is hop-by-hop too, in either direction.
+    @Test func headersNamedByConnectionAreNotForwarded() {
+        let headers: HTTPHeaders = [
+            "Connection": "keep-alive, X-Secret-Token", "connection": "Upgrade-Hint", "X-Secret-Token": "s",
+            "x-keep": "k", "Keep-Alive": "timeout=5", "upgrade-hint": "h2c",
+        ]
+        #expect(Upstream.forwardable(headers).map { $0.name } == ["x-keep"])
+        #expect(Upstream.forwardable(["x-a": "1", "connection": "close"]).map { $0.name } == ["x-a"])
     }
 
     @Test(arguments: [

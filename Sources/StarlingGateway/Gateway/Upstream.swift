@@ -51,6 +51,25 @@ struct Upstream {
         return false
     }
 
+    /// Header names a message's `Connection` header lists (RFC 9110 section 7.6.1: they are hop-by-hop too and must
+    /// not be forwarded), lowercased; empty when it lists none beyond the usual `close` / `keep-alive`.
+    static func connectionNamed(_ headers: HTTPHeaders) -> Set<String> {
+        var named = Set<String>()
+        for value in headers[canonicalForm: "connection"] {
+            let token = value.trimmingCharacters(in: .whitespaces).lowercased()
+            if !token.isEmpty && token != "close" && token != "keep-alive" { named.insert(token) }
+        }
+        return named
+    }
+
+    /// The headers of `headers` that may be forwarded: neither hop-by-hop nor named by its `Connection` header.
+    static func forwardable(_ headers: HTTPHeaders) -> some Sequence<(name: String, value: String)> {
+        let named = connectionNamed(headers)
+        return headers.lazy.filter { header in
+            !isHopByHop(header.name) && (named.isEmpty || !named.contains(header.name.lowercased()))
+        }
+    }
+
     /// Largest non-streaming response passed on.
     static let maxResponseBytes = 256 << 20
 
@@ -68,7 +87,7 @@ struct Upstream {
         var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: request.head.uri)
         head.headers.reserveCapacity(request.head.headers.count + 3)
         head.headers.add(name: "host", value: lease.endpoint)
-        for header in request.head.headers where !Self.isHopByHop(header.name) {
+        for header in Self.forwardable(request.head.headers) {
             head.headers.add(name: header.name, value: header.value)
         }
         head.headers.replaceOrAdd(name: "x-request-id", value: requestID)
@@ -103,7 +122,7 @@ struct Upstream {
         }
         var headers: HTTPHeaders = [:]
         headers.reserveCapacity(response.headers.count + 2)
-        for header in response.headers where !Self.isHopByHop(header.name) {
+        for header in Self.forwardable(response.headers) {
             headers.add(name: header.name, value: header.value)
         }
         headers.replaceOrAdd(name: "x-starling-endpoint", value: lease.endpoint)
