@@ -101,10 +101,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "StarlingTokenizer", swiftSettings: swiftSettings),
+        // OpenAI error shape, chat template and hand-built JSON text, shared by the simulator and the gateway.
+        .target(name: "StarlingOpenAI", swiftSettings: swiftSettings),
         .target(
             name: "StarlingSimulator",
             dependencies: [
-                "StarlingTokenizer",
+                "StarlingTokenizer", "StarlingOpenAI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -115,7 +117,7 @@ let package = Package(
         .target(
             name: "StarlingGateway",
             dependencies: [
-                "StarlingAPI", "StarlingClient", "StarlingTokenizer", "StarlingSimulator", "StarlingServerLimits",
+                "StarlingAPI", "StarlingClient", "StarlingTokenizer", "StarlingOpenAI", "StarlingServerLimits",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -186,7 +188,7 @@ let package = Package(
         .testTarget(
             name: "StarlingSimulatorTests",
             dependencies: [
-                "StarlingSimulator", "StarlingTokenizer", "StarlingTestSupport",
+                "StarlingSimulator", "StarlingTokenizer", "StarlingTestSupport", "StarlingOpenAI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
@@ -194,7 +196,7 @@ let package = Package(
         .testTarget(
             name: "StarlingGatewayTests",
             dependencies: [
-                "StarlingGateway", "StarlingSimulator", "StarlingTestSupport", "StarlingServerLimits",
+                "StarlingGateway", "StarlingSimulator", "StarlingTestSupport", "StarlingServerLimits", "StarlingOpenAI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import Foundation
+import StarlingOpenAI
 
 /// A parsed `/v1/completions` or `/v1/chat/completions` body. Fields vLLM accepts but the simulator has no use
 /// for (temperature, top_p, stop, ...) are type-checked and otherwise ignored.

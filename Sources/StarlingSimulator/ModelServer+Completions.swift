@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import StarlingOpenAI
 
 extension ModelServer {
     /// What a completion request resolves to before it reaches the engine.

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import StarlingOpenAI
 import StarlingTokenizer
 import Synchronization
 

@@ -1,4 +1,5 @@
 import Foundation
+import StarlingOpenAI
 
 /// Renders the engine's state as vLLM's Prometheus metrics (names and labels of vLLM's v1 metrics loggers).
 ///

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
+import StarlingOpenAI
 import StarlingServerLimits
 import StarlingSimulator
 import StarlingTokenizer

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
-import StarlingSimulator
+import StarlingOpenAI
 import StarlingTokenizer
 
 extension Gateway {

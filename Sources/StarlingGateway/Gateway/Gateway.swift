@@ -4,8 +4,8 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
+import StarlingOpenAI
 import StarlingServerLimits
-import StarlingSimulator
 import StarlingTokenizer
 import Synchronization
 

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
-import StarlingSimulator
+import StarlingOpenAI
 
 /// One attempt at one endpoint: sends the request, and streams the answer back to the client as it comes
 /// (server-sent events chunk by chunk, with backpressure both ways; other bodies whole).

@@ -1,4 +1,4 @@
-import StarlingSimulator
+import StarlingOpenAI
 
 /// An error the gateway answers itself, in OpenAI's error shape, with a `retry-after` for shed requests.
 struct GatewayError: Error, Sendable, Equatable {

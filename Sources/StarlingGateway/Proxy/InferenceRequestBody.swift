@@ -1,6 +1,6 @@
 import Foundation
 import NIOCore
-import StarlingSimulator
+import StarlingOpenAI
 
 /// The fields of an OpenAI completion or chat request the gateway routes by. The body itself is forwarded as
 /// it came, except for the model name when a rewrite changes it.
