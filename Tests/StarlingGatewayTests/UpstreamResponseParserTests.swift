@@ -96,10 +96,11 @@ import Testing
     }
 
     @Test func passedChunksAreTheBytesAsTheyCameUpToTheLastChunk() throws {
-        let answer = Self.chunked + Self.chunkedBody + "0\r\n\r\n"
+        let strict = "5\r\nhello\r\n1A\r\nabcdefghijklmnopqrstuvwxyz\r\n"
+        let answer = Self.chunked + strict + "0\r\n\r\n"
         for reads in Self.splits(answer) {
             #expect(
-                try Self.parse(reads, passThrough: true) == [Self.chunkedHead, .chunks(Self.chunkedBody), .end],
+                try Self.parse(reads, passThrough: true) == [Self.chunkedHead, .chunks(strict), .end],
                 "reads \(reads)")
         }
     }
@@ -123,6 +124,31 @@ import Testing
         #expect(String(buffer: rest) == "lo")
         #expect(String(buffer: chunks) == "3\r\nabc\r\n")
         #expect(!parser.passesChunksThrough, "the next answer is read as usual")
+    }
+
+    /// Only `1*HEXDIG CRLF data CRLF` goes through unchanged: any other size line (an extension, whitespace, a bare
+    /// LF) is unframed and framed anew by the relay, so the client never reads a framing the gateway read otherwise.
+    @Test(
+        arguments: [
+            ("5;name=value\r\nhello\r\n0\r\n\r\n", "hello"),
+            ("5 \r\nhello\r\n0\r\n\r\n", "hello"),
+            ("5\nhello\r\n0\r\n\r\n", "hello"),
+            ("00005\r\nhello\r\n0\r\n\r\n", nil),
+        ] as [(String, String?)])
+    func onlyStrictChunkFramingPassesThrough(body: String, unframed: String?) throws {
+        let pieces = try Self.parse([Self.chunked + body], passThrough: true)
+        if let unframed {
+            #expect(pieces.dropFirst().first == .body(unframed), "\(pieces)")
+        } else {
+            #expect(pieces.dropFirst().first == .chunks("00005\r\nhello\r\n"), "\(pieces)")
+        }
+        #expect(pieces.last == .end)
+    }
+
+    @Test func aPassedChunkEndingInABareLFIsMalformed() {
+        #expect(throws: UpstreamResponseError.self) {
+            _ = try Self.parse([Self.chunked + "5\r\nhello\n0\r\n\r\n"], passThrough: true)
+        }
     }
 
     @Test(arguments: [

@@ -279,17 +279,30 @@ struct UpstreamResponseParser {
 
     /// Passes on, as one `.chunks` piece, the whole chunks (and the rest of a passed chunk) at the front of the
     /// buffer; stops before the last chunk and before a size line the bytes end inside. Nil when it took nothing.
+    ///
+    /// Chunks go on unchanged only in one strict form, `1*HEXDIG CRLF data CRLF`, which every HTTP/1.1 parser reads
+    /// the same way: a size line with an extension, whitespace or a bare LF ends the pass-through for the rest of
+    /// the answer (its chunks are then unframed and framed anew), and a passed chunk's data not ended by CRLF is
+    /// malformed.
     private mutating func passChunks() throws -> UpstreamResponsePart? {
         var state = self.state
-        defer { self.state = state }
+        var strict = true
+        defer {
+            self.state = state
+            if !strict { passesChunksThrough = false }
+        }
         let consumed = try buffer.withUnsafeReadableBytes { bytes in
             var offset = 0
             scan: while offset < bytes.count {
                 switch state {
                 case .chunkSize:
                     guard let line = try Self.line(in: bytes, from: offset, what: "chunk size line") else { break scan }
-                    let size = try Self.chunkSize(
-                        UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + line.content]))
+                    let content = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + line.content])
+                    guard line.total == line.content + 2, content.allSatisfy({ Self.hexValue($0) != nil }) else {
+                        strict = false
+                        break scan
+                    }
+                    let size = try Self.chunkSize(content)
                     if size == 0 { break scan }
                     offset += line.total
                     state = .chunkData(remaining: size, passed: true)
@@ -301,6 +314,10 @@ struct UpstreamResponseParser {
                         ? .chunkDataEnd(sawCR: false, passed: true)
                         : .chunkData(remaining: remaining - count, passed: true)
                 case .chunkDataEnd(let sawCR, passed: true):
+                    if bytes[offset] == .lf && !sawCR {
+                        throw UpstreamResponseError.malformed(
+                            "a chunk passed through unchanged must end in CRLF, not a bare LF")
+                    }
                     state = try Self.afterChunkData(bytes[offset], sawCR: sawCR, passed: true)
                     offset += 1
                 default:
