@@ -68,9 +68,9 @@ public struct EmbeddedCluster {
         let token = try Self.loadOrCreateToken(at: "\(dir)/token")
         let port = options.apiPort == 0 ? try Self.freePort() : options.apiPort
         let tls = try ServingCertificate.ensure(in: dir, logger: logger)
-        let server = tls == nil ? "http://127.0.0.1:\(port)" : "https://localhost:\(port)"
+        let server = "https://localhost:\(port)"
         try Self.writePrivate(
-            KubeConfig.document(server: server, token: token, certificateAuthorityPEM: tls?.certificatePEM),
+            KubeConfig.document(server: server, token: token, certificateAuthorityPEM: tls.certificatePEM),
             to: kubeconfigPath)
 
         let store = try ObjectStore(
@@ -79,20 +79,13 @@ public struct EmbeddedCluster {
         let apiServer = APIServer(
             store: store,
             configuration: APIServerConfiguration(
-                port: port, token: token, tls: tls.map { ($0.certificatePath, $0.keyPath) },
+                port: port, token: token, tls: (tls.certificatePath, tls.keyPath),
                 podLogDirectory: "\(dir)/logs"),
             logger: logger.labelled("starling.apiserver"),
             onListening: { listeningContinuation.yield($0) })
-        // The in-process components reach the same store over a second, plain-HTTP loopback listener; users and
-        // kubectl use the HTTPS one from the kubeconfig.
-        let internalPort = try Self.freePort()
-        let internalServer = APIServer(
-            store: store,
-            configuration: APIServerConfiguration(port: internalPort, token: token, podLogDirectory: "\(dir)/logs"),
-            logger: logger.labelled("starling.apiserver.internal"),
-            onListening: { listeningContinuation.yield($0) })
+        // The in-process components use the same HTTPS listener as users and kubectl, trusting the same CA.
         let client = try KubeClient(
-            config: KubeConfig(server: "http://127.0.0.1:\(internalPort)", token: token),
+            config: KubeConfig(server: server, token: token, certificateAuthorityPEM: tls.certificatePEM),
             logger: logger.labelled("starling.client"))
         let agent = NodeAgent(
             client: client,
@@ -108,7 +101,6 @@ public struct EmbeddedCluster {
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             reported("apiserver", apiServer),
-            reported("apiserver.internal", internalServer),
             reported(
                 "controller", ModelServiceController(client: client, logger: logger.labelled("starling.controller"))),
             reported("scheduler", SchedulerService(client: client, logger: logger.labelled("starling.scheduler"))),
@@ -217,11 +209,7 @@ struct Bootstrap: Service {
     }
 
     func bootstrap() async throws {
-        var opened = 0
-        for await _ in listening {
-            opened += 1
-            if opened == 2 { break }
-        }
+        for await _ in listening { break }
         for node in nodes { try await register(node) }
         var lines: [String] = []
         for file in manifests {

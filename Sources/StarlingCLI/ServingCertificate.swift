@@ -1,67 +1,85 @@
+import Crypto
 import Foundation
 import Logging
+import SwiftASN1
+import X509
 
-/// The API server's self-signed HTTPS certificate for 127.0.0.1 and localhost, made once per data directory
-/// with `openssl` and trusted through the kubeconfig's `certificate-authority-data`.
+/// The API server's HTTPS certificate for 127.0.0.1 and localhost, signed by a CA of the data directory's own and
+/// trusted through the kubeconfig's `certificate-authority-data`. Made with swift-certificates (P-256 keys, ECDSA
+/// with SHA-256) once per data directory; there is no plain-HTTP fallback: a certificate that cannot be made or
+/// read stops `starling up` with the reason.
 struct ServingCertificate {
     var certificatePath: String
     var keyPath: String
     var certificatePEM: Data
 
-    /// Loads the certificate in `directory`, creating it when missing; nil (plain HTTP) when openssl is absent.
-    static func ensure(in directory: String, logger: Logger) throws -> ServingCertificate? {
+    /// How long the certificates are valid (ten years: they never leave the machine, and the CA's key is 0600).
+    static let validity: TimeInterval = 3650 * 86400
+
+    /// Loads the certificate in `directory`, creating the CA and it when missing.
+    static func ensure(in directory: String, logger: Logger) throws -> ServingCertificate {
         let cert = "\(directory)/apiserver.crt"
         let key = "\(directory)/apiserver.key"
-        if let pem = FileManager.default.contents(atPath: "\(directory)/ca.crt"),
-            FileManager.default.fileExists(atPath: key),
+        let ca = "\(directory)/ca.crt"
+        if let pem = FileManager.default.contents(atPath: ca), FileManager.default.fileExists(atPath: key),
             FileManager.default.fileExists(atPath: cert)
         {
             return ServingCertificate(certificatePath: cert, keyPath: key, certificatePEM: pem)
         }
-        let candidates = ["/usr/bin/openssl", "/usr/local/bin/openssl", "/bin/openssl"]
-        guard let openssl = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            logger.warning(
-                "openssl not found: serving plain HTTP; kubectl will not send the bearer token over HTTP",
-                metadata: ["fix": "apt-get install openssl"])
-            return nil
+        let made: (caPEM: String, caKeyPEM: String, certificatePEM: String, keyPEM: String)
+        do {
+            made = try make(now: Date())
+        } catch {
+            throw CLIError("cannot make the API server's certificate: \(error)")
         }
-        // A CA, and a serving certificate it signs for 127.0.0.1 and localhost; the kubeconfig trusts the CA.
-        let ca = "\(directory)/ca.crt"
-        let caKey = "\(directory)/ca.key"
-        let csr = "\(directory)/apiserver.csr"
-        let ext = "\(directory)/apiserver.ext"
-        try "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
-            .write(toFile: ext, atomically: true, encoding: .utf8)
-        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        try run(
-            openssl,
-            ["req", "-x509"] + ec + ["-days", "3650", "-subj", "/CN=starling-ca", "-keyout", caKey, "-out", ca])
-        try run(openssl, ["req"] + ec + ["-subj", "/CN=starling-apiserver", "-keyout", key, "-out", csr])
-        try run(
-            openssl,
-            [
-                "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", caKey, "-CAcreateserial", "-days", "3650",
-                "-extfile", ext, "-out", cert,
-            ])
-        for f in [csr, ext, "\(directory)/ca.srl"] { try? FileManager.default.removeItem(atPath: f) }
-        chmod(caKey, 0o600)
-        guard let pem = FileManager.default.contents(atPath: ca) else { throw CLIError("cannot read \(ca)") }
-        chmod(key, 0o600)
-        return ServingCertificate(certificatePath: cert, keyPath: key, certificatePEM: pem)
+        try EmbeddedCluster.writePrivate(made.caKeyPEM, to: "\(directory)/ca.key")
+        try EmbeddedCluster.writePrivate(made.keyPEM, to: key)
+        try EmbeddedCluster.writePrivate(made.caPEM, to: ca)
+        try EmbeddedCluster.writePrivate(made.certificatePEM, to: cert)
+        logger.info("made the API server's CA and serving certificate", metadata: ["tls.ca": "\(ca)"])
+        return ServingCertificate(certificatePath: cert, keyPath: key, certificatePEM: Data(made.caPEM.utf8))
     }
 
-    static func run(_ openssl: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: openssl)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw CLIError("openssl \(arguments.first ?? "") failed: \(String(decoding: message, as: UTF8.self))")
-        }
+    /// A CA and a serving certificate it signs for 127.0.0.1 and localhost, as PEM.
+    static func make(now: Date) throws -> (caPEM: String, caKeyPEM: String, certificatePEM: String, keyPEM: String) {
+        let caKey = P256.Signing.PrivateKey()
+        let caName = try DistinguishedName { CommonName("starling-ca") }
+        let notBefore = now.addingTimeInterval(-3600)
+        let notAfter = now.addingTimeInterval(validity)
+        let caCertificate = try Certificate(
+            version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: .init(caKey.publicKey),
+            notValidBefore: notBefore, notValidAfter: notAfter, issuer: caName, subject: caName,
+            signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
+                Critical(KeyUsage(keyCertSign: true, cRLSign: true))
+                SubjectKeyIdentifier(hash: Certificate.PublicKey(caKey.publicKey))
+            },
+            issuerPrivateKey: .init(caKey))
+        let key = P256.Signing.PrivateKey()
+        let certificate = try Certificate(
+            version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: .init(key.publicKey),
+            notValidBefore: notBefore, notValidAfter: notAfter, issuer: caName,
+            subject: try DistinguishedName { CommonName("starling-apiserver") },
+            signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.notCertificateAuthority)
+                Critical(KeyUsage(digitalSignature: true))
+                try ExtendedKeyUsage([.serverAuth])
+                SubjectAlternativeNames([
+                    .dnsName("localhost"), .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
+                ])
+                AuthorityKeyIdentifier(keyIdentifier: try caCertificate.extensions.subjectKeyIdentifier?.keyIdentifier)
+            },
+            issuerPrivateKey: .init(caKey))
+        return (
+            try pem(caCertificate), caKey.pemRepresentation, try pem(certificate), key.pemRepresentation
+        )
+    }
+
+    static func pem(_ certificate: Certificate) throws -> String {
+        var serializer = DER.Serializer()
+        try serializer.serialize(certificate)
+        return PEMDocument(type: "CERTIFICATE", derBytes: serializer.serializedBytes).pemString + "\n"
     }
 }
