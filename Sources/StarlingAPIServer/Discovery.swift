@@ -121,15 +121,120 @@ struct Discovery {
                     "schema": .object(["type": .string("string")]),
                 ])
             ])
-            let operation: JSONValue = .object(["x-kubernetes-group-version-kind": gvk, "parameters": parameters])
+            let prefix =
+                d.group.isEmpty ? "io.k8s.api.core" : d.group.split(separator: ".").reversed().joined(separator: ".")
+            let schemaRef: JSONValue = .object([
+                "$ref": .string("#/components/schemas/\(prefix).\(d.version).\(d.kind)")
+            ])
+            let statusRef: JSONValue = .object([
+                "$ref": .string("#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Status")
+            ])
+            func responses(_ ok: JSONValue) -> JSONValue {
+                // Every error is a Kubernetes Status.
+                .object([
+                    "200": .object([
+                        "description": .string("OK"),
+                        "content": .object(["application/json": .object(["schema": ok])]),
+                    ]),
+                    "default": .object([
+                        "description": .string("an error, as a Status"),
+                        "content": .object(["application/json": .object(["schema": statusRef])]),
+                    ]),
+                ])
+            }
+            func query(_ name: String, _ type: String) -> JSONValue {
+                .object(["name": .string(name), "in": .string("query"), "schema": .object(["type": .string(type)])])
+            }
+            func pathParameter(_ name: String) -> JSONValue {
+                .object([
+                    "name": .string(name), "in": .string("path"), "required": .bool(true),
+                    "schema": .object(["type": .string("string")]),
+                ])
+            }
+            let body: JSONValue = .object([
+                "required": .bool(true), "content": .object(["application/json": .object(["schema": schemaRef])]),
+            ])
+            let patchBody: JSONValue = .object([
+                "required": .bool(true),
+                "content": .object([
+                    "application/merge-patch+json": .object(["schema": .object(["type": .string("object")])])
+                ]),
+            ])
+            func operation(_ id: String, _ extra: [JSONValue] = [], body: JSONValue? = nil, ok: JSONValue) -> JSONValue
+            {
+                var op: [String: JSONValue] = [
+                    "operationId": .string("\(id)\(d.kind)"), "x-kubernetes-group-version-kind": gvk,
+                    "parameters": .array((parameters.arrayValue ?? []) + extra), "responses": responses(ok),
+                ]
+                if let body { op["requestBody"] = body }
+                return .object(op)
+            }
+            let scopes = d.namespaced ? [pathParameter("namespace")] : []
+            let listOK: JSONValue = .object(["type": .string("object")])
             let base = "/" + groupVersion + (d.namespaced ? "/namespaces/{namespace}" : "") + "/\(d.plural)"
-            paths[base] = .object(["post": operation])
-            paths[base + "/{name}"] = .object(["put": operation, "patch": operation])
+            paths[base] = .object([
+                "get": operation(
+                    "list",
+                    scopes + [
+                        query("labelSelector", "string"), query("fieldSelector", "string"),
+                        query("limit", "integer"), query("continue", "string"),
+                    ], ok: listOK),
+                "post": operation("create", scopes, body: body, ok: schemaRef),
+            ])
+            let named = scopes + [pathParameter("name")]
+            paths[base + "/{name}"] = .object([
+                "get": operation("read", named, ok: schemaRef),
+                "put": operation("replace", named, body: body, ok: schemaRef),
+                "patch": operation("patch", named, body: patchBody, ok: schemaRef),
+                "delete": operation("delete", named + [query("gracePeriodSeconds", "integer")], ok: listOK),
+            ])
+            if d.hasStatus {
+                paths[base + "/{name}/status"] = .object([
+                    "get": operation("readStatus", named, ok: schemaRef),
+                    "put": operation("replaceStatus", named, body: body, ok: schemaRef),
+                    "patch": operation("patchStatus", named, body: patchBody, ok: schemaRef),
+                ])
+            }
+            if d.hasScale {
+                let scaleRef: JSONValue = .object([
+                    "$ref": .string("#/components/schemas/io.k8s.api.autoscaling.v1.Scale")
+                ])
+                paths[base + "/{name}/scale"] = .object([
+                    "get": operation("readScale", named, ok: scaleRef),
+                    "put": operation(
+                        "replaceScale", named,
+                        body: .object([
+                            "required": .bool(true),
+                            "content": .object(["application/json": .object(["schema": scaleRef])]),
+                        ]), ok: scaleRef),
+                ])
+                schemas["io.k8s.api.autoscaling.v1.Scale"] = .object([
+                    "type": .string("object"),
+                    "properties": .object([
+                        "apiVersion": .object(["type": .string("string")]),
+                        "kind": .object(["type": .string("string")]),
+                        "metadata": .object(["type": .string("object")]),
+                        "spec": .object([
+                            "type": .string("object"),
+                            "properties": .object(["replicas": .object(["type": .string("integer")])]),
+                        ]),
+                    ]),
+                ])
+            }
+            schemas["io.k8s.apimachinery.pkg.apis.meta.v1.Status"] = .object([
+                "type": .string("object"), "required": .array([.string("kind"), .string("code")]),
+                "properties": .object([
+                    "kind": .object(["type": .string("string"), "enum": .array([.string("Status")])]),
+                    "apiVersion": .object(["type": .string("string")]),
+                    "status": .object(["type": .string("string")]),
+                    "message": .object(["type": .string("string")]),
+                    "reason": .object(["type": .string("string")]),
+                    "code": .object(["type": .string("integer")]),
+                ]),
+            ])
             let open: JSONValue = .object([
                 "type": .string("object"), "x-kubernetes-preserve-unknown-fields": .bool(true),
             ])
-            let prefix =
-                d.group.isEmpty ? "io.k8s.api.core" : d.group.split(separator: ".").reversed().joined(separator: ".")
             schemas["\(prefix).\(d.version).\(d.kind)"] = .object([
                 "type": .string("object"),
                 "x-kubernetes-preserve-unknown-fields": .bool(true),

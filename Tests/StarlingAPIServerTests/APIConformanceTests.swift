@@ -416,6 +416,15 @@ import Testing
             #expect(patch?["x-kubernetes-group-version-kind"]?["kind"]?.stringValue == "ModelService")
             let schema = doc.value(atPath: "components.schemas")?["dev.starling.v1alpha1.ModelService"]
             #expect(schema?["x-kubernetes-group-version-kind"]?.arrayValue?.count == 1)
+            // Every operation is described, with its body and a Status for errors (what scripts/fuzz-apiserver reads).
+            let paths = doc["paths"]?.objectValue?.keys.sorted() ?? []
+            #expect(paths.contains { $0.hasSuffix("/modelservices/{name}/scale") })
+            #expect(paths.contains { $0.hasSuffix("/modelservices/{name}/status") })
+            let create = doc["paths"]?["/apis/starling.dev/v1alpha1/namespaces/{namespace}/modelservices"]?["post"]
+            #expect(create?.value(atPath: "requestBody.required") == .bool(true))
+            #expect(
+                create?["responses"]?["default"]?.value(atPath: "content")?["application/json"]?["schema"]?["$ref"]?
+                    .stringValue == "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Status")
         }
     }
 
