@@ -442,6 +442,24 @@ import Testing
         }
     }
 
+    /// A client that keeps sending a body the gateway refused at its head still reads the 413: the gateway reads and
+    /// drops what follows for a moment before closing, as nginx's lingering close does, instead of resetting the
+    /// connection under the answer.
+    @Test func aClientStillSendingARefusedBodyReadsThe413() async throws {
+        try await Self.withGateway([]) { configuration in
+            configuration.maxBodyBytes = 64 << 10
+        } _: { harness in
+            let connection = try RawConnection(port: harness.port)
+            connection.send(
+                "POST /v1/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+                    + "content-length: 4000000\r\n\r\n")
+            let chunk = String(repeating: "x", count: 64 << 10)
+            for _ in 0..<60 where connection.send(chunk) {}
+            let (answer, _) = await connection.readUntilClosed(timeout: .seconds(5))
+            #expect(answer.hasPrefix("HTTP/1.1 413"), "read \(answer.count) bytes: \(answer.prefix(80))")
+        }
+    }
+
     @Test func aRefusedConnectionIsRetriedOnAnotherEndpoint() async throws {
         let servers = try await ModelServerProcess.start(1)
         defer { servers.forEach { $0.stop() } }
