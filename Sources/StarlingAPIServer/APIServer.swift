@@ -96,8 +96,12 @@ public struct APIServer: Service {
                 NIOSSLCertificateSource.certificate($0)
             }
             let key = try NIOSSLPrivateKey(file: tls.keyPath, format: .pem)
-            let tlsConfiguration = TLSConfiguration.makeServerConfiguration(
+            var tlsConfiguration = TLSConfiguration.makeServerConfiguration(
                 certificateChain: chain, privateKey: .privateKey(key))
+            // NIOSSL waits 5 s by default for a client's close_notify when closing; clients that keep idle
+            // connections in a pool (client-go, AsyncHTTPClient) never send one, which held a graceful shutdown for
+            // the full 5 s. Go's servers, kube-apiserver's included, do not wait for it at all.
+            tlsConfiguration.shutdownTimeout = .milliseconds(200)
             server = try .tls(http1, tlsConfiguration: tlsConfiguration)
         }
         let app = Application(
