@@ -136,6 +136,19 @@ struct linux_dirent64 {
     char d_name[];
 };
 
+/// Calls `visit` for each entry of the open directory `dir` (raw getdents64: no allocation, safe after fork).
+static void for_each_entry(int dir, void (*visit)(const struct linux_dirent64 *entry, void *context), void *context) {
+    char entries[8192];
+    long n;
+    while ((n = syscall(SYS_getdents64, dir, entries, sizeof(entries))) > 0) {
+        for (long offset = 0; offset < n;) {
+            const struct linux_dirent64 *d = (const struct linux_dirent64 *)(entries + offset);
+            offset += d->d_reclen;
+            visit(d, context);
+        }
+    }
+}
+
 /// "/proc/<pid>/environ" into `out` (at least 32 bytes).
 static void environ_path(char *out, const char *pid_text) {
     const char *prefix = "/proc/";
@@ -170,61 +183,60 @@ static int environment_has(int fd, const char *tag, size_t tag_length) {
     return 0;
 }
 
+struct tagged_search {
+    const char *tag;
+    size_t tag_length;
+    int sig;
+    pid_t self;
+    int signalled;
+};
+
+static void signal_if_tagged(const struct linux_dirent64 *d, void *context) {
+    struct tagged_search *search = context;
+    const char *name = d->d_name;
+    if (name[0] < '1' || name[0] > '9') return;
+    pid_t pid = 0;
+    for (const char *p = name; *p; p++) {
+        if (*p < '0' || *p > '9') return;
+        pid = pid * 10 + (*p - '0');
+    }
+    if (pid == search->self) return;
+    // Hold the process by a pidfd first: if the pid is reused after this, the signal fails instead of reaching the
+    // new process, and the environment read below is the held process's or a newer one's.
+    int pidfd = -1;
+#ifdef SYS_pidfd_open
+    pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+#endif
+    char path[40];
+    environ_path(path, name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (pidfd >= 0) close(pidfd);
+        return;
+    }
+    int tagged = environment_has(fd, search->tag, search->tag_length);
+    close(fd);
+    if (tagged) {
+        int sent;
+#ifdef SYS_pidfd_send_signal
+        sent = pidfd >= 0 ? (int)syscall(SYS_pidfd_send_signal, pidfd, search->sig, NULL, 0) : kill(pid, search->sig);
+#else
+        sent = kill(pid, search->sig);
+#endif
+        if (sent == 0) search->signalled++;
+    }
+    if (pidfd >= 0) close(pidfd);
+}
+
 int starling_signal_tagged(const char *tag, int sig) {
     size_t tag_length = strlen(tag);
     if (tag_length == 0) return -EINVAL;
     int dir = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir < 0) return -errno;
-    pid_t self = getpid();
-    int signalled = 0;
-    char entries[8192];
-    long n;
-    while ((n = syscall(SYS_getdents64, dir, entries, sizeof(entries))) > 0) {
-        for (long offset = 0; offset < n;) {
-            struct linux_dirent64 *d = (struct linux_dirent64 *)(entries + offset);
-            offset += d->d_reclen;
-            const char *name = d->d_name;
-            if (name[0] < '1' || name[0] > '9') continue;
-            pid_t pid = 0;
-            int numeric = 1;
-            for (const char *p = name; *p; p++) {
-                if (*p < '0' || *p > '9') { numeric = 0; break; }
-                pid = pid * 10 + (*p - '0');
-            }
-            if (!numeric || pid == self) continue;
-            // Hold the process by a pidfd first: if the pid is reused after this, the signal fails instead of
-            // reaching the new process, and the environment read below is the held process's or a newer one's.
-            int pidfd = -1;
-#ifdef SYS_pidfd_open
-            pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-#endif
-            char path[40];
-            environ_path(path, name);
-            int fd = open(path, O_RDONLY | O_CLOEXEC);
-            if (fd < 0) {
-                if (pidfd >= 0) close(pidfd);
-                continue;
-            }
-            int tagged = environment_has(fd, tag, tag_length);
-            close(fd);
-            if (tagged) {
-                int sent;
-#ifdef SYS_pidfd_send_signal
-                if (pidfd >= 0) {
-                    sent = (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
-                } else {
-                    sent = kill(pid, sig);
-                }
-#else
-                sent = kill(pid, sig);
-#endif
-                if (sent == 0) signalled++;
-            }
-            if (pidfd >= 0) close(pidfd);
-        }
-    }
+    struct tagged_search search = {tag, tag_length, sig, getpid(), 0};
+    for_each_entry(dir, signal_if_tagged, &search);
     close(dir);
-    return signalled;
+    return search.signalled;
 }
 
 // MARK: The watchdog
@@ -246,6 +258,20 @@ static int join_path(char *out, size_t size, const char *base, const char *name)
     return 1;
 }
 
+struct child_removal {
+    const char *root;
+    int busy;
+};
+
+static void remove_child_cgroup(const struct linux_dirent64 *d, void *context) {
+    struct child_removal *removal = context;
+    char path[4096];
+    if (d->d_type != DT_DIR || d->d_name[0] == '.') return;
+    if (join_path(path, sizeof(path), removal->root, d->d_name) && rmdir(path) != 0 && errno == EBUSY) {
+        removal->busy = 1;
+    }
+}
+
 /// Kills every process in the cgroup tree at `root`, then removes its (now empty) child cgroups and itself.
 static void kill_cgroup_tree(const char *root) {
     char path[4096];
@@ -260,19 +286,10 @@ static void kill_cgroup_tree(const char *root) {
     for (int attempt = 0; attempt < 100; attempt++) {
         int dir = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dir < 0) return;
-        int busy = 0;
-        char entries[8192];
-        long n;
-        while ((n = syscall(SYS_getdents64, dir, entries, sizeof(entries))) > 0) {
-            for (long offset = 0; offset < n;) {
-                struct linux_dirent64 *d = (struct linux_dirent64 *)(entries + offset);
-                offset += d->d_reclen;
-                if (d->d_type != DT_DIR || d->d_name[0] == '.') continue;
-                if (join_path(path, sizeof(path), root, d->d_name) && rmdir(path) != 0 && errno == EBUSY) busy = 1;
-            }
-        }
+        struct child_removal removal = {root, 0};
+        for_each_entry(dir, remove_child_cgroup, &removal);
         close(dir);
-        if (!busy) break;
+        if (!removal.busy) break;
         nanosleep(&pause, NULL);
     }
     rmdir(root);
