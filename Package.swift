@@ -179,6 +179,7 @@ let package = Package(
             name: "StarlingNodeAgentTests", dependencies: ["StarlingNodeAgent", "StarlingTestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(name: "StarlingTokenizerTests", dependencies: ["StarlingTokenizer"], swiftSettings: swiftSettings),
+        .testTarget(name: "StarlingOpenAITests", dependencies: ["StarlingOpenAI"], swiftSettings: swiftSettings),
         .testTarget(
             name: "StarlingServerLimitsTests",
             dependencies: [
