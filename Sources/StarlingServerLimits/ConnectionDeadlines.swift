@@ -5,7 +5,8 @@
 /// - Between requests on a kept-alive connection, until the next head is in: `idleTimeout` (so a slow-header client
 ///   on a kept-alive connection is closed after that long).
 /// - From a head until the request's end: `bodyTimeout`.
-/// - While a response is being produced: none (the upstream's own timeouts apply, and streams run long).
+/// - While a response is being produced: none (the upstream's own timeouts apply, and streams run long). A request
+///   pipelined behind it waits without a deadline too; its phase starts when the response before it ends.
 public struct ConnectionDeadlines: Sendable, Equatable {
     public enum Phase: String, Sendable, Equatable {
         case awaitingFirstHead, idle, readingBody, responding
@@ -24,6 +25,8 @@ public struct ConnectionDeadlines: Sendable, Equatable {
 
     public let limits: ConnectionLimits
     public private(set) var phase: Phase = .awaitingFirstHead
+    /// How far a request pipelined behind the one being answered has come: nil (none), its head, or all of it.
+    var pipelined: Event?
     /// When the connection expires, if it can.
     public private(set) var deadline: ContinuousClock.Instant?
 
@@ -37,6 +40,8 @@ public struct ConnectionDeadlines: Sendable, Equatable {
     public mutating func record(_ event: Event, now: ContinuousClock.Instant) -> Bool {
         let before = deadline
         switch (event, phase) {
+        case (.head, .responding), (.requestEnd, .responding):
+            pipelined = event
         case (.head, _):
             phase = .readingBody
             deadline = now + limits.bodyTimeout
@@ -44,8 +49,17 @@ public struct ConnectionDeadlines: Sendable, Equatable {
             phase = .responding
             deadline = nil
         case (.responseEnd, .responding):
-            phase = .idle
-            deadline = now + limits.idleTimeout
+            switch pipelined {
+            case .head?:
+                phase = .readingBody
+                deadline = now + limits.bodyTimeout
+            case .requestEnd?:
+                deadline = nil
+            default:
+                phase = .idle
+                deadline = now + limits.idleTimeout
+            }
+            pipelined = nil
         case (.responseEnd, _):
             // A response sent before the request ended (413, 503): the connection closes after it anyway.
             break
