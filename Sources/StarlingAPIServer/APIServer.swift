@@ -52,8 +52,10 @@ public struct APIServer: Service {
     let onListening: @Sendable (Int) async -> Void
     /// Request bodies held at once, against `configuration.limits.maxBufferedBodyBytes`.
     public let bodies: ByteBudget
-    /// Connections open now, against `configuration.limits.maxConnections` (lowered to fit the open-file limit).
+    /// Connections open now, against `limits.maxConnections`.
     public let connections: ConnectionCounter
+    /// `configuration.limits` with the connection cap lowered to fit the open-file limit.
+    let limits: ConnectionLimits
 
     /// - Parameter onListening: called with the bound port once the server accepts connections.
     public init(
@@ -65,13 +67,12 @@ public struct APIServer: Service {
         self.logger = logger
         self.onListening = onListening
         self.bodies = ByteBudget(limit: configuration.limits.maxBufferedBodyBytes)
-        self.connections = ConnectionCounter(
-            limit: configuration.limits.fitting(openFiles: OpenFileLimit.current, descriptorsPerConnection: 1)
-                .maxConnections)
+        self.limits = configuration.limits.fitting(openFiles: OpenFileLimit.current, descriptorsPerConnection: 1)
+        self.connections = ConnectionCounter(limit: limits.maxConnections)
     }
 
     public func run() async throws {
-        let limits = configuration.limits.fitting(openFiles: OpenFileLimit.current, descriptorsPerConnection: 1)
+        let limits = self.limits
         let responder = APIResponder(store: store, configuration: configuration, bodies: bodies, logger: logger)
         let onListening = self.onListening
         let counter = connections

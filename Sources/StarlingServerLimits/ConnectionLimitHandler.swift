@@ -88,7 +88,7 @@ public final class ConnectionLimitHandler<Flavor: HTTPPartFlavor>: ChannelDuplex
     let counter: ConnectionCounter
     let refusal: (contentType: String, body: String)
     let onLimit: @Sendable (ConnectionLimitEvent) -> Void
-    var deadlines: ConnectionDeadlines?
+    var deadlines: ConnectionDeadlines
     var timer: Scheduled<Void>?
     var admitted = false
     var context: ChannelHandlerContext?
@@ -105,12 +105,13 @@ public final class ConnectionLimitHandler<Flavor: HTTPPartFlavor>: ChannelDuplex
         self.counter = counter
         self.refusal = refusal
         self.onLimit = onLimit
+        // Made for one connection, just before it is added to that connection's pipeline.
+        self.deadlines = ConnectionDeadlines(limits: limits, now: .now)
     }
 
     public func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         admitted = counter.admit()
-        deadlines = ConnectionDeadlines(limits: limits, now: .now)
         arm(context)
     }
 
@@ -137,7 +138,7 @@ public final class ConnectionLimitHandler<Flavor: HTTPPartFlavor>: ChannelDuplex
             if case .head? = Flavor.event(of: part) { refuse(context) }
             return
         }
-        if let event = Flavor.event(of: part), deadlines?.record(event, now: .now) == true { arm(context) }
+        if let event = Flavor.event(of: part), deadlines.record(event, now: .now) { arm(context) }
         context.fireChannelRead(data)
     }
 
@@ -153,7 +154,7 @@ public final class ConnectionLimitHandler<Flavor: HTTPPartFlavor>: ChannelDuplex
     }
 
     private func recordResponseEnd(_ context: ChannelHandlerContext) {
-        if deadlines?.record(.responseEnd, now: .now) == true { arm(context) }
+        if deadlines.record(.responseEnd, now: .now) { arm(context) }
     }
 
     private func refuse(_ context: ChannelHandlerContext) {
@@ -169,7 +170,7 @@ public final class ConnectionLimitHandler<Flavor: HTTPPartFlavor>: ChannelDuplex
     private func arm(_ context: ChannelHandlerContext) {
         timer?.cancel()
         timer = nil
-        guard let deadline = deadlines?.deadline else { return }
+        guard let deadline = deadlines.deadline else { return }
         let delay = deadline - .now
         let nanoseconds = max(
             0, delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000)
@@ -180,7 +181,7 @@ public final class ConnectionLimitHandler<Flavor: HTTPPartFlavor>: ChannelDuplex
     }
 
     private func expire() {
-        guard let context, let deadlines else { return }
+        guard let context else { return }
         guard let expiry = deadlines.expiry(at: .now) else {
             arm(context)
             return

@@ -93,7 +93,7 @@ struct HTTPFront: Service {
     }
 
     /// Reads requests off the connection and answers them until the client closes it, a response closes it, or a
-    /// body is over the limit (answered with 413 and a close).
+    /// body is refused (over `maxBodyBytes`: 413; over the shared budget: 503), answered at once with a close.
     private func respond(
         _ connection: PartStream<HTTPServerRequestPart>, id: Int, registry: ConnectionRegistry
     ) async {
@@ -104,13 +104,32 @@ struct HTTPFront: Service {
         var reserved = 0
         defer { bodies.release(reserved) }
         var arrival = ContinuousClock.now
-        // The response encoder's place in the pipeline, where a whole response can be written already encoded.
+        // Looked up once per connection, on its loop: the response encoder's place in the pipeline, where a whole
+        // response can be written already encoded, and the limit handler, told when each response has ended (the
+        // responses are written past it).
         let channel = connection.channel
+        let inLoop = channel.eventLoop.inEventLoop
         let outlet =
-            channel.eventLoop.inEventLoop
+            inLoop
             ? (try? channel.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)).map {
                 NIOLoopBound($0, eventLoop: channel.eventLoop)
             } : nil
+        let limiter =
+            inLoop
+            ? (try? channel.pipeline.syncOperations.handler(type: ConnectionLimitHandler<NIOHTTP1Flavor>.self)).map {
+                NIOLoopBound($0, eventLoop: channel.eventLoop)
+            } : nil
+        func answer(_ request: IncomingRequest) async -> Bool {
+            let open = await self.answer(request, connection, outlet: outlet, id: id, registry: registry)
+            if let limiter {
+                if channel.eventLoop.inEventLoop {
+                    limiter.value.responseEnded()
+                } else {
+                    channel.eventLoop.execute { limiter.value.responseEnded() }
+                }
+            }
+            return open
+        }
         while true {
             let part: HTTPServerRequestPart
             do {
@@ -136,19 +155,12 @@ struct HTTPFront: Service {
                         refusal = .overBudget
                     }
                 }
-                if let refusal {
-                    // Answered at once, and the connection closed: the body is not read (nginx answers a too-large
-                    // declared body the same way), so a stalled or oversized body holds nothing.
-                    let request = IncomingRequest(head: h, body: ByteBuffer(), bodyRefusal: refusal, arrival: arrival)
-                    _ = await answer(request, connection, outlet: outlet, id: id, registry: registry)
-                    return
-                }
-                if h.headers.first(name: "expect")?.lowercased() == "100-continue" {
+                if refusal == nil && h.headers.first(name: "expect")?.lowercased() == "100-continue" {
                     let proceed = HTTPServerResponsePart.head(HTTPResponseHead(version: h.version, status: .continue))
                     connection.channel.writeAndFlush(proceed, promise: nil)
                 }
             case .body(var chunk):
-                guard let h = head else { continue }
+                guard head != nil else { continue }
                 let needed = body.readableBytes + chunk.readableBytes - reserved
                 if body.readableBytes + chunk.readableBytes > maxBodyBytes {
                     refusal = .tooLarge
@@ -162,21 +174,21 @@ struct HTTPFront: Service {
                         body.writeBuffer(&chunk)
                     }
                 }
-                if let refusal {
-                    // A chunked body that grew past a limit: answered now, the rest left unread.
-                    let request = IncomingRequest(head: h, body: ByteBuffer(), bodyRefusal: refusal, arrival: arrival)
-                    _ = await answer(request, connection, outlet: outlet, id: id, registry: registry)
-                    return
-                }
             case .end:
                 guard let h = head else { continue }
-                let request = IncomingRequest(head: h, body: body, bodyRefusal: refusal, arrival: arrival)
+                let request = IncomingRequest(head: h, body: body, arrival: arrival)
                 head = nil
                 body = ByteBuffer()
-                let open = await answer(request, connection, outlet: outlet, id: id, registry: registry)
+                let open = await answer(request)
                 bodies.release(reserved)
                 reserved = 0
                 guard open else { return }
+            }
+            if let refusal, let h = head {
+                // Answered at once, and the connection closed: the rest of the body is not read (nginx answers a
+                // too-large declared body the same way), so a stalled or oversized body holds nothing.
+                _ = await answer(IncomingRequest(head: h, body: ByteBuffer(), bodyRefusal: refusal, arrival: arrival))
+                return
             }
         }
     }
@@ -192,12 +204,6 @@ struct HTTPFront: Service {
             connection: connection, outlet: outlet, version: request.head.version, keepAlive: keepAlive)
         await handler(request, writer)
         registry.setBusy(id, false)
-        // Responses are written past the limit handler, so it is told here that the connection is idle again.
-        let channel = connection.channel
-        channel.eventLoop.execute {
-            try? channel.pipeline.syncOperations.handler(type: ConnectionLimitHandler<NIOHTTP1Flavor>.self)
-                .responseEnded()
-        }
         return keepAlive && connection.channel.isActive
     }
 }
