@@ -134,8 +134,7 @@ actor NodeAgentState {
         for (uid, ok) in results where runtimes[uid]?.process != nil { runtimes[uid]?.ready = ok }
         // Pods that vanished without a graceful stop (forced deletion): kill what is left.
         for (uid, rt) in runtimes where !seen.contains(uid) {
-            rt.process?.signalGroup(SIGKILL)
-            containment.signal(uid: uid, SIGKILL)
+            signal(rt, SIGKILL)
             if let process = rt.process, process.poll() != nil { runtimes[uid]?.process = nil }
             if runtimes[uid]?.process == nil && containment.isEmpty(uid: uid) {
                 containment.release(uid: uid)
@@ -285,6 +284,13 @@ actor NodeAgentState {
         rt.nextStart = now + min(configuration.restartBackoff * factor, configuration.maxRestartBackoff)
     }
 
+    /// Sends `sig` to everything the pod runs: its main process's group while that process is unreaped (the group id
+    /// is its pid, which is not reused until then) and every process its containment finds.
+    func signal(_ rt: PodRuntime, _ sig: Int32) {
+        rt.process?.signalGroup(sig)
+        containment.signal(uid: rt.uid, sig)
+    }
+
     /// Stops a pod that is being deleted: SIGTERM to every process it started, SIGKILL to what is left after the
     /// grace period; once none is left, confirms the deletion to the API server.
     func terminate(_ pod: Pod, uid: String, now: ContinuousClock.Instant) async {
@@ -296,16 +302,13 @@ actor NodeAgentState {
             if mainRunning || !containment.isEmpty(uid: uid) {
                 if rt.stopRequestedAt == nil {
                     rt.stopRequestedAt = now
-                    rt.process?.signalGroup(SIGTERM)
-                    containment.signal(uid: uid, SIGTERM)
+                    signal(rt, SIGTERM)
                 } else if now - rt.stopRequestedAt! >= grace && !rt.killed {
-                    rt.process?.signalGroup(SIGKILL)
-                    containment.signal(uid: uid, SIGKILL)
+                    signal(rt, SIGKILL)
                     rt.killed = true
                 } else if !mainRunning && !rt.killed {
                     // The main process has stopped: the pod is done; nothing it started may linger.
-                    rt.process?.signalGroup(SIGKILL)
-                    containment.signal(uid: uid, SIGKILL)
+                    signal(rt, SIGKILL)
                     rt.killed = true
                 }
                 runtimes[uid] = rt
@@ -390,14 +393,14 @@ actor NodeAgentState {
     func stopAll(grace: Duration) async {
         let uids = Array(runtimes.keys)
         let processes = runtimes.values.compactMap(\.process)
-        for p in processes { p.signalGroup(SIGTERM) }
-        for uid in uids { containment.signal(uid: uid, SIGTERM) }
+        for rt in runtimes.values { signal(rt, SIGTERM) }
         let deadline = ContinuousClock.now + grace
         var remaining = processes
         while !remaining.isEmpty && ContinuousClock.now < deadline {
             remaining = remaining.filter { $0.poll() == nil }
             if !remaining.isEmpty { try? await Task.sleep(for: .milliseconds(50)) }
         }
+        // Not `signal`: the processes reaped above may have had their ids reused by now.
         for p in remaining { p.signalGroup(SIGKILL) }
         for uid in uids { containment.signal(uid: uid, SIGKILL) }
         let reapBy = ContinuousClock.now + .seconds(2)
