@@ -118,6 +118,12 @@ public struct PodContainment: Sendable {
         return nil
     }
 
+    /// The environment entry that marks the processes of the pod with `uid`.
+    func podTag(_ uid: String) -> String { "\(Self.podUIDVariable)=\(uid)" }
+
+    /// The environment entry that marks every pod process of this agent.
+    var agentTag: String { "\(Self.agentVariable)=\(agentID)" }
+
     /// Environment entries every process of the pod carries.
     func environment(uid: String) -> [String: String] {
         [Self.podUIDVariable: uid, Self.agentVariable: agentID]
@@ -152,7 +158,7 @@ public struct PodContainment: Sendable {
             for pid in pids { kill(pid, signal) }
             return pids.count
         }
-        return max(0, Int(starling_signal_tagged("\(Self.podUIDVariable)=\(uid)", signal)))
+        return max(0, Int(starling_signal_tagged(podTag(uid), signal)))
     }
 
     /// Whether any process of the pod is still alive.
@@ -163,7 +169,7 @@ public struct PodContainment: Sendable {
             }
             return !events.contains("populated 1")
         }
-        return starling_signal_tagged("\(Self.podUIDVariable)=\(uid)", 0) <= 0
+        return starling_signal_tagged(podTag(uid), 0) <= 0
     }
 
     /// Removes the pod's cgroup once it is empty (a no-op otherwise, and in environment mode).
@@ -189,7 +195,7 @@ public struct PodContainment: Sendable {
                 }
             }
         case .environment:
-            found = max(0, Int(starling_signal_tagged("\(Self.agentVariable)=\(agentID)", SIGKILL)))
+            found = max(0, Int(starling_signal_tagged(agentTag, SIGKILL)))
         }
         return found
     }
@@ -201,11 +207,9 @@ public struct PodContainment: Sendable {
 
     /// Starts the watchdog that ends every pod process when this process dies.
     func startWatchdog() throws -> Int32 {
-        let pid: Int32
-        switch kind {
-        case .cgroup(let root): pid = starling_start_watchdog(root, "\(Self.agentVariable)=\(agentID)")
-        case .environment: pid = starling_start_watchdog(nil, "\(Self.agentVariable)=\(agentID)")
-        }
+        var root: String?
+        if case .cgroup(let path) = kind { root = path }
+        let pid = starling_start_watchdog(root, agentTag)
         if pid < 0 {
             throw ChildProcess.StartError(
                 description: "cannot start the pod watchdog: \(String(cString: strerror(-pid)))")
