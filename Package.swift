@@ -38,6 +38,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "StarlingManifests",
+            dependencies: ["StarlingAPI", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "StarlingClient",
             dependencies: [
                 "StarlingAPI",
@@ -147,7 +152,7 @@ let package = Package(
             dependencies: [
                 "StarlingAPI", "StarlingClient", "StarlingAPIServer", "StarlingControllers",
                 "StarlingScheduler", "StarlingNodeAgent", "StarlingSimulator", "StarlingBench", "StarlingGateway",
-                "StarlingServerLimits",
+                "StarlingServerLimits", "StarlingManifests",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -179,6 +184,10 @@ let package = Package(
             name: "StarlingNodeAgentTests", dependencies: ["StarlingNodeAgent", "StarlingTestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(name: "StarlingTokenizerTests", dependencies: ["StarlingTokenizer"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "StarlingManifestsTests",
+            dependencies: ["StarlingManifests", "StarlingClient", "StarlingTestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "StarlingOpenAITests", dependencies: ["StarlingOpenAI"], swiftSettings: swiftSettings),
         .testTarget(
             name: "StarlingServerLimitsTests",

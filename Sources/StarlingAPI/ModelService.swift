@@ -22,17 +22,25 @@ public struct ModelService: KubernetesResource {
 
 /// `spec` of a ModelService.
 public struct ModelServiceSpec: Codable, Sendable, Equatable {
-    /// The model name clients send.
+    /// The model name clients send (`model` in OpenAI requests).
     public var model: String
-    /// Number of replicas (groups).
+    /// Number of replicas (groups); default 1, at most the cluster's `--max-replicas` (1,000).
     public var replicas: Int?
+    /// How many hosts one replica spans; default one.
     public var group: GroupSpec?
+    /// The devices each host of a replica needs.
     public var accelerators: AcceleratorSpec?
+    /// The model server each pod runs.
     public var server: ServerSpec
+    /// LoRA adapters the model server loads (engine `sim`).
     public var adapters: [AdapterSpec]?
+    /// Scheduling priority of the service's pods: higher-priority groups are placed first.
     public var priority: Int?
+    /// Autoscaling on inference signals (not built yet).
     public var autoscaling: AutoscalingSpec?
+    /// How a changed template replaces groups.
     public var rollout: RolloutSpec?
+    /// How the gateway routes requests to this service.
     public var routing: RoutingSpec?
 
     public init(
@@ -54,9 +62,13 @@ public struct ModelServiceSpec: Codable, Sendable, Equatable {
 
 /// `spec.group`: how many hosts one replica spans and how the group behaves.
 public struct GroupSpec: Codable, Sendable, Equatable {
+    /// Hosts (pods) per replica; default 1. The first is the leader.
     public var size: Int?
+    /// What happens to a group when one of its pods fails; default `RecreateGroupOnPodRestart`.
     public var restartPolicy: GroupRestartPolicy?
+    /// When workers are created: with their leader (`LeaderCreated`, default) or once it is Ready.
     public var startupPolicy: StartupPolicy?
+    /// A node label whose value every host of a group must share, one group per value (not built yet).
     public var exclusiveTopology: String?
 
     public init(
@@ -90,9 +102,13 @@ public struct StartupPolicy: StringEnum {
 
 /// `spec.accelerators`: the devices each host of a replica needs.
 public struct AcceleratorSpec: Codable, Sendable, Equatable {
+    /// Accelerator type every device must be (`H100-80GB`).
     public var type: String?
+    /// Whole devices per host; default 1 when a type is named.
     public var count: Int?
+    /// A partition of one device (a MIG profile such as `3g.40gb`; not built yet).
     public var partition: String?
+    /// Alternatives tried in order when the first is not available (not built yet).
     public var firstAvailable: [AcceleratorChoice]?
 
     public init(type: String?, count: Int? = nil, partition: String? = nil) {
@@ -107,21 +123,33 @@ public struct AcceleratorSpec: Codable, Sendable, Equatable {
 
 /// One alternative of `spec.accelerators.firstAvailable`.
 public struct AcceleratorChoice: Codable, Sendable, Equatable {
+    /// Accelerator type of this alternative.
     public var type: String?
+    /// Devices per host in this alternative.
     public var count: Int?
+    /// A partition of one device in this alternative.
     public var partition: String?
 }
 
 /// `spec.server`: the model server each pod runs.
 public struct ServerSpec: Codable, Sendable, Equatable {
+    /// `sim` (Starling's simulator), `command` (a local process) or `image` (a container, Kubernetes mode).
     public var engine: Engine
+    /// The simulator's performance profile (engine `sim`).
     public var profile: String?
+    /// Container image (engine `image`).
     public var image: String?
+    /// The command and its arguments (engine `command`); `$(PORT)` and `$(STARLING_*)` are expanded.
     public var command: [String]?
+    /// Extra arguments to the server.
     public var args: [String]?
+    /// Environment variables for the server.
     public var env: [EnvVar]?
+    /// The port the server listens on; default 8000.
     public var port: Int?
+    /// HTTP path that answers 200 once the server is ready; default `/health`.
     public var readinessPath: String?
+    /// HTTP path of the server's Prometheus metrics; default `/metrics`.
     public var metricsPath: String?
 
     public init(engine: Engine, command: [String]? = nil, port: Int? = nil, readinessPath: String? = nil) {
@@ -148,28 +176,39 @@ public struct Engine: StringEnum {
 
 /// A LoRA adapter to serve.
 public struct AdapterSpec: Codable, Sendable, Equatable {
+    /// The adapter's name, as clients send it in `model`.
     public var name: String
+    /// Where the adapter's weights come from.
     public var source: String?
 }
 
 /// `spec.autoscaling`.
 public struct AutoscalingSpec: Codable, Sendable, Equatable {
+    /// Fewest replicas.
     public var minReplicas: Int?
+    /// Most replicas.
     public var maxReplicas: Int?
+    /// The signal scaled on.
     public var metric: String?
+    /// The metric's target value per replica.
     public var target: Double?
 }
 
 /// `spec.rollout`.
 public struct RolloutSpec: Codable, Sendable, Equatable {
+    /// Groups that may be unavailable during a rollout; only 1 today.
     public var maxUnavailable: Int?
+    /// Extra groups a rollout may create; only 0 today.
     public var maxSurge: Int?
+    /// Groups with an index below this keep the old template; only 0 today.
     public var partition: Int?
 }
 
 /// `spec.routing`.
 public struct RoutingSpec: Codable, Sendable, Equatable {
+    /// Default criticality of this service's requests: `Critical`, `Standard` or `Sheddable`.
     public var criticality: Criticality?
+    /// Routing affinity (not supported: the default policy weighs prefix, session and LoRA affinity).
     public var affinity: String?
 }
 
@@ -185,13 +224,19 @@ public struct Criticality: StringEnum {
 
 /// `status` of a ModelService.
 public struct ModelServiceStatus: Codable, Sendable, Equatable {
+    /// The generation the controller last acted on.
     public var observedGeneration: Int64?
+    /// Groups that exist.
     public var replicas: Int?
+    /// Groups whose every pod is Ready.
     public var readyReplicas: Int?
+    /// Groups at the current template revision.
     public var updatedReplicas: Int?
     /// Label selector of the service's pods, for the scale subresource.
     public var selector: String?
+    /// Hash of the current pod template.
     public var currentRevision: String?
+    /// `Available`, `Progressing` and `ReplicaFailure`.
     public var conditions: [Condition]?
     /// Groups recreated after a failure that have not been Ready since: what the recreation backoff counts.
     public var groupRecreations: [GroupRecreation]?

@@ -71,11 +71,17 @@ public struct ListMeta: Codable, Sendable, Equatable {
 
 /// A status condition in the shape of `metav1.Condition` (Pod conditions use the same field names).
 public struct Condition: Codable, Sendable, Equatable, Hashable {
+    /// The condition's name (`Available`, `Ready`).
     public var type: String
+    /// `True`, `False` or `Unknown`.
     public var status: String
+    /// A CamelCase word for why the status is what it is.
     public var reason: String?
+    /// What happened, for people.
     public var message: String?
+    /// When the status last changed (RFC 3339).
     public var lastTransitionTime: String?
+    /// The object's generation the condition was set for.
     public var observedGeneration: Int64?
 
     public init(

@@ -105,7 +105,9 @@ public struct Container: Codable, Sendable, Equatable {
 
 /// Core v1 `EnvVar` (literal values only).
 public struct EnvVar: Codable, Sendable, Equatable, Hashable {
+    /// The variable's name (a C identifier).
     public var name: String
+    /// Its value; `$(NAME)` refers to an earlier variable.
     public var value: String?
 
     public init(name: String, value: String?) {

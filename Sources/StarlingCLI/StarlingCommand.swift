@@ -11,7 +11,8 @@ public struct StarlingCommand: AsyncParsableCommand {
         subcommands: [
             UpCommand.self, ApplyCommand.self, GetCommand.self, DescribeCommand.self, DeleteCommand.self,
             ScaleCommand.self, LogsCommand.self, EventsCommand.self, ModelServerCommand.self,
-            BenchCommand.self, BenchModelServerCommand.self, GatewayCommand.self, VersionCommand.self,
+            BenchCommand.self, BenchModelServerCommand.self, GatewayCommand.self, ManifestsCommand.self,
+            VersionCommand.self,
         ])
 
     public init() {}

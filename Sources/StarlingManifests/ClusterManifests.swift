@@ -1,0 +1,53 @@
+import StarlingAPI
+import Yams
+
+/// Everything a cluster needs to run Starling, as objects a user pipes to `kubectl apply -f -`.
+public enum ClusterManifests {
+    /// Choices `starling manifests` takes.
+    public struct Options: Sendable, Equatable {
+        /// The namespace Starling's components run in.
+        public var namespace: String
+        /// The image holding the `starling` binary.
+        public var image: String
+        /// Replicas of the gateway Deployment.
+        public var gatewayReplicas: Int
+
+        public init(
+            namespace: String = "starling-system", image: String = "ghcr.io/starling-serving/starling:latest",
+            gatewayReplicas: Int = 2
+        ) {
+            self.namespace = namespace
+            self.image = image
+            self.gatewayReplicas = gatewayReplicas
+        }
+    }
+
+    /// Labels every object carries, so `kubectl get -l app.kubernetes.io/part-of=starling` finds them.
+    public static func labels(component: String) -> [String: JSONValue] {
+        [
+            "app.kubernetes.io/name": .string("starling"), "app.kubernetes.io/component": .string(component),
+            "app.kubernetes.io/part-of": .string("starling"),
+        ]
+    }
+
+    /// The objects, in the order `kubectl apply` needs them (definitions and the namespace first).
+    public static func objects(_ options: Options = Options()) throws -> [JSONValue] {
+        var objects = try CustomResourceDefinitions.all()
+        objects.append(
+            .object([
+                "apiVersion": .string("v1"), "kind": .string("Namespace"),
+                "metadata": .object([
+                    "name": .string(options.namespace), "labels": .object(labels(component: "namespace")),
+                ]),
+            ]))
+        return objects
+    }
+
+    /// Objects as a multi-document YAML stream, keys sorted so the output is stable.
+    public static func yaml(_ objects: [JSONValue]) throws -> String {
+        let encoder = YAMLEncoder()
+        encoder.options.sortKeys = true
+        encoder.options.width = -1
+        return try objects.map { "---\n" + (try encoder.encode($0)) }.joined()
+    }
+}
