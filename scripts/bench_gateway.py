@@ -141,10 +141,14 @@ def start_router(procs, args, router, urls):
     base = f"http://127.0.0.1:{port}"
     if kind == "direct":
         return urls[0], None
-    if kind in ("starling", "starling-config"):
-        # starling-config:FILE runs the gateway on a configuration file's only pool (its own profiles and weights).
+    if kind in ("starling", "starling-config", "starling-baseline"):
+        # starling-config:FILE runs the gateway on a configuration file's only pool (its own profiles and weights);
+        # starling-baseline:POLICY runs the --starling-baseline build's gateway, for an A/B of two builds.
         selection = ["--config", policy] if kind == "starling-config" else ["--policy", policy]
-        command = [args.starling, "gateway", "--port", str(port), *selection, "--log-level", "warning"]
+        binary = args.starling_baseline if kind == "starling-baseline" else args.starling
+        if not binary:
+            raise ValueError("starling-baseline needs --starling-baseline PATH")
+        command = [binary, "gateway", "--port", str(port), *selection, "--log-level", "warning"]
         for url in urls:
             command += ["--endpoint", url]
         procs.start("router", command)
@@ -442,6 +446,8 @@ def streaming(args, workdir):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--starling", required=True)
+    parser.add_argument("--starling-baseline", help="another build's starling binary, run as router kind "
+                        "starling-baseline (an A/B of two builds in one run)")
     parser.add_argument("--vllm-router", default=shutil.which("vllm-router") or "vllm-router")
     parser.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx")
     parser.add_argument("--only", default="quality,balance,streaming,overhead")

@@ -38,7 +38,12 @@ extension BenchConfiguration {
         case .stages(let stages):
             if stages.isEmpty { add("load.stages", "must list at least one stage") }
             for (i, stage) in stages.enumerated() {
-                if !(stage.rate > 0) { add("load.stages[\(i)].rate", "must be positive, got \(stage.rate)") }
+                // A later stage may be a pause (rate 0): arrivals stop while earlier requests and session turns finish.
+                if i == 0 && !(stage.rate > 0) {
+                    add("load.stages[0].rate", "must be positive, got \(stage.rate)")
+                } else if !(stage.rate >= 0) {
+                    add("load.stages[\(i)].rate", "must be positive or 0 (a pause), got \(stage.rate)")
+                }
                 if !(stage.duration > 0) {
                     add("load.stages[\(i)].duration", "must be positive, got \(stage.duration)")
                 }

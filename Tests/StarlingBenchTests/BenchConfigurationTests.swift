@@ -133,6 +133,10 @@ import Testing
             "load.stages[0].rate (--stage): must be positive, got 0"
         ),
         (
+            "target: {url: http://h:1}\nload: {stages: [{rate: 1, duration: 1}, {rate: -1, duration: 1}]}",
+            "load.stages[1].rate (--stage): must be positive or 0 (a pause), got -1"
+        ),
+        (
             "target: {url: http://h:1}\nload: {sweep: {fractions: []}}",
             "load.sweep.fractions (--sweep): must list at least one fraction"
         ),

@@ -58,7 +58,9 @@ import Testing
         try await withSimulator { base in
             let c = configuration(base) { c in
                 c.target.api = .chat
-                c.load.mode = .stages([LoadStage(rate: 24, duration: 1)])
+                // A pause after the arrivals, so each session's later turns go out after its earlier ones however
+                // slowly the shared cores answer them.
+                c.load.mode = .stages([LoadStage(rate: 24, duration: 0.5), LoadStage(rate: 0, duration: 5)])
                 c.data.multiTurn = .init(sessions: 3, turns: 4)
             }
             let report = try await Benchmark(configuration: c, client: client).run()

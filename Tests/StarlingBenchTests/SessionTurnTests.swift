@@ -100,7 +100,9 @@ import Glibc
         let items = PromptSource(
             kind: .multiTurn(sessions: 2, turns: 2, input: .fixed(5)), output: .fixed(2), seed: 5
         ).items(count: 4)
-        let schedule = ArrivalSchedule(stages: [LoadStage(rate: 40, duration: 0.1)], process: .constant, seed: 5)
+        // A pause after the arrivals: the second turns wait for the first, however slow the shared cores are.
+        let schedule = ArrivalSchedule(
+            stages: [LoadStage(rate: 40, duration: 0.1), LoadStage(rate: 0, duration: 5)], process: .constant, seed: 5)
         let records = await BenchRunner(target: target, client: client).run(schedule: schedule, items: items)
         #expect(records.count == 4 && records.allSatisfy { $0.succeeded })
         let requests = server.requests
