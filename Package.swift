@@ -39,7 +39,9 @@ let package = Package(
         ),
         .target(
             name: "StarlingManifests",
-            dependencies: ["StarlingAPI", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "StarlingAPI", "StarlingClient", "StarlingControllers", .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -161,6 +163,9 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: swiftSettings
@@ -178,7 +183,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "StarlingControllersTests", dependencies: ["StarlingControllers"], swiftSettings: swiftSettings),
+            name: "StarlingControllersTests", dependencies: ["StarlingControllers", "StarlingTestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "StarlingSchedulerTests", dependencies: ["StarlingScheduler"], swiftSettings: swiftSettings),
         .testTarget(
             name: "StarlingNodeAgentTests", dependencies: ["StarlingNodeAgent", "StarlingTestSupport"],
@@ -200,7 +206,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Helpers the test targets share (waiting for a condition); not a test target itself.
-        .target(name: "StarlingTestSupport", path: "Tests/StarlingTestSupport", swiftSettings: swiftSettings),
+        .target(
+            name: "StarlingTestSupport",
+            dependencies: ["StarlingAPI", "StarlingAPIServer", "StarlingClient", "StarlingManifests"],
+            path: "Tests/StarlingTestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "StarlingSimulatorTests",
             dependencies: [
@@ -236,7 +245,7 @@ let package = Package(
             dependencies: [
                 "StarlingCLI", "StarlingClient", "StarlingSimulator", "StarlingBench", "StarlingGateway",
                 "StarlingControllers", "StarlingScheduler", "StarlingNodeAgent", "StarlingServerLimits",
-                "StarlingTestSupport",
+                "StarlingTestSupport", "StarlingManifests",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "X509", package: "swift-certificates"),

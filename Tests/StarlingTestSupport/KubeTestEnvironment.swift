@@ -1,4 +1,5 @@
 import Foundation
+import StarlingManifests
 
 /// A real Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler v1.20) for the
 /// Kubernetes-mode tests, started once per test process by `scripts/kube-testenv serve` and stopped when the
@@ -30,6 +31,23 @@ public actor KubeTestEnvironment {
     /// The serving script; kept so its stdin pipe stays open for the life of the process.
     private var process: Process?
     private var stdin: Pipe?
+
+    private var definitionsInstalled = false
+
+    /// Applies Starling's CustomResourceDefinitions (once per process) and waits until they are served.
+    public func installDefinitions() async throws {
+        if definitionsInstalled { return }
+        let cluster = try await start()
+        let applied = try cluster.kubectl(
+            ["apply", "-f", "-"], input: try ClusterManifests.yaml(try CustomResourceDefinitions.all()))
+        guard applied.status == 0 else { throw StartError(description: "kubectl apply of the CRDs: \(applied.output)") }
+        let established = try cluster.kubectl(
+            ["wait", "--for=condition=Established", "--timeout=60s", "crd", "-l", "app.kubernetes.io/component=crd"])
+        guard established.status == 0 else {
+            throw StartError(description: "the CRDs were not established: \(established.output)")
+        }
+        definitionsInstalled = true
+    }
 
     /// The running control plane, started on first use.
     public func start() async throws -> Endpoint {
