@@ -54,3 +54,8 @@ extension JSONValue: OpenAPISchemaProviding {
         .object(["x-kubernetes-preserve-unknown-fields": .bool(true)])
     }
 }
+
+extension IntOrString: OpenAPISchemaProviding {
+    /// A number or a name, as Kubernetes marks such fields.
+    public static var openAPISchema: JSONValue { .object(["x-kubernetes-int-or-string": .bool(true)]) }
+}

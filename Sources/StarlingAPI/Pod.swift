@@ -68,6 +68,7 @@ public struct PodSpec: Codable, Sendable, Equatable {
     public var terminationGracePeriodSeconds: Int64?
     public var hostname: String?
     public var subdomain: String?
+    public var affinity: Affinity?
 
     public init(containers: [Container], nodeName: String? = nil, nodeSelector: [String: String]? = nil) {
         self.containers = containers

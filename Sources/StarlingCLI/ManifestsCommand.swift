@@ -14,6 +14,8 @@ struct ManifestsCommand: ParsableCommand {
     var image = ClusterManifests.Options().image
     @Option(help: "Replicas of the gateway Deployment.")
     var gatewayReplicas = ClusterManifests.Options().gatewayReplicas
+    @Option(help: "Replicas of the operator Deployment (one leads, the others stand by).")
+    var operatorReplicas = ClusterManifests.Options().operatorReplicas
 
     func validate() throws {
         let errors = Validation.dnsLabelErrors(namespace, path: "--namespace", maxLength: 63)
@@ -25,7 +27,8 @@ struct ManifestsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let options = ClusterManifests.Options(namespace: namespace, image: image, gatewayReplicas: gatewayReplicas)
+        let options = ClusterManifests.Options(
+            namespace: namespace, image: image, gatewayReplicas: gatewayReplicas, operatorReplicas: operatorReplicas)
         print(try ClusterManifests.yaml(try ClusterManifests.objects(options)), terminator: "")
     }
 }

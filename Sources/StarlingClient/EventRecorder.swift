@@ -13,6 +13,9 @@ public struct EventRecorder: Sendable {
     let logger: Logger
     let recent: RecentEvents
 
+    /// The requests recording makes: new Events, and count bumps on repeats.
+    public static let apiAccess: [APIAccess] = APIAccess.on(Event.descriptor, "create", "patch")
+
     public init(client: KubeClient, component: String, logger: Logger) {
         self.client = client
         self.component = component

@@ -30,6 +30,8 @@ public final class KubeClient: Sendable {
     let http: HTTPClient
     let tls: TLSConfiguration?
     let logger: Logger
+    /// Where requests are recorded as RBAC accesses, when a test asks.
+    let accessLog: APIAccessLog?
 
     /// One HTTP client for the process, with room for many long-lived watch connections.
     static let sharedHTTP: HTTPClient = {
@@ -40,9 +42,12 @@ public final class KubeClient: Sendable {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
 
-    public init(config: KubeConfig, logger: Logger = Logger(label: "starling.client")) throws {
+    public init(
+        config: KubeConfig, logger: Logger = Logger(label: "starling.client"), accessLog: APIAccessLog? = nil
+    ) throws {
         self.config = config
         self.logger = logger
+        self.accessLog = accessLog
         self.http = Self.sharedHTTP
         if config.server.hasPrefix("https://") {
             var tls = TLSConfiguration.makeClientConfiguration()
@@ -71,6 +76,9 @@ public final class KubeClient: Sendable {
         contentType: String = "application/json", timeout: Duration = .seconds(30)
     ) async throws -> Data {
         let request = makeRequest(method, path: path, query: query, body: body, contentType: contentType)
+        if let accessLog, let access = APIAccess.of(method: method.rawValue, path: path, watch: false) {
+            await accessLog.record(access)
+        }
         let response = try await http.execute(
             request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
         let bytes = try await response.body.collect(upTo: 256 * 1024 * 1024)
@@ -271,14 +279,16 @@ public final class KubeClient: Sendable {
         if let fieldSelector { query.append(("fieldSelector", fieldSelector)) }
         if allowBookmarks { query.append(("allowWatchBookmarks", "true")) }
         if let timeoutSeconds { query.append(("timeoutSeconds", String(timeoutSeconds))) }
-        let request = makeRequest(
-            .GET, path: T.descriptor.path(namespace: T.descriptor.namespaced ? namespace : nil), query: query,
-            body: nil,
-            contentType: "")
+        let path = T.descriptor.path(namespace: T.descriptor.namespaced ? namespace : nil)
+        let request = makeRequest(.GET, path: path, query: query, body: nil, contentType: "")
         let http = self.http
+        let accessLog = self.accessLog
         let (stream, continuation) = AsyncThrowingStream<WatchUpdate<T>, any Error>.makeStream()
         let task = Task {
             do {
+                if let accessLog, let access = APIAccess.of(method: "GET", path: path, watch: true) {
+                    await accessLog.record(access)
+                }
                 let response = try await http.execute(request, timeout: .hours(24))
                 guard response.status.code == 200 else {
                     let body = try await response.body.collect(upTo: 1024 * 1024)

@@ -141,3 +141,29 @@ public struct KubeConfig: Sendable, Equatable {
             """
     }
 }
+
+extension KubeConfig {
+    /// Finds the configuration as kubectl does: `--kubeconfig`, then `$KUBECONFIG` (the first file of the list that
+    /// exists), then the pod's service account when running in a cluster, then `~/.kube/config`.
+    public static func resolve(
+        path: String?, context: String?, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> KubeConfig {
+        if let path { return try load(path: path, context: context) }
+        if let list = environment["KUBECONFIG"], !list.isEmpty {
+            let paths = list.split(separator: ":").map(String.init)
+            guard let first = paths.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+                throw LoadError(description: "KUBECONFIG names no file that exists: \(list)")
+            }
+            return try load(path: first, context: context)
+        }
+        if environment["KUBERNETES_SERVICE_HOST"] != nil { return try inCluster(environment: environment) }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        let fallback = "\(home)/.kube/config"
+        guard FileManager.default.fileExists(atPath: fallback) else {
+            throw LoadError(
+                description: "no Kubernetes configuration: pass --kubeconfig, set KUBECONFIG, run in a pod, or "
+                    + "create \(fallback)")
+        }
+        return try load(path: fallback, context: context)
+    }
+}

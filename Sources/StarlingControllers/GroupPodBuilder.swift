@@ -6,10 +6,12 @@ import StarlingAPI
 public struct GroupPodBuilder: Sendable {
     public let service: ModelService
     public let revision: String
+    public let options: PodTemplateOptions
 
-    public init(service: ModelService, revision: String) {
+    public init(service: ModelService, revision: String, options: PodTemplateOptions = .embedded) {
         self.service = service
         self.revision = revision
+        self.options = options
     }
 
     var name: String { service.metadata.nameOrEmpty }
@@ -44,13 +46,18 @@ public struct GroupPodBuilder: Sendable {
         let leader = Self.podName(service: name, group: group, worker: 0)
         let podName = Self.podName(service: name, group: group, worker: worker)
         var env: [EnvVar] = spec.server.env ?? []
+        let leaderHost = "\(leader).\(name).\(namespace)"
         env += [
-            EnvVar(name: WellKnown.envLeaderAddress, value: "\(leader).\(name).\(namespace):\(port)"),
+            EnvVar(name: WellKnown.envLeaderAddress, value: "\(leaderHost):\(port)"),
             EnvVar(name: WellKnown.envGroupSize, value: String(size)),
             EnvVar(name: WellKnown.envGroupIndex, value: String(group)),
             EnvVar(name: WellKnown.envWorkerIndex, value: String(worker)),
             EnvVar(name: WellKnown.envPort, value: String(port)),
             EnvVar(name: "STARLING_MODEL", value: spec.model),
+            // LeaderWorkerSet's names, so multi-host launch scripts written for it run unchanged.
+            EnvVar(name: "LWS_LEADER_ADDRESS", value: leaderHost),
+            EnvVar(name: "LWS_GROUP_SIZE", value: String(size)),
+            EnvVar(name: "LWS_WORKER_INDEX", value: String(worker)),
         ]
         var container = Container(
             name: "server", command: Self.command(spec, worker: worker), args: spec.server.args, env: env,
@@ -59,20 +66,31 @@ public struct GroupPodBuilder: Sendable {
                 httpGet: HTTPGetAction(
                     path: spec.server.readinessPath ?? ServerSpec.defaultReadinessPath, port: .string("http")),
                 periodSeconds: 1))
-        container.image = spec.server.image
+        container.image = spec.server.engine == .sim ? options.starlingImage : spec.server.image
         if let accelerators = spec.accelerators, accelerators.wholeDevices > 0 {
             container.resources = ResourceRequirements(limits: [
                 WellKnown.acceleratorResource: String(accelerators.wholeDevices)
             ])
         }
         var podSpec = PodSpec(containers: [container])
-        if let type = spec.accelerators?.type { podSpec.nodeSelector = [WellKnown.acceleratorTypeLabel: type] }
+        if let type = spec.accelerators?.type { podSpec.nodeSelector = [options.acceleratorNodeLabel: type] }
         podSpec.restartPolicy = "Always"
-        podSpec.schedulerName = WellKnown.schedulerName
+        podSpec.schedulerName = options.schedulerName
         podSpec.priority = spec.priority
         podSpec.hostname = podName
         podSpec.subdomain = name
         podSpec.terminationGracePeriodSeconds = 10
+        if size > 1 {
+            // One host per node: a group's pods repel each other.
+            podSpec.affinity = Affinity(
+                podAntiAffinity: PodAntiAffinity(requiredDuringSchedulingIgnoredDuringExecution: [
+                    PodAffinityTerm(
+                        labelSelector: LabelSelectorSpec(matchLabels: [
+                            WellKnown.gangLabel: Self.gangName(service: name, group: group)
+                        ]),
+                        topologyKey: "kubernetes.io/hostname")
+                ]))
+        }
         let labels = [
             WellKnown.modelServiceLabel: name,
             WellKnown.groupIndexLabel: String(group),
@@ -89,6 +107,20 @@ public struct GroupPodBuilder: Sendable {
             name: podName, namespace: namespace, labels: labels, annotations: annotations,
             ownerReferences: [service.ownerReference()])
         return Pod(metadata: meta, spec: podSpec)
+    }
+
+    /// The headless Service that gives each pod of the ModelService a DNS name (`<pod>.<service>.<namespace>`,
+    /// the pods' `hostname` and `subdomain`), published before the pods are Ready so workers can find their leader.
+    public func headlessService() -> KubeService {
+        let port = service.spec.server.port ?? ServerSpec.defaultPort
+        return KubeService(
+            metadata: ObjectMeta(
+                name: name, namespace: namespace, labels: [WellKnown.modelServiceLabel: name],
+                ownerReferences: [service.ownerReference()]),
+            spec: KubeServiceSpec(
+                clusterIP: "None", selector: [WellKnown.modelServiceLabel: name],
+                ports: [ServicePort(name: "http", port: port, targetPort: .string("http"))],
+                publishNotReadyAddresses: true))
     }
 
     /// A short stable hash of everything that shapes the pods, so that a change rolls the groups.

@@ -10,20 +10,34 @@ public struct ModelServiceController: Service {
     let logger: Logger
     let planner: ModelServicePlanner
     let workers: Int
+    /// The one namespace watched, or nil for all.
+    let namespace: String?
 
     public init(
         client: KubeClient, workers: Int = 2, planner: ModelServicePlanner = ModelServicePlanner(),
-        logger: Logger = Logger(label: "starling.controller.modelservice")
+        namespace: String? = nil, logger: Logger = Logger(label: "starling.controller.modelservice")
     ) {
         self.client = client
+        self.namespace = namespace
         self.workers = workers
         self.planner = planner
         self.logger = logger
     }
 
+    /// Every request the controller makes, as RBAC sees it; the shipped ClusterRole grants exactly these.
+    public static let apiAccess: [APIAccess] =
+        APIAccess.on(ModelService.descriptor, "list", "watch")
+        + APIAccess.on(ModelService.descriptor, subresource: "status", "patch")
+        + APIAccess.on(Pod.descriptor, "list", "watch", "create", "delete")
+        + APIAccess.on(KubeService.descriptor, "list", "watch", "create")
+        + EventRecorder.apiAccess
+
     public func run() async throws {
-        let services = Informer<ModelService>(client: client, logger: logger)
-        let pods = Informer<Pod>(client: client, labelSelector: WellKnown.modelServiceLabel, logger: logger)
+        let services = Informer<ModelService>(client: client, namespace: namespace, logger: logger)
+        let pods = Informer<Pod>(
+            client: client, namespace: namespace, labelSelector: WellKnown.modelServiceLabel, logger: logger)
+        let headless = Informer<KubeService>(
+            client: client, namespace: namespace, labelSelector: WellKnown.modelServiceLabel, logger: logger)
         let queue = WorkQueue<ObjectKey>()
         await services.addHandler { event in
             switch event {
@@ -41,7 +55,8 @@ public struct ModelServiceController: Service {
         }
         let recorder = EventRecorder(client: client, component: "modelservice-controller", logger: logger)
         let loop = ControllerLoop(queue: queue, workers: workers, logger: logger) { key in
-            let outcome = try await reconcile(key, services: services, pods: pods, recorder: recorder)
+            let outcome = try await reconcile(
+                key, services: services, pods: pods, headless: headless, recorder: recorder)
             if outcome.morePending { await queue.add(key) }
             if let delay = outcome.requeueAfter { await queue.add(key, after: delay) }
         }
@@ -49,9 +64,11 @@ public struct ModelServiceController: Service {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await services.run() }
                 group.addTask { await pods.run() }
+                group.addTask { await headless.run() }
                 group.addTask {
                     await services.waitForSync()
                     await pods.waitForSync()
+                    await headless.waitForSync()
                     await loop.run()
                 }
                 await group.next()
@@ -70,9 +87,16 @@ public struct ModelServiceController: Service {
 
     /// Brings one ModelService closer to its spec.
     func reconcile(
-        _ key: ObjectKey, services: Informer<ModelService>, pods: Informer<Pod>, recorder: EventRecorder
+        _ key: ObjectKey, services: Informer<ModelService>, pods: Informer<Pod>, headless: Informer<KubeService>,
+        recorder: EventRecorder
     ) async throws -> Outcome {
         guard let service = await services.get(key), service.metadata.deletionTimestamp == nil else { return Outcome() }
+        if await headless.get(key) == nil {
+            let builder = GroupPodBuilder(service: service, revision: "", options: planner.template)
+            do {
+                _ = try await client.create(builder.headlessService())
+            } catch let status as Status where status.isConflict {}
+        }
         let owned = await pods.list(
             namespace: key.namespace, selector: LabelSelector(matching: [WellKnown.modelServiceLabel: key.name])
         ).filter { pod in
@@ -97,9 +121,8 @@ public struct ModelServiceController: Service {
             await recorder.record(service, type: event.type, reason: event.reason, message: event.message)
         }
         if plan.status != service.status {
-            var updated = service
-            updated.status = plan.status
-            _ = try await client.updateStatus(updated)
+            _ = try await client.patchStatus(
+                ModelService.self, namespace: namespace, name: key.name, status: plan.status)
         }
         logger.debug(
             "reconciled",

@@ -58,10 +58,16 @@ public struct ModelServicePlanner: Sendable {
     public var maxCreatesPerPass: Int
     /// Settings of the backoff between recreations of a group that keeps failing before it becomes Ready.
     public var recreation: RecreationBackoff
+    /// What the pods look like on this kind of cluster.
+    public var template: PodTemplateOptions
 
-    public init(maxCreatesPerPass: Int = 500, recreation: RecreationBackoff = RecreationBackoff()) {
+    public init(
+        maxCreatesPerPass: Int = 500, recreation: RecreationBackoff = RecreationBackoff(),
+        template: PodTemplateOptions = .embedded
+    ) {
         self.maxCreatesPerPass = max(1, maxCreatesPerPass)
         self.recreation = recreation
+        self.template = template
     }
 
     struct GroupState {
@@ -85,7 +91,7 @@ public struct ModelServicePlanner: Sendable {
         let desired = spec.desiredReplicas
         let size = spec.groupSize
         let revision = GroupPodBuilder.revision(of: spec)
-        let builder = GroupPodBuilder(service: service, revision: revision)
+        let builder = GroupPodBuilder(service: service, revision: revision, options: template)
         let restartPolicy = spec.group?.restartPolicy ?? .recreateGroupOnPodRestart
         let startupPolicy = spec.group?.startupPolicy ?? .leaderCreated
 

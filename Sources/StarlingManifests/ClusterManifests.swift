@@ -1,4 +1,6 @@
 import StarlingAPI
+import StarlingClient
+import StarlingControllers
 import Yams
 
 /// Everything a cluster needs to run Starling, as objects a user pipes to `kubectl apply -f -`.
@@ -11,16 +13,22 @@ public enum ClusterManifests {
         public var image: String
         /// Replicas of the gateway Deployment.
         public var gatewayReplicas: Int
+        /// Replicas of the operator Deployment (one leads, the others stand by).
+        public var operatorReplicas: Int
 
         public init(
             namespace: String = "starling-system", image: String = "ghcr.io/starling-serving/starling:latest",
-            gatewayReplicas: Int = 2
+            gatewayReplicas: Int = 2, operatorReplicas: Int = 2
         ) {
             self.namespace = namespace
             self.image = image
             self.gatewayReplicas = gatewayReplicas
+            self.operatorReplicas = operatorReplicas
         }
     }
+
+    /// The operator's service account.
+    public static let operatorAccount = "starling-operator"
 
     /// Labels every object carries, so `kubectl get -l app.kubernetes.io/part-of=starling` finds them.
     public static func labels(component: String) -> [String: JSONValue] {
@@ -32,14 +40,21 @@ public enum ClusterManifests {
 
     /// The objects, in the order `kubectl apply` needs them (definitions and the namespace first).
     public static func objects(_ options: Options = Options()) throws -> [JSONValue] {
+        let ns = options.namespace
         var objects = try CustomResourceDefinitions.all()
         objects.append(
             .object([
                 "apiVersion": .string("v1"), "kind": .string("Namespace"),
-                "metadata": .object([
-                    "name": .string(options.namespace), "labels": .object(labels(component: "namespace")),
-                ]),
+                "metadata": .object(["name": .string(ns), "labels": .object(labels(component: "namespace"))]),
             ]))
+        objects.append(RBACManifests.serviceAccount(operatorAccount, namespace: ns, component: "operator"))
+        objects += RBACManifests.role(
+            "starling-operator", namespace: nil, component: "operator", accesses: ModelServiceController.apiAccess,
+            subject: operatorAccount, subjectNamespace: ns)
+        objects += RBACManifests.role(
+            "starling-operator-leader-election", namespace: ns, component: "operator",
+            accesses: LeaderElector.apiAccess, subject: operatorAccount, subjectNamespace: ns)
+        objects.append(DeploymentManifests.operator(options, serviceAccount: operatorAccount))
         return objects
     }
 

@@ -39,6 +39,11 @@ public struct ConnectionLimits: Sendable, Equatable {
         headerTimeout: .seconds(10), bodyTimeout: .seconds(60), idleTimeout: .seconds(75), maxConnections: 10_000,
         maxBufferedBodyBytes: 1 << 30, listenBacklog: 4096)
 
+    /// Health probes (`/healthz`, `/readyz`): only the kubelet and people call them, with tiny requests.
+    public static let probes = ConnectionLimits(
+        headerTimeout: .seconds(5), bodyTimeout: .seconds(5), idleTimeout: .seconds(30), maxConnections: 64,
+        maxBufferedBodyBytes: 64 << 10, listenBacklog: 128)
+
     /// The API server's defaults, after kube-apiserver's: 32 s for the head and handshake (its ReadHeaderTimeout),
     /// 60 s for a body, 90 s idle (Go's http.Transport closes idle connections after 90 s, so kubectl and
     /// client-go close first), 4,096 connections, 64 MiB of bodies (21 maximal 3 MiB objects), a backlog of 4,096.

@@ -26,16 +26,22 @@ final class StarlingProcess: @unchecked Sendable {
     }
 
     /// `arguments` follow `up --data-dir D --api-port 0 --gateway-port 0` (and `--no-demo` unless `demo`).
-    init(dataDirectory: String, arguments: [String], demo: Bool = false) throws {
-        self.dataDirectory = dataDirectory
-        outputPath = "\(dataDirectory)/up-\(UUID().uuidString.prefix(8)).log"
-        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+    convenience init(dataDirectory: String, arguments: [String], demo: Bool = false) throws {
+        try self.init(
+            directory: dataDirectory,
+            command: ["up", "--data-dir", dataDirectory, "--api-port", "0", "--gateway-port", "0"]
+                + (demo ? [] : ["--no-demo"]) + arguments)
+    }
+
+    /// Any `starling` command, its output kept in a log file in `directory`.
+    init(directory: String, command: [String]) throws {
+        self.dataDirectory = directory
+        outputPath = "\(directory)/\(command.first ?? "starling")-\(UUID().uuidString.prefix(8)).log"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: outputPath, contents: nil)
         let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments =
-            ["up", "--data-dir", dataDirectory, "--api-port", "0", "--gateway-port", "0"] + (demo ? [] : ["--no-demo"])
-            + arguments
+        process.arguments = command
         process.standardOutput = out
         process.standardError = out
         try process.run()

@@ -26,7 +26,11 @@ import Testing
         #expect(text.hasPrefix("---\napiVersion: apiextensions.k8s.io/v1\n"))
         #expect(text == (try ClusterManifests.yaml(try ClusterManifests.objects())))
         let documents = try ManifestDecoder.documents(from: text, source: "manifests")
-        #expect(documents.map(\.kind) == ["CustomResourceDefinition", "Namespace"])
+        #expect(
+            documents.map(\.kind) == [
+                "CustomResourceDefinition", "Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role",
+                "RoleBinding", "Deployment",
+            ])
     }
 }
 

@@ -1,0 +1,133 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import StarlingAPI
+import StarlingClient
+import StarlingControllers
+
+/// `starling operator`: Starling's controllers against a Kubernetes API server (a real cluster, or `starling up`'s),
+/// behind Lease-based leader election so that several replicas can run and one leads.
+struct OperatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "operator",
+        abstract: "Run Starling's controllers against a Kubernetes cluster, with leader election.",
+        discussion: """
+            Configuration is found as kubectl finds it: --kubeconfig, then $KUBECONFIG, then the pod's service \
+            account in a cluster, then ~/.kube/config. The ModelService CRD must be installed \
+            (`starling manifests | kubectl apply -f -`).
+            """)
+
+    @Option(help: "Path to a kubeconfig file.")
+    var kubeconfig: String?
+
+    @Option(help: "The kubeconfig context to use (default: its current context).")
+    var context: String?
+
+    @Option(help: "Watch only this namespace's ModelServices (default: every namespace).")
+    var watchNamespace: String?
+
+    @Option(help: "Namespace of the leader-election Lease (default: the configuration's namespace).")
+    var leaseNamespace: String?
+
+    @Option(help: "Name of the leader-election Lease.")
+    var leaseName = "starling-operator"
+
+    @Option(help: "This replica's identity in the Lease (default: host name and a random suffix).")
+    var identity: String?
+
+    @Flag(inversion: .prefixedNo, help: "Elect a leader (turn off only when a single replica runs).")
+    var leaderElect = true
+
+    @Option(help: "Lease duration in seconds (client-go's default).")
+    var leaseDuration = 15.0
+
+    @Option(help: "Renew deadline in seconds.")
+    var renewDeadline = 10.0
+
+    @Option(help: "Retry period in seconds.")
+    var retryPeriod = 2.0
+
+    @Option(help: "Image whose starling binary runs simulated model servers (engine sim).")
+    var image = "ghcr.io/starling-serving/starling:latest"
+
+    @Option(help: "Node label holding the accelerator type that spec.accelerators.type is matched against.")
+    var acceleratorNodeLabel = PodTemplateOptions.defaultKubernetesAcceleratorLabel
+
+    @Option(help: "Address the /healthz and /readyz probes listen on.")
+    var healthHost = "0.0.0.0"
+
+    @Option(help: "Port of the /healthz and /readyz probes, 0 for any free one.")
+    var healthPort = 8081
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    var timing: LeaderElectionTiming {
+        LeaderElectionTiming(
+            leaseDuration: .milliseconds(Int64(leaseDuration * 1000)),
+            renewDeadline: .milliseconds(Int64(renewDeadline * 1000)),
+            retryPeriod: .milliseconds(Int64(retryPeriod * 1000)))
+    }
+
+    func validate() throws {
+        if let first = timing.errors.first {
+            throw ValidationError("--lease-duration/--renew-deadline/--retry-period: \(first)")
+        }
+        if Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError("--log-level: unsupported value \"\(logLevel)\"")
+        }
+        if image.isEmpty { throw ValidationError("--image: must not be empty") }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "starling.operator")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let config: KubeConfig
+        do { config = try KubeConfig.resolve(path: kubeconfig, context: context) } catch {
+            throw CLIError("\(error)")
+        }
+        let client = try KubeClient(config: config, logger: logger)
+        let planner = ModelServicePlanner(
+            template: .kubernetes(starlingImage: image, acceleratorNodeLabel: acceleratorNodeLabel))
+        let controller = ModelServiceController(
+            client: client, planner: planner, namespace: watchNamespace, logger: logger)
+        let elector: LeaderElector? =
+            leaderElect
+            ? LeaderElector(
+                client: client, namespace: leaseNamespace ?? config.namespace, name: leaseName,
+                identity: identity ?? LeaderElector.defaultIdentity(), timing: timing, logger: logger)
+            : nil
+        logger.info(
+            "operator starting",
+            metadata: [
+                "kube.server": "\(config.server)", "operator.leader_elect": "\(leaderElect)",
+                "operator.lease": "\(leaseNamespace ?? config.namespace)/\(leaseName)",
+            ])
+        let service = LeadingService(elector: elector, lead: { try? await controller.run() })
+        // A standby is as ready as the leader: it has nothing to serve, and must not be restarted for waiting.
+        let probes = ProbeServer(host: healthHost, port: healthPort, ready: { true }, logger: logger)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: service), .init(service: probes)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// Runs `lead` while `elector` holds its Lease (always, without an elector), until graceful shutdown, when the
+/// leader stops its work and releases the Lease.
+struct LeadingService: Service {
+    let elector: LeaderElector?
+    let lead: @Sendable () async -> Void
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            if let elector {
+                await elector.run(lead: lead)
+            } else {
+                await lead()
+            }
+        }
+    }
+}

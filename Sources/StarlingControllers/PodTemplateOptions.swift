@@ -1,0 +1,35 @@
+import StarlingAPI
+
+/// What differs between the pods Starling makes for its embedded cluster and for a Kubernetes cluster; everything
+/// else about a group's pods is one template.
+public struct PodTemplateOptions: Sendable, Equatable {
+    /// The scheduler that places the pods; nil for the cluster's default (kube-scheduler).
+    public var schedulerName: String?
+    /// The node label holding a node's accelerator type, matched against `spec.accelerators.type`.
+    public var acceleratorNodeLabel: String
+    /// The image that runs `starling model-server` for engine `sim`; nil where the node agent runs the binary
+    /// itself (embedded mode).
+    public var starlingImage: String?
+
+    public init(schedulerName: String?, acceleratorNodeLabel: String, starlingImage: String?) {
+        self.schedulerName = schedulerName
+        self.acceleratorNodeLabel = acceleratorNodeLabel
+        self.starlingImage = starlingImage
+    }
+
+    /// Starling's own cluster: its gang scheduler, its node labels, local processes.
+    public static let embedded = PodTemplateOptions(
+        schedulerName: WellKnown.schedulerName, acceleratorNodeLabel: WellKnown.acceleratorTypeLabel,
+        starlingImage: nil)
+
+    /// The label NVIDIA's GPU feature discovery puts on nodes (`NVIDIA-H100-80GB-HBM3`).
+    public static let defaultKubernetesAcceleratorLabel = "nvidia.com/gpu.product"
+
+    /// A Kubernetes cluster: kube-scheduler, the accelerator label of the cluster's device plugin, and the Starling
+    /// image for simulated servers.
+    public static func kubernetes(
+        starlingImage: String, acceleratorNodeLabel: String = defaultKubernetesAcceleratorLabel
+    ) -> PodTemplateOptions {
+        PodTemplateOptions(schedulerName: nil, acceleratorNodeLabel: acceleratorNodeLabel, starlingImage: starlingImage)
+    }
+}

@@ -1,0 +1,76 @@
+import StarlingAPI
+
+/// The Deployments that run Starling's components, hardened as a demanding cluster admin expects: non-root,
+/// read-only root file system, no privilege escalation or capabilities, resource requests and a memory limit,
+/// liveness and readiness probes.
+enum DeploymentManifests {
+    /// The port of `/healthz` and `/readyz`.
+    static let probePort = 8081
+
+    /// The operator: `replicas` copies behind leader election, spread over nodes where the cluster allows.
+    static func `operator`(_ options: ClusterManifests.Options, serviceAccount: String) -> JSONValue {
+        let labels: [String: JSONValue] = [
+            "app.kubernetes.io/name": .string("starling"), "app.kubernetes.io/component": .string("operator"),
+        ]
+        let container: JSONValue = .object([
+            "name": .string("operator"),
+            "image": .string(options.image),
+            "args": .array(["operator", "--health-port", String(probePort)].map { .string($0) }),
+            "ports": .array([
+                .object(["name": .string("probes"), "containerPort": .int(Int64(probePort))])
+            ]),
+            "livenessProbe": probe("/healthz", initialDelay: 5, period: 10),
+            "readinessProbe": probe("/readyz", initialDelay: 1, period: 5),
+            "resources": .object([
+                "requests": .object(["cpu": .string("100m"), "memory": .string("128Mi")]),
+                "limits": .object(["memory": .string("512Mi")]),
+            ]),
+            "securityContext": .object([
+                "allowPrivilegeEscalation": .bool(false), "readOnlyRootFilesystem": .bool(true),
+                "capabilities": .object(["drop": .array([.string("ALL")])]),
+            ]),
+        ])
+        return .object([
+            "apiVersion": .string("apps/v1"), "kind": .string("Deployment"),
+            "metadata": RBACManifests.metadata(
+                "starling-operator", namespace: options.namespace, component: "operator"),
+            "spec": .object([
+                "replicas": .int(Int64(options.operatorReplicas)),
+                "selector": .object(["matchLabels": .object(labels)]),
+                "template": .object([
+                    "metadata": .object(["labels": .object(labels)]),
+                    "spec": .object([
+                        "serviceAccountName": .string(serviceAccount),
+                        // Leader election hands over within a lease (15 s); a shorter grace would cut a release.
+                        "terminationGracePeriodSeconds": .int(30),
+                        "securityContext": .object([
+                            "runAsNonRoot": .bool(true), "runAsUser": .int(65532), "runAsGroup": .int(65532),
+                            "seccompProfile": .object(["type": .string("RuntimeDefault")]),
+                        ]),
+                        "affinity": .object([
+                            "podAntiAffinity": .object([
+                                "preferredDuringSchedulingIgnoredDuringExecution": .array([
+                                    .object([
+                                        "weight": .int(100),
+                                        "podAffinityTerm": .object([
+                                            "labelSelector": .object(["matchLabels": .object(labels)]),
+                                            "topologyKey": .string("kubernetes.io/hostname"),
+                                        ]),
+                                    ])
+                                ])
+                            ])
+                        ]),
+                        "containers": .array([container]),
+                    ]),
+                ]),
+            ]),
+        ])
+    }
+
+    static func probe(_ path: String, initialDelay: Int, period: Int) -> JSONValue {
+        .object([
+            "httpGet": .object(["path": .string(path), "port": .string("probes")]),
+            "initialDelaySeconds": .int(Int64(initialDelay)), "periodSeconds": .int(Int64(period)),
+        ])
+    }
+}
