@@ -123,8 +123,10 @@ extension ServerSpec {
             }
             if image != nil { errors.append(FieldError("\(path).image", "must not be set with engine \"sim\"")) }
         case .image:
-            errors.append(
-                .notSupportedYet("\(path).engine", "engine \"image\" needs Kubernetes mode, which is not built yet"))
+            if (image ?? "").isEmpty {
+                errors.append(FieldError("\(path).image", "Required value: engine \"image\" needs an image"))
+            }
+            if profile != nil { errors.append(FieldError("\(path).profile", "is only for engine \"sim\"")) }
         default:
             errors.append(.notSupported("\(path).engine", engine.rawValue, allowed: Engine.allowedValues))
         }

@@ -330,6 +330,19 @@ public actor ObjectStore {
         } catch {
             throw Status.invalid(h.descriptor, name: name, errors: error.errors)
         }
+        if h.descriptor.kind == ModelService.descriptor.kind,
+            normalized.value(atPath: "spec.server.engine") == .string(Engine.image.rawValue)
+        {
+            // The schema allows it (a Kubernetes cluster runs containers); this cluster runs local processes only.
+            throw Status.invalid(
+                h.descriptor, name: name,
+                errors: [
+                    FieldError(
+                        "spec.server.engine",
+                        "Unsupported value: \"image\": the embedded cluster runs local processes (engine sim or "
+                            + "command); containers need a Kubernetes cluster and `starling operator`")
+                ])
+        }
         let bounded = ["spec.replicas", "spec.group.size"]
         let changed = previous.map { old in bounded.contains { normalized.value(atPath: $0) != old.value(atPath: $0) } }
         let beyond = changed == false ? [] : limits.errors(kind: h.descriptor.kind, object: normalized)

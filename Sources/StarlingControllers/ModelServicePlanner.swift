@@ -60,14 +60,48 @@ public struct ModelServicePlanner: Sendable {
     public var recreation: RecreationBackoff
     /// What the pods look like on this kind of cluster.
     public var template: PodTemplateOptions
+    /// Ceilings on replicas and group size. The embedded API server refuses writes beyond them; a kube-apiserver
+    /// cannot (they are per cluster, not in the CRD), so the planner checks them too before acting.
+    public var limits: ObjectLimits
 
     public init(
         maxCreatesPerPass: Int = 500, recreation: RecreationBackoff = RecreationBackoff(),
-        template: PodTemplateOptions = .embedded
+        template: PodTemplateOptions = .embedded, limits: ObjectLimits = .default
     ) {
         self.maxCreatesPerPass = max(1, maxCreatesPerPass)
         self.recreation = recreation
         self.template = template
+        self.limits = limits
+    }
+
+    /// The field errors that stop the planner from acting on a service: its own validation (which a CRD schema
+    /// only partly repeats) and the cluster's limits.
+    public func errors(in service: ModelService) -> [FieldError] {
+        let encoded = (try? JSONValue(encoding: service)) ?? .null
+        return service.validate() + limits.errors(kind: ModelService.descriptor.kind, object: encoded)
+    }
+
+    /// A service that cannot be acted on keeps its pods as they are (a typo must not take serving replicas down)
+    /// and says why in its conditions and a Warning Event.
+    func invalidPlan(_ service: ModelService, errors: [FieldError], now: String) -> ModelServicePlan {
+        let message = errors.map(\.description).joined(separator: "; ")
+        var status = service.status ?? ModelServiceStatus()
+        status.observedGeneration = service.metadata.generation
+        var conditions = status.conditions ?? []
+        let generation = service.metadata.generation
+        let reported = conditions.condition("ReplicaFailure")?.message == message
+        conditions.set(
+            Condition(
+                type: "ReplicaFailure", status: "True", reason: "InvalidSpec", message: message,
+                observedGeneration: generation), now: now)
+        conditions.set(
+            Condition(
+                type: "Progressing", status: "False", reason: "InvalidSpec",
+                message: "not acting on this spec until it is fixed", observedGeneration: generation), now: now)
+        status.conditions = conditions
+        var plan = ModelServicePlan(status: status)
+        if !reported { plan.events = [PlannedEvent(type: "Warning", reason: "InvalidSpec", message: message)] }
+        return plan
     }
 
     struct GroupState {
@@ -86,6 +120,8 @@ public struct ModelServicePlanner: Sendable {
     }
 
     public func plan(service: ModelService, pods: [Pod], now: String) -> ModelServicePlan {
+        let invalid = errors(in: service)
+        if !invalid.isEmpty { return invalidPlan(service, errors: invalid, now: now) }
         let spec = service.spec
         let name = service.metadata.nameOrEmpty
         let desired = spec.desiredReplicas

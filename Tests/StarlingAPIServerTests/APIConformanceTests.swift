@@ -120,6 +120,23 @@ import Testing
         }
     }
 
+    /// Engine `image` is valid in the API (a Kubernetes cluster runs it) but the embedded cluster refuses it, naming
+    /// the field and where containers do run.
+    @Test func embeddedClusterRefusesEngineImage() async throws {
+        try await withAPIServer { client, _ in
+            var service = Objects.service("vllm", replicas: 1)
+            service.spec.server = ServerSpec(engine: .image)
+            service.spec.server.image = "vllm/vllm-openai:v0.11.0"
+            await #expect(
+                performing: { try await client.create(service) },
+                throws: { error in
+                    let s = error as! Status
+                    return s.code == 422 && s.details?.causes?.first?.field == "spec.server.engine"
+                        && (s.message ?? "").contains("starling operator")
+                })
+        }
+    }
+
     /// A replica count or group size beyond the cluster's limits is refused on create, update, patch and scale,
     /// naming the field, the limit and how to raise it; lowering a limit never blocks writes that keep the count.
     @Test func replicasAndGroupSizeAreBoundedByTheClusterLimits() async throws {

@@ -66,6 +66,7 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
             "spec.group.startupPolicy: Unsupported value: \"Eager\": supported values: \"LeaderCreated\", \"LeaderReady\""
         ),
         ("server.port", .int(70000), "spec.server.port: Invalid value: 70000: must be between 1 and 65535, inclusive"),
+        ("server.engine", .string("image"), "spec.server.image: Required value: engine \"image\" needs an image"),
         (
             "server.readinessPath", .string("health"),
             "spec.server.readinessPath: Invalid value: \"health\": must start with '/'"
@@ -90,7 +91,6 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
         ("rollout.maxSurge", .int(1), "spec.rollout.maxSurge: not supported yet"),
         ("routing.affinity", .string("prefix"), "spec.routing.affinity: not supported yet"),
         ("group.exclusiveTopology", .string("rack"), "spec.group.exclusiveTopology: not supported yet"),
-        ("server.engine", .string("image"), "spec.server.engine: not supported yet"),
     ])
     func laterFeaturesAreRejectedNotIgnored(path: String, value: JSONValue, prefix: String) {
         let errors = ModelServiceManifest().with(path, value).errors()

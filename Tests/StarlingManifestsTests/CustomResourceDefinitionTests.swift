@@ -117,3 +117,30 @@ import Testing
         #expect(missing.output.contains("spec.model") && missing.output.contains("spec.server"), "\(missing.output)")
     }
 }
+
+/// `deploy/` holds exactly what `starling manifests` prints, in a form `kubectl apply -k deploy/` takes.
+@Suite struct DeployDirectoryTests {
+    static let root = KubeTestEnvironment.packageRoot
+
+    @Test func deployMatchesStarlingManifests() throws {
+        let checkedIn = try String(contentsOfFile: Self.root + "/deploy/starling.yaml", encoding: .utf8)
+        let generated = try ClusterManifests.yaml(try ClusterManifests.objects())
+        #expect(
+            checkedIn == generated,
+            "deploy/starling.yaml drifted from `starling manifests`: run swift run starling manifests > deploy/starling.yaml"
+        )
+    }
+
+    @Test func kustomizeBuildsTheSameObjects() async throws {
+        let cluster = try await KubeTestEnvironment.shared.start()
+        let built = try cluster.kubectl(["kustomize", Self.root + "/deploy"])
+        #expect(built.status == 0, "\(built.output)")
+        let documents = try ManifestDecoder.documents(from: built.output, source: "kustomize")
+        let expected = try ClusterManifests.objects()
+        #expect(documents.count == expected.count)
+        let names = Set(documents.map { "\($0.kind ?? "")/\($0.name ?? "")" })
+        let expectedNames = Set(
+            expected.map { "\($0["kind"]?.stringValue ?? "")/\($0.value(atPath: "metadata.name")?.stringValue ?? "")" })
+        #expect(names == expectedNames)
+    }
+}
