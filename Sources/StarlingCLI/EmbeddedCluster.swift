@@ -87,6 +87,9 @@ public struct EmbeddedCluster {
         let client = try KubeClient(
             config: KubeConfig(server: server, token: token, certificateAuthorityPEM: tls.certificatePEM),
             logger: logger.labelled("starling.client"))
+        // One informer per kind for every component in the process; shut down after them (the group stops its
+        // services in reverse order), before the API server.
+        let informers = SharedInformers(client: client, logger: logger.labelled("starling.informers"))
         let agent = NodeAgent(
             client: client,
             configuration: NodeAgentConfiguration(
@@ -95,15 +98,20 @@ public struct EmbeddedCluster {
                     options.nodes.filter { $0.metadata.annotations?[WellKnown.realDevicesAnnotation] == "true" }.map(
                         \.metadata.nameOrEmpty)),
                 logDirectory: "\(dir)/logs", runDirectory: "\(dir)/run"),
-            logger: logger.labelled("starling.agent"))
+            informers: informers, logger: logger.labelled("starling.agent"))
         func reported(_ name: String, _ service: any Service) -> ServiceGroupConfiguration.ServiceConfiguration {
             .init(service: ReportedService(name: name, service: service, logger: logger))
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             reported("apiserver", apiServer),
+            reported("informers", informers),
             reported(
-                "controller", ModelServiceController(client: client, logger: logger.labelled("starling.controller"))),
-            reported("scheduler", SchedulerService(client: client, logger: logger.labelled("starling.scheduler"))),
+                "controller",
+                ModelServiceController(
+                    client: client, informers: informers, logger: logger.labelled("starling.controller"))),
+            reported(
+                "scheduler",
+                SchedulerService(client: client, informers: informers, logger: logger.labelled("starling.scheduler"))),
             reported("agent", agent),
         ]
         let (gatewayListening, gatewayContinuation) = AsyncStream<Int>.makeStream()
@@ -117,7 +125,8 @@ public struct EmbeddedCluster {
                 reported(
                     "gateway.source",
                     ModelServiceEndpointSource(
-                        client: client, gateway: made, logger: logger.labelled("starling.gateway.source"))))
+                        client: client, gateway: made, informers: informers,
+                        logger: logger.labelled("starling.gateway.source"))))
             gateway = made
         } else {
             gatewayContinuation.finish()

@@ -90,8 +90,10 @@ struct OperatorCommand: AsyncParsableCommand {
         let client = try KubeClient(config: config, logger: logger)
         let planner = ModelServicePlanner(
             template: .kubernetes(starlingImage: image, acceleratorNodeLabel: acceleratorNodeLabel))
+        // Informers outlive leadership terms: a standby keeps warm caches and takes over without relisting.
+        let informers = SharedInformers(client: client, logger: logger)
         let controller = ModelServiceController(
-            client: client, planner: planner, namespace: watchNamespace, logger: logger)
+            client: client, informers: informers, planner: planner, namespace: watchNamespace, logger: logger)
         let elector: LeaderElector? =
             leaderElect
             ? LeaderElector(
@@ -109,7 +111,7 @@ struct OperatorCommand: AsyncParsableCommand {
         let probes = ProbeServer(host: healthHost, port: healthPort, ready: { true }, logger: logger)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: service), .init(service: probes)],
+                services: [.init(service: informers), .init(service: service), .init(service: probes)],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }

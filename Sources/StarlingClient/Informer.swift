@@ -16,7 +16,8 @@ public actor Informer<T: KubernetesResource> {
     let labelSelector: String?
     let logger: Logger
     private var cache: [ObjectKey: T] = [:]
-    private var handlers: [@Sendable (InformerEvent<T>) async -> Void] = []
+    private var handlers: [Int: @Sendable (InformerEvent<T>) async -> Void] = [:]
+    private var nextHandlerID = 0
     private var synced = false
     private var syncWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
     private var nextWaiterID = 0
@@ -35,10 +36,24 @@ public actor Informer<T: KubernetesResource> {
         self.logger = logger
     }
 
-    /// Registers a handler for every change; call before `run()`.
-    public func addHandler(_ handler: @escaping @Sendable (InformerEvent<T>) async -> Void) {
-        handlers.append(handler)
+    /// Registers a handler for every change. A handler added to an informer that has already listed (a shared
+    /// one, started by another component) first gets every cached object as `.added`, as client-go does; changes
+    /// arriving meanwhile may reach it before the replay of an older copy, so handlers should act on keys, not on
+    /// the object delivered (as controllers' work queues do).
+    @discardableResult
+    public func addHandler(_ handler: @escaping @Sendable (InformerEvent<T>) async -> Void) async -> Int {
+        let id = nextHandlerID
+        nextHandlerID += 1
+        handlers[id] = handler
+        if synced {
+            for object in cache.values { await handler(.added(object)) }
+        }
+        return id
     }
+
+    /// Unregisters the handler `addHandler` returned `id` for (a component that stops while the shared informer
+    /// runs on, such as a controller losing leadership).
+    public func removeHandler(_ id: Int) { handlers[id] = nil }
 
     /// The cached object with `key`.
     public func get(_ key: ObjectKey) -> T? { cache[key] }
@@ -157,6 +172,6 @@ public actor Informer<T: KubernetesResource> {
     }
 
     private func emit(_ event: InformerEvent<T>) async {
-        for h in handlers { await h(event) }
+        for h in handlers.keys.sorted().compactMap({ handlers[$0] }) { await h(event) }
     }
 }

@@ -12,12 +12,17 @@ public struct ModelServiceController: Service {
     let workers: Int
     /// The one namespace watched, or nil for all.
     let namespace: String?
+    /// The process's shared informers; nil to run private ones.
+    let informers: SharedInformers?
 
+    /// `informers`, when given, must be run by its owner; without it the controller runs informers of its own.
     public init(
-        client: KubeClient, workers: Int = 2, planner: ModelServicePlanner = ModelServicePlanner(),
-        namespace: String? = nil, logger: Logger = Logger(label: "starling.controller.modelservice")
+        client: KubeClient, informers: SharedInformers? = nil, workers: Int = 2,
+        planner: ModelServicePlanner = ModelServicePlanner(), namespace: String? = nil,
+        logger: Logger = Logger(label: "starling.controller.modelservice")
     ) {
         self.client = client
+        self.informers = informers
         self.namespace = namespace
         self.workers = workers
         self.planner = planner
@@ -33,18 +38,18 @@ public struct ModelServiceController: Service {
         + EventRecorder.apiAccess
 
     public func run() async throws {
-        let services = Informer<ModelService>(client: client, namespace: namespace, logger: logger)
-        let pods = Informer<Pod>(
-            client: client, namespace: namespace, labelSelector: WellKnown.modelServiceLabel, logger: logger)
-        let headless = Informer<KubeService>(
-            client: client, namespace: namespace, labelSelector: WellKnown.modelServiceLabel, logger: logger)
+        let shared = informers ?? SharedInformers(client: client, logger: logger)
+        // One cache per kind for the process: all pods and Services of the namespace, filtered here by label.
+        let services = await shared.informer(ModelService.self, namespace: namespace)
+        let pods = await shared.informer(Pod.self, namespace: namespace)
+        let headless = await shared.informer(KubeService.self, namespace: namespace)
         let queue = WorkQueue<ObjectKey>()
-        await services.addHandler { event in
+        let servicesHandler = await services.addHandler { event in
             switch event {
             case .added(let s), .updated(_, let s), .deleted(let s): await queue.add(ObjectKey(s.metadata))
             }
         }
-        await pods.addHandler { event in
+        let podsHandler = await pods.addHandler { event in
             let pod: Pod
             switch event {
             case .added(let p), .updated(_, let p), .deleted(let p): pod = p
@@ -62,9 +67,7 @@ public struct ModelServiceController: Service {
         }
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { await services.run() }
-                group.addTask { await pods.run() }
-                group.addTask { await headless.run() }
+                if informers == nil { group.addTask { await shared.run() } }
                 group.addTask {
                     await services.waitForSync()
                     await pods.waitForSync()
@@ -77,6 +80,9 @@ public struct ModelServiceController: Service {
         } onGracefulShutdown: {
             Task { await queue.shutDown() }
         }
+        await services.removeHandler(servicesHandler)
+        await pods.removeHandler(podsHandler)
+        await queue.shutDown()
     }
 
     /// What a pass leaves to do: more pods than one pass creates, or a backoff that ends later.

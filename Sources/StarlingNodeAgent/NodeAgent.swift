@@ -16,12 +16,16 @@ import Glibc
 public struct NodeAgent: Service {
     let client: KubeClient
     let configuration: NodeAgentConfiguration
+    let informers: SharedInformers?
     let logger: Logger
 
+    /// `informers`, when given, is the process's shared set, run by its owner; without it the agent runs its own.
     public init(
-        client: KubeClient, configuration: NodeAgentConfiguration, logger: Logger = Logger(label: "starling.agent")
+        client: KubeClient, configuration: NodeAgentConfiguration, informers: SharedInformers? = nil,
+        logger: Logger = Logger(label: "starling.agent")
     ) {
         self.client = client
+        self.informers = informers
         self.configuration = configuration
         self.logger = logger
     }
@@ -41,11 +45,12 @@ public struct NodeAgent: Service {
                 "containment.mode": "\(containment.kind)", "containment.watchdog_pid": "\(watchdog)",
                 "agent.id": "\(containment.agentID)",
             ])
-        let pods = Informer<Pod>(client: client, logger: logger)
+        let shared = informers ?? SharedInformers(client: client, logger: logger)
+        let pods = await shared.informer(Pod.self)
         // The tick loop runs until cancelled; graceful shutdown cancels it, then every pod is stopped.
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { await pods.run() }
+                if informers == nil { group.addTask { await shared.run() } }
                 group.addTask {
                     await pods.waitForSync()
                     while !Task.isCancelled {

@@ -8,19 +8,25 @@ import StarlingClient
 /// pods that cannot fit with `PodScheduled=False`.
 public struct SchedulerService: Service {
     let client: KubeClient
+    let informers: SharedInformers?
     let logger: Logger
 
-    public init(client: KubeClient, logger: Logger = Logger(label: "starling.scheduler")) {
+    /// `informers`, when given, is the process's shared set, run by its owner; without it the scheduler runs its own.
+    public init(
+        client: KubeClient, informers: SharedInformers? = nil, logger: Logger = Logger(label: "starling.scheduler")
+    ) {
         self.client = client
+        self.informers = informers
         self.logger = logger
     }
 
     public func run() async throws {
-        let nodes = Informer<Node>(client: client, logger: logger)
-        let pods = Informer<Pod>(client: client, logger: logger)
+        let shared = informers ?? SharedInformers(client: client, logger: logger)
+        let nodes = await shared.informer(Node.self)
+        let pods = await shared.informer(Pod.self)
         let (wake, wakeContinuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        await nodes.addHandler { _ in wakeContinuation.yield() }
-        await pods.addHandler { event in
+        let nodesHandler = await nodes.addHandler { _ in wakeContinuation.yield() }
+        let podsHandler = await pods.addHandler { event in
             switch event {
             case .added(let p) where p.spec.nodeName == nil: wakeContinuation.yield()
             case .deleted, .updated: wakeContinuation.yield()
@@ -30,8 +36,7 @@ public struct SchedulerService: Service {
         let state = SchedulerState()
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { await nodes.run() }
-                group.addTask { await pods.run() }
+                if informers == nil { group.addTask { await shared.run() } }
                 group.addTask {
                     await nodes.waitForSync()
                     await pods.waitForSync()
@@ -46,6 +51,8 @@ public struct SchedulerService: Service {
         } onGracefulShutdown: {
             wakeContinuation.finish()
         }
+        await nodes.removeHandler(nodesHandler)
+        await pods.removeHandler(podsHandler)
     }
 
     func schedulePass(nodes: Informer<Node>, pods: Informer<Pod>, state: SchedulerState) async {

@@ -121,4 +121,90 @@ import Testing
         let released = try await client.get(Lease.self, namespace: systemNamespace, name: "starling-operator")
         #expect(released.spec?.holderIdentity == nil, "released on SIGTERM")
     }
+
+    /// Every pod name the namespace's watch saw added, and how often each was added or deleted.
+    actor PodHistory {
+        var added: [String: Int] = [:]
+        var deleted: [String: Int] = [:]
+        func record(_ update: WatchUpdate<Pod>) {
+            switch update {
+            case .added(let pod): added[pod.metadata.nameOrEmpty, default: 0] += 1
+            case .deleted(let pod): deleted[pod.metadata.nameOrEmpty, default: 0] += 1
+            default: break
+            }
+        }
+    }
+
+    func followPods(into history: PodHistory) async throws -> Task<Void, Never> {
+        let start = try await client.list(Pod.self, namespace: namespace).metadata.resourceVersion
+        let stream = client.watch(Pod.self, namespace: namespace, resourceVersion: start, timeoutSeconds: 600)
+        return Task {
+            do { for try await update in stream { await history.record(update) } } catch {}
+        }
+    }
+
+    /// The leader is killed (SIGKILL, no release) while it creates a 16-group service; the standby takes over
+    /// within the lease and finishes without creating any pod twice; a restarted operator with cold caches then
+    /// converges without deleting or recreating any pod.
+    @Test func standbyFinishesAKilledLeadersWorkWithoutDuplicates() async throws {
+        let history = PodHistory()
+        let following = try await followPods(into: history)
+        defer { following.cancel() }
+        let a = try startOperator(identity: "op-a")
+        defer { a.stop() }
+        try await waitUntil("op-a leads", timeout: .seconds(60)) {
+            (try? await client.get(Lease.self, namespace: systemNamespace, name: "starling-operator"))?.spec?
+                .holderIdentity == "op-a"
+        }
+        let b = try startOperator(identity: "op-b")
+        defer { b.stop() }
+        let manifest = """
+            apiVersion: starling.dev/v1alpha1
+            kind: ModelService
+            metadata: {name: big, namespace: \(namespace)}
+            spec:
+              model: m
+              replicas: 16
+              group: {size: 2}
+              accelerators: {type: NVIDIA-H100-80GB-HBM3, count: 8}
+              server: {engine: sim, profile: llama-3.1-70b-h100-tp8}
+            """
+        let applied = try cluster.kubectl(["apply", "-f", "-"], input: manifest)
+        #expect(applied.status == 0, "\(applied.output)")
+        try await waitUntil("op-a has started creating", timeout: .seconds(60)) {
+            await !history.added.isEmpty
+        }
+        let killed = ContinuousClock.now
+        a.kill9()
+        try await waitUntil("op-b leads", timeout: .seconds(30)) {
+            (try? await client.get(Lease.self, namespace: systemNamespace, name: "starling-operator"))?.spec?
+                .holderIdentity == "op-b"
+        }
+        let takeover = ContinuousClock.now - killed
+        // A lease of 3 s seen by op-b up to one jittered retry (0.4–0.88 s) late, plus its own acquire.
+        #expect(takeover < .seconds(6), "took over after \(takeover)")
+        try await waitUntil("32 pods", timeout: .seconds(60)) { await history.added.count == 32 }
+        try await waitUntil("status written by op-b", timeout: .seconds(30)) {
+            try await client.get(ModelService.self, namespace: namespace, name: "big").status?.replicas == 16
+        }
+        #expect(await history.added.values.allSatisfy { $0 == 1 }, "a pod was created twice")
+        #expect(await history.deleted.isEmpty)
+
+        // A cold start: op-b goes, a fresh operator lists everything and must leave every pod alone.
+        await b.stopped()
+        let c = try startOperator(identity: "op-c")
+        defer { c.stop() }
+        try await waitUntil("op-c leads", timeout: .seconds(30)) {
+            (try? await client.get(Lease.self, namespace: systemNamespace, name: "starling-operator"))?.spec?
+                .holderIdentity == "op-c"
+        }
+        // Scale by one group, so op-c provably reconciled this service after its cold start.
+        let scaled = try cluster.kubectl(["scale", "-n", namespace, "modelservice/big", "--replicas=17"])
+        #expect(scaled.status == 0, "\(scaled.output)")
+        try await waitUntil("34 pods", timeout: .seconds(60)) { await history.added.count == 34 }
+        #expect(await history.added.values.allSatisfy { $0 == 1 }, "a pod was created twice")
+        let deleted = await history.deleted
+        #expect(deleted.isEmpty, "a pod was deleted: \(deleted)")
+        await c.stopped()
+    }
 }

@@ -8,31 +8,41 @@ import StarlingClient
 public struct ModelServiceEndpointSource: Service {
     let client: KubeClient
     let gateway: Gateway
+    let informers: SharedInformers?
     let logger: Logger
 
-    public init(client: KubeClient, gateway: Gateway, logger: Logger) {
+    /// `informers`, when given, is the process's shared set, run by its owner; without it the source runs its own.
+    public init(client: KubeClient, gateway: Gateway, informers: SharedInformers? = nil, logger: Logger) {
         self.client = client
         self.gateway = gateway
+        self.informers = informers
         self.logger = logger
     }
 
     public func run() async throws {
-        let services = Informer<ModelService>(client: client, logger: logger)
-        let pods = Informer<Pod>(client: client, labelSelector: WellKnown.modelServiceLabel, logger: logger)
+        let shared = informers ?? SharedInformers(client: client, logger: logger)
+        let services = await shared.informer(ModelService.self)
+        let pods = await shared.informer(Pod.self)
         let (changes, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        await services.addHandler { _ in continuation.yield() }
-        await pods.addHandler { _ in continuation.yield() }
+        let servicesHandler = await services.addHandler { _ in continuation.yield() }
+        let podsHandler = await pods.addHandler { event in
+            switch event {
+            case .added(let p), .updated(_, let p), .deleted(let p):
+                if p.metadata.labels?[WellKnown.modelServiceLabel] != nil { continuation.yield() }
+            }
+        }
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { await services.run() }
-                group.addTask { await pods.run() }
+                if informers == nil { group.addTask { await shared.run() } }
                 group.addTask {
                     await services.waitForSync()
                     await pods.waitForSync()
                     var last: [RoutedPool] = []
                     var iterator = changes.makeAsyncIterator()
                     repeat {
-                        let pools = RoutedPool.pools(services: await services.list(), pods: await pods.list())
+                        let served = await pods.list(
+                            selector: LabelSelector(requirements: [.exists(WellKnown.modelServiceLabel)]))
+                        let pools = RoutedPool.pools(services: await services.list(), pods: served)
                         if pools != last {
                             gateway.syncPools(pools, objectives: RoutedPool.objectives(pools))
                             logger.info(
@@ -49,5 +59,7 @@ public struct ModelServiceEndpointSource: Service {
                 group.cancelAll()
             }
         }
+        await services.removeHandler(servicesHandler)
+        await pods.removeHandler(podsHandler)
     }
 }
