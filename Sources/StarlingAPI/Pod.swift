@@ -38,6 +38,21 @@ public struct Pod: KubernetesResource {
             }
             for (j, e) in (c.env ?? []).enumerated() {
                 errors += Validation.envNameErrors(e.name, path: "spec.containers[\(i)].env[\(j)].name")
+                if let source = e.valueFrom {
+                    let path = "spec.containers[\(i)].env[\(j)].valueFrom"
+                    if e.value != nil {
+                        errors.append(FieldError(path, "may not be specified when `value` is not empty"))
+                    }
+                    if let field = source.fieldRef?.fieldPath {
+                        if !ObjectFieldSelector.supportedPaths.contains(field) {
+                            errors.append(
+                                .notSupported(
+                                    "\(path).fieldRef.fieldPath", field, allowed: ObjectFieldSelector.supportedPaths))
+                        }
+                    } else {
+                        errors.append(FieldError("\(path).fieldRef", "Required value"))
+                    }
+                }
             }
         }
         if let policy = spec.restartPolicy, !["Always", "OnFailure", "Never"].contains(policy) {
@@ -69,6 +84,7 @@ public struct PodSpec: Codable, Sendable, Equatable {
     public var hostname: String?
     public var subdomain: String?
     public var affinity: Affinity?
+    public var serviceAccountName: String?
 
     public init(containers: [Container], nodeName: String? = nil, nodeSelector: [String: String]? = nil) {
         self.containers = containers
@@ -104,16 +120,65 @@ public struct Container: Codable, Sendable, Equatable {
     }
 }
 
-/// Core v1 `EnvVar` (literal values only).
+/// Core v1 `EnvVar`: a literal value, or a field of the pod (the downward API).
 public struct EnvVar: Codable, Sendable, Equatable, Hashable {
     /// The variable's name (a C identifier).
     public var name: String
     /// Its value; `$(NAME)` refers to an earlier variable.
     public var value: String?
+    /// Where the value comes from instead of `value`: a field of the pod.
+    public var valueFrom: EnvVarSource?
 
     public init(name: String, value: String?) {
         self.name = name
         self.value = value
+    }
+
+    /// A variable holding a field of the pod (`status.podIP`, `metadata.name`, …).
+    public init(name: String, fieldPath: String) {
+        self.name = name
+        self.valueFrom = EnvVarSource(fieldRef: ObjectFieldSelector(fieldPath: fieldPath))
+    }
+}
+
+/// Core v1 `EnvVarSource` subset: the downward API's field references.
+public struct EnvVarSource: Codable, Sendable, Equatable, Hashable {
+    /// A field of the pod.
+    public var fieldRef: ObjectFieldSelector?
+
+    public init(fieldRef: ObjectFieldSelector?) { self.fieldRef = fieldRef }
+}
+
+/// Core v1 `ObjectFieldSelector`.
+public struct ObjectFieldSelector: Codable, Sendable, Equatable, Hashable {
+    /// The field's path: one of `ObjectFieldSelector.supportedPaths`.
+    public var fieldPath: String
+    /// The API version the path is written against (`v1`).
+    public var apiVersion: String?
+
+    public init(fieldPath: String, apiVersion: String? = nil) {
+        self.fieldPath = fieldPath
+        self.apiVersion = apiVersion
+    }
+
+    /// The pod fields Starling resolves (the downward API's, less labels and annotations).
+    public static let supportedPaths = [
+        "metadata.name", "metadata.namespace", "metadata.uid", "spec.nodeName", "spec.serviceAccountName",
+        "status.podIP", "status.hostIP",
+    ]
+
+    /// The field's value in `pod`, or nil when it is unset or not supported.
+    public func value(in pod: Pod) -> String? {
+        switch fieldPath {
+        case "metadata.name": return pod.metadata.name
+        case "metadata.namespace": return pod.metadata.namespace
+        case "metadata.uid": return pod.metadata.uid
+        case "spec.nodeName": return pod.spec.nodeName
+        case "spec.serviceAccountName": return pod.spec.serviceAccountName
+        case "status.podIP": return pod.status?.podIP
+        case "status.hostIP": return pod.status?.hostIP
+        default: return nil
+        }
     }
 }
 
@@ -196,8 +261,7 @@ public enum PodPhase: String, Codable, Sendable {
     case unknown = "Unknown"
 }
 
-/// Core v1 `PodStatus` subset, plus `ports` where the embedded node agent says which loopback port each
-/// named container port got.
+/// Core v1 `PodStatus` subset.
 public struct PodStatus: Codable, Sendable, Equatable {
     public var phase: PodPhase?
     public var conditions: [Condition]?
@@ -207,7 +271,10 @@ public struct PodStatus: Codable, Sendable, Equatable {
     public var reason: String?
     public var message: String?
     public var containerStatuses: [ContainerStatus]?
-    /// Starling extension: ports the embedded node agent assigned on `podIP`.
+    /// The pod's addresses (`podIP` first), as Kubernetes lists them.
+    public var podIPs: [PodIP]?
+    /// Deprecated and no longer written: earlier embedded node agents put each pod on its own loopback port here.
+    /// Pods now serve their declared `containerPort` on their own `podIP`. Kept so older state still decodes.
     public var ports: [PodPortStatus]?
 
     public init(phase: PodPhase? = nil, conditions: [Condition]? = nil) {
@@ -216,7 +283,15 @@ public struct PodStatus: Codable, Sendable, Equatable {
     }
 }
 
-/// A port a pod serves on its `podIP`.
+/// Core v1 `PodIP`.
+public struct PodIP: Codable, Sendable, Equatable, Hashable {
+    /// An address of the pod.
+    public var ip: String
+
+    public init(ip: String) { self.ip = ip }
+}
+
+/// A port a pod served on its `podIP` (deprecated; see `PodStatus.ports`).
 public struct PodPortStatus: Codable, Sendable, Equatable, Hashable {
     public var name: String?
     public var port: Int

@@ -64,8 +64,12 @@ enum TablePrinter {
             let restarts = statuses.reduce(Int64(0)) { $0 + ($1["restartCount"]?.intValue ?? 0) }
             cells = [name, "\(ready)/\(total)", podStatus(o), String(restarts), age]
             if wide {
+                let ports = (o.value(atPath: "spec.containers")?.arrayValue ?? []).flatMap {
+                    $0["ports"]?.arrayValue ?? []
+                }
                 let port =
-                    o.value(atPath: "status.ports")?.arrayValue?.first?["port"]?.intValue.map(String.init) ?? "<none>"
+                    ((ports.first { $0["name"]?.stringValue == "http" } ?? ports.first)?["containerPort"]?.intValue)
+                    .map(String.init) ?? "<none>"
                 cells += [
                     s("status.podIP") ?? "<none>", port, s("spec.nodeName") ?? "<none>",
                     o.value(atPath: "metadata.annotations")?[

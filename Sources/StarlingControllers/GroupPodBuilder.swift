@@ -29,7 +29,11 @@ public struct GroupPodBuilder: Sendable {
     /// profile, model name and adapters on the leader, and a health-only worker process on the other hosts.
     static func command(_ spec: ModelServiceSpec, worker: Int) -> [String]? {
         guard spec.server.engine == .sim else { return spec.server.command }
-        var command = [WellKnown.starlingExecutable, "model-server", "--port", "$(\(WellKnown.envPort))"]
+        // The pod's own address: a container's network namespace on a real cluster, a loopback address of its own
+        // under Starling's node agent, where pods share the host's.
+        var command = [
+            WellKnown.starlingExecutable, "model-server", "--host", "$(POD_IP)", "--port", "$(\(WellKnown.envPort))",
+        ]
         if worker > 0 { return command + ["--worker"] }
         command += ["--profile", spec.server.profile ?? "", "--served-model-name", spec.model]
         for adapter in spec.adapters ?? [] {
@@ -45,7 +49,13 @@ public struct GroupPodBuilder: Sendable {
         let port = spec.server.port ?? ServerSpec.defaultPort
         let leader = Self.podName(service: name, group: group, worker: 0)
         let podName = Self.podName(service: name, group: group, worker: worker)
-        var env: [EnvVar] = spec.server.env ?? []
+        // The pod's identity first, so the user's variables can refer to it as $(POD_IP) and so on.
+        var env: [EnvVar] = [
+            EnvVar(name: "POD_IP", fieldPath: "status.podIP"),
+            EnvVar(name: "POD_NAME", fieldPath: "metadata.name"),
+            EnvVar(name: "POD_NAMESPACE", fieldPath: "metadata.namespace"),
+        ]
+        env += spec.server.env ?? []
         let leaderHost = "\(leader).\(name).\(namespace)"
         env += [
             EnvVar(name: WellKnown.envLeaderAddress, value: "\(leaderHost):\(port)"),

@@ -101,7 +101,7 @@ actor NodeAgentState {
     func sync(_ pods: [Pod]) async {
         let now = ContinuousClock.now
         var seen = Set<String>()
-        var probes: [(String, Int, String)] = []
+        var probes: [(String, String, String)] = []
         for pod in pods {
             guard let uid = pod.metadata.uid else { continue }
             seen.insert(uid)
@@ -120,7 +120,7 @@ actor NodeAgentState {
                 let interval = rt.ready ? period : min(period, .milliseconds(200))
                 if rt.lastProbe.map({ now - $0 >= interval }) ?? true {
                     rt.lastProbe = now
-                    probes.append((uid, rt.port, path))
+                    probes.append((uid, "\(rt.podIP):\(rt.port)", path))
                 }
             } else if rt.process != nil && readinessPath(pod) == nil {
                 rt.ready = true
@@ -129,8 +129,8 @@ actor NodeAgentState {
         }
         // Probe concurrently, bounded by a short timeout.
         let results = await withTaskGroup(of: (String, Bool).self) { group in
-            for (uid, port, path) in probes {
-                group.addTask { (uid, await Self.probe(port: port, path: path)) }
+            for (uid, address, path) in probes {
+                group.addTask { (uid, await Self.probe(address: address, path: path)) }
             }
             var out: [String: Bool] = [:]
             for await (uid, ok) in group { out[uid] = ok }
@@ -156,10 +156,24 @@ actor NodeAgentState {
     }
 
     func newRuntime(for pod: Pod, uid: String) -> PodRuntime {
-        let port = pod.status?.ports?.first?.port ?? LocalPort.free() ?? 0
+        let port = Self.declaredPort(pod)
+        let used = Set(runtimes.values.map(\.podIP))
+        // An address given by an earlier run of the agent is kept, so a restart does not move the pod.
+        let kept = pod.status?.podIP.flatMap { PodAddress.isPodLoopback($0) && !used.contains($0) ? $0 : nil }
+        let address = kept ?? PodAddress.pick(port: port, avoiding: used) ?? "127.0.0.1"
         return PodRuntime(
             namespace: pod.metadata.namespace ?? WellKnown.defaultNamespace, name: pod.metadata.nameOrEmpty, uid: uid,
-            port: port, restartCount: pod.status?.containerStatuses?.first?.restartCount ?? 0)
+            podIP: address, port: port, restartCount: pod.status?.containerStatuses?.first?.restartCount ?? 0)
+    }
+
+    /// The port the pod serves: its first container's first declared port, else the `PORT` it sets, else 8000.
+    static func declaredPort(_ pod: Pod) -> Int {
+        let container = pod.spec.containers.first
+        if let port = container?.ports?.first?.containerPort { return port }
+        if let value = container?.env?.first(where: { $0.name == WellKnown.envPort })?.value, let port = Int(value) {
+            return port
+        }
+        return ServerSpec.defaultPort
     }
 
     func readinessPath(_ pod: Pod) -> String? {
@@ -201,29 +215,47 @@ actor NodeAgentState {
     func start(_ rt: inout PodRuntime, pod: Pod, pods: [Pod], now: ContinuousClock.Instant) async {
         guard let container = pod.spec.containers.first else { return }
         var env = ProcessInfo.processInfo.environment
-        var podEnv: [String: String] = [:]
-        for e in container.env ?? [] { podEnv[e.name] = EnvExpansion.expand(e.value ?? "", podEnv) }
-        podEnv[WellKnown.envPort] = String(rt.port)
-        podEnv["POD_NAME"] = rt.name
-        podEnv["POD_NAMESPACE"] = rt.namespace
-        podEnv["POD_IP"] = "127.0.0.1"
+        // The pod as its fields will read once reported, for the downward API.
+        var placed = pod
+        placed.status = placed.status ?? PodStatus()
+        placed.status?.podIP = rt.podIP
+        placed.status?.hostIP = "127.0.0.1"
+        // As a container runtime does: the pod's identity first, then its own variables in order ($(NAME) sees
+        // those before it), a field reference resolved from the pod.
+        var podEnv: [String: String] = [
+            WellKnown.envPort: String(rt.port), "POD_NAME": rt.name, "POD_NAMESPACE": rt.namespace, "POD_IP": rt.podIP,
+        ]
+        for e in container.env ?? [] {
+            if let field = e.valueFrom?.fieldRef {
+                podEnv[e.name] = field.value(in: placed) ?? ""
+            } else {
+                podEnv[e.name] = EnvExpansion.expand(e.value ?? "", podEnv)
+            }
+        }
         let devices = pod.metadata.annotations?[WellKnown.devicesAnnotation] ?? ""
         podEnv["STARLING_DEVICES"] = devices
         if let node = pod.spec.nodeName, configuration.realDeviceNodes.contains(node) {
             podEnv["CUDA_VISIBLE_DEVICES"] = devices
         }
         if podEnv[WellKnown.envLeaderAddress] != nil {
+            // There is no cluster DNS for local processes: the leader's DNS name becomes its address.
             let leaderName = pod.metadata.annotations?["starling.dev/leader"] ?? rt.name
-            if leaderName == rt.name {
-                podEnv[WellKnown.envLeaderAddress] = "127.0.0.1:\(rt.port)"
-            } else if let leader = pods.first(where: {
+            let leader = pods.first {
                 $0.metadata.name == leaderName && $0.metadata.namespace == pod.metadata.namespace
-            }), let leaderRuntime = leader.metadata.uid.flatMap({ runtimes[$0] }) {
-                podEnv[WellKnown.envLeaderAddress] = "127.0.0.1:\(leaderRuntime.port)"
-            } else if let leader = pods.first(where: { $0.metadata.name == leaderName }),
-                let port = leader.status?.ports?.first?.port
-            {
-                podEnv[WellKnown.envLeaderAddress] = "\(leader.status?.podIP ?? "127.0.0.1"):\(port)"
+            }
+            let leaderAddress: (String, Int)?
+            if leaderName == rt.name {
+                leaderAddress = (rt.podIP, rt.port)
+            } else if let leader, let runtime = leader.metadata.uid.flatMap({ runtimes[$0] }) {
+                leaderAddress = (runtime.podIP, runtime.port)
+            } else if let leader, let ip = leader.status?.podIP {
+                leaderAddress = (ip, Self.declaredPort(leader))
+            } else {
+                leaderAddress = nil
+            }
+            if let (ip, port) = leaderAddress {
+                podEnv[WellKnown.envLeaderAddress] = "\(ip):\(port)"
+                if podEnv["LWS_LEADER_ADDRESS"] != nil { podEnv["LWS_LEADER_ADDRESS"] = ip }
             } else {
                 rt.waitingReason = "WaitingForLeader"
                 rt.waitingMessage = "waiting for leader pod \(leaderName) to be placed on this machine"
@@ -240,7 +272,7 @@ actor NodeAgentState {
         let logPath = NodeAgentConfiguration.logPath(
             directory: configuration.logDirectory, namespace: rt.namespace, pod: rt.name)
         let note =
-            "--- starling: starting \(rt.namespace)/\(rt.name) (restart \(rt.restartCount)) on port \(rt.port) at \(Timestamp.now())\n"
+            "--- starling: starting \(rt.namespace)/\(rt.name) (restart \(rt.restartCount)) on \(rt.podIP):\(rt.port) at \(Timestamp.now())\n"
         if let handle = FileHandle(forWritingAtPath: logPath)
             ?? (FileManager.default.createFile(atPath: logPath, contents: nil)
                 ? FileHandle(forWritingAtPath: logPath) : nil)
@@ -269,7 +301,8 @@ actor NodeAgentState {
             logger.info(
                 "started model server",
                 metadata: [
-                    "pod": "\(rt.namespace)/\(rt.name)", "process.pid": "\(process.pid)", "pod.port": "\(rt.port)",
+                    "pod": "\(rt.namespace)/\(rt.name)", "process.pid": "\(process.pid)",
+                    "pod.address": "\(rt.podIP):\(rt.port)",
                 ])
         } catch {
             logger.warning(
@@ -342,9 +375,10 @@ actor NodeAgentState {
         } else {
             status.phase = running || rt.restartCount > 0 ? .running : .pending
         }
-        status.podIP = "127.0.0.1"
+        status.podIP = rt.podIP
+        status.podIPs = [PodIP(ip: rt.podIP)]
         status.hostIP = "127.0.0.1"
-        status.ports = [PodPortStatus(name: "http", port: rt.port)]
+        status.ports = nil
         status.startTime = status.startTime ?? rt.startedAt
         var cs = ContainerStatus(
             name: pod.spec.containers.first?.name ?? "server", ready: running && rt.ready, restartCount: rt.restartCount
@@ -382,8 +416,8 @@ actor NodeAgentState {
         }
     }
 
-    static func probe(port: Int, path: String) async -> Bool {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+    static func probe(address: String, path: String) async -> Bool {
+        var request = HTTPClientRequest(url: "http://\(address)\(path)")
         request.method = .GET
         do {
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(1))

@@ -5,6 +5,9 @@ struct PodRuntime {
     var namespace: String
     var name: String
     var uid: String
+    /// The pod's own loopback address (`status.podIP`).
+    var podIP: String
+    /// The port it serves on that address: its first declared `containerPort`.
     var port: Int
     var process: ChildProcess?
     var startedAt: String?

@@ -32,7 +32,7 @@ import Glibc
             count: 2
           server:
             engine: command
-            command: ["python3", "-m", "http.server", "$(PORT)", "--bind", "127.0.0.1"]
+            command: ["python3", "-m", "http.server", "$(PORT)", "--bind", "$(POD_IP)"]
             readinessPath: /
         """
 

@@ -41,7 +41,7 @@ import Glibc
     static func script(dir: String) -> String {
         """
         setsid sh -c 'echo $$ > "\(dir)/escaped-$POD_NAME"; exec sleep 300' &
-        exec python3 -m http.server "$PORT" --bind 127.0.0.1
+        exec python3 -m http.server "$PORT" --bind "$POD_IP"
         """
     }
 

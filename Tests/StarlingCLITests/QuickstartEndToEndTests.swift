@@ -58,8 +58,8 @@ import Testing
             let pods = try await kube.list(Pod.self, labelSelector: "starling.dev/model-service=quickstart").items
             return pods.filter(\.isReady).count == 3
         }
-        let ports = try await kube.list(Pod.self, labelSelector: "starling.dev/model-service=quickstart").items
-            .compactMap { $0.status?.ports?.first?.port }
+        let addresses = try await kube.list(Pod.self, labelSelector: "starling.dev/model-service=quickstart").items
+            .compactMap { $0.status?.podIP }
         try await waitUntil("the gateway to route to all three") {
             let metrics = try await client.execute(HTTPClientRequest(url: url + "/metrics"), timeout: .seconds(5))
             let text = String(buffer: try await metrics.body.collect(upTo: 1 << 22))
@@ -69,7 +69,7 @@ import Testing
         for n in 0..<60 where seen.count < 3 {
             if let endpoint = try await chat(n).endpoint { seen.insert(endpoint) }
         }
-        #expect(seen == Set(ports.map { "127.0.0.1:\($0)" }))
+        #expect(seen == Set(addresses.map { "\($0):8000" }))
         await up.stopped()
     }
 }

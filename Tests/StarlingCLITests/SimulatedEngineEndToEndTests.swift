@@ -46,13 +46,14 @@ import FoundationNetworking
             return pods.count == 2 && pods.allSatisfy(\.isReady)
         }
         let leader = try await client.get(Pod.self, name: "tiny-0")
-        let port = try #require(leader.status?.ports?.first?.port)
+        let ip = try #require(leader.status?.podIP)
+        let port = try #require(leader.spec.containers[0].ports?.first?.containerPort)
         #expect(leader.spec.containers[0].command?.contains("--profile") == true)
 
-        let models = try await Self.get("http://127.0.0.1:\(port)/v1/models")
+        let models = try await Self.get("http://\(ip):\(port)/v1/models")
         #expect(models.contains("\"tiny-chat\"") && models.contains("\"sql-lora\""))
         let body = #"{"model":"sql-lora","prompt":"Select every row","max_tokens":4,"ignore_eos":true}"#
-        let reply = try await Self.post("http://127.0.0.1:\(port)/v1/completions", body: body)
+        let reply = try await Self.post("http://\(ip):\(port)/v1/completions", body: body)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(reply.utf8)) as? [String: Any])
         let usage = try #require(json["usage"] as? [String: Any])
         #expect(usage["completion_tokens"] as? Int == 4)

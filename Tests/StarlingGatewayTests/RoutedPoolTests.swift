@@ -28,8 +28,8 @@ import Testing
         var status = PodStatus(
             phase: .running, conditions: [Condition(type: "Ready", status: ready ? "True" : "False")])
         status.podIP = "127.0.0.1"
-        if let port { status.ports = [PodPortStatus(name: "http", port: port)] }
-        return Pod(metadata: metadata, spec: PodSpec(containers: []), status: status)
+        let container = Container(name: "server", ports: port.map { [ContainerPort(name: "http", containerPort: $0)] })
+        return Pod(metadata: metadata, spec: PodSpec(containers: [container]), status: status)
     }
 
     @Test func readyLeadersWithAPortAreTheEndpoints() throws {

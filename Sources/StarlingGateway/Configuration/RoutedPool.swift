@@ -16,18 +16,25 @@ public struct RoutedPool: Sendable, Equatable {
     }
 
     /// One pool per ModelService (named `name`, or `namespace/name` outside the default namespace). Endpoints
-    /// are the leader pods (worker 0) that are Ready, have a port and are not being deleted; a pod that stops
-    /// being one of these is drained by the gateway.
+    /// are the leader pods (worker 0) that are Ready, have a `status.podIP` and are not being deleted, at their
+    /// container port named `http` (else the first declared); a pod that stops being one of these is drained by
+    /// the gateway. Only standard fields are read, so the same code serves a Kubernetes cluster.
+    /// The container port a pod serves requests on: the one named `http`, else the first declared.
+    static func servingPort(_ pod: Pod) -> Int? {
+        let ports = pod.spec.containers.flatMap { $0.ports ?? [] }
+        return (ports.first { $0.name == "http" } ?? ports.first)?.containerPort
+    }
+
     public static func pools(services: [ModelService], pods: [Pod]) -> [RoutedPool] {
         var endpointsByService: [String: [EndpointAddress]] = [:]
         for pod in pods {
             let labels = pod.metadata.labels ?? [:]
             guard let owner = labels[WellKnown.modelServiceLabel], labels[WellKnown.workerIndexLabel] ?? "0" == "0",
-                pod.isReady, pod.metadata.deletionTimestamp == nil, let port = pod.status?.ports?.first?.port
+                pod.isReady, pod.metadata.deletionTimestamp == nil, let ip = pod.status?.podIP, !ip.isEmpty,
+                let port = servingPort(pod)
             else { continue }
             let key = key(namespace: pod.metadata.namespace, name: owner)
-            endpointsByService[key, default: []].append(
-                EndpointAddress(host: pod.status?.podIP ?? "127.0.0.1", port: port))
+            endpointsByService[key, default: []].append(EndpointAddress(host: ip, port: port))
         }
         return services.filter { $0.metadata.deletionTimestamp == nil }.map { service in
             let name = key(namespace: service.metadata.namespace, name: service.metadata.nameOrEmpty)
