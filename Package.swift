@@ -40,7 +40,8 @@ let package = Package(
         .target(
             name: "StarlingManifests",
             dependencies: [
-                "StarlingAPI", "StarlingClient", "StarlingControllers", .product(name: "Yams", package: "Yams"),
+                "StarlingAPI", "StarlingClient", "StarlingControllers", "StarlingGateway",
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),

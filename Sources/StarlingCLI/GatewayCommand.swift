@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ServiceLifecycle
+import StarlingClient
 import StarlingGateway
 import StarlingServerLimits
 
@@ -18,6 +19,22 @@ struct GatewayCommand: AsyncParsableCommand {
 
     @Option(help: "Configuration file (YAML or JSON).")
     var config: String?
+
+    @Flag(
+        help: """
+            Discover pools from a Kubernetes API server: one per ModelService, its endpoints the Ready leader pods \
+            (status.podIP and the container port named http), followed by watch.
+            """)
+    var fromCluster = false
+
+    @Option(help: "Kubeconfig for --from-cluster (default: $KUBECONFIG, the pod's service account, ~/.kube/config).")
+    var kubeconfig: String?
+
+    @Option(help: "Kubeconfig context for --from-cluster.")
+    var context: String?
+
+    @Option(help: "With --from-cluster, watch only this namespace (default: every namespace).")
+    var watchNamespace: String?
 
     @Option(help: "Model server base URL, http://HOST:PORT (repeatable); added to --pool.")
     var endpoint: [String] = []
@@ -60,6 +77,21 @@ struct GatewayCommand: AsyncParsableCommand {
         mutableLogger.logLevel = level
         let logger = mutableLogger
         let gateway = Gateway(configuration: configuration, logger: logger)
+        var discovery: [any Service] = []
+        if fromCluster || kubeconfig != nil {
+            let kube: KubeConfig
+            do { kube = try KubeConfig.resolve(path: kubeconfig, context: context) } catch {
+                throw CLIError("\(error)")
+            }
+            let client = try KubeClient(config: kube, logger: logger)
+            let informers = SharedInformers(client: client, logger: logger)
+            discovery = [
+                informers,
+                ModelServiceEndpointSource(
+                    client: client, gateway: gateway, informers: informers, namespace: watchNamespace, logger: logger),
+            ]
+            logger.info("discovering pools", metadata: ["kube.server": "\(kube.server)"])
+        }
         let host = configuration.host
         let pools = configuration.pools.map {
             "\($0.settings.name) (\($0.settings.profile.name), \($0.endpoints.count) endpoints)"
@@ -71,7 +103,8 @@ struct GatewayCommand: AsyncParsableCommand {
         }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
+                services: (discovery + services).map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         do {
             try await group.run()
@@ -91,8 +124,9 @@ struct GatewayCommand: AsyncParsableCommand {
                 throw ValidationError(error.message)
             }
         } else {
-            guard !endpoint.isEmpty else {
-                throw ValidationError("give model servers with --endpoint http://HOST:PORT, or a --config file")
+            guard !endpoint.isEmpty || fromCluster || kubeconfig != nil else {
+                throw ValidationError(
+                    "give model servers with --endpoint http://HOST:PORT, a --config file, or --from-cluster")
             }
             configuration = GatewayConfiguration(pools: [])
         }

@@ -1,6 +1,7 @@
 import StarlingAPI
 import StarlingClient
 import StarlingControllers
+import StarlingGateway
 import Yams
 
 /// Everything a cluster needs to run Starling, as objects a user pipes to `kubectl apply -f -`.
@@ -29,6 +30,8 @@ public enum ClusterManifests {
 
     /// The operator's service account.
     public static let operatorAccount = "starling-operator"
+    /// The gateway's service account.
+    public static let gatewayAccount = "starling-gateway"
 
     /// Labels every object carries, so `kubectl get -l app.kubernetes.io/part-of=starling` finds them.
     public static func labels(component: String) -> [String: JSONValue] {
@@ -55,6 +58,11 @@ public enum ClusterManifests {
             "starling-operator-leader-election", namespace: ns, component: "operator",
             accesses: LeaderElector.apiAccess, subject: operatorAccount, subjectNamespace: ns)
         objects.append(DeploymentManifests.operator(options, serviceAccount: operatorAccount))
+        objects.append(RBACManifests.serviceAccount(gatewayAccount, namespace: ns, component: "gateway"))
+        objects += RBACManifests.role(
+            "starling-gateway", namespace: nil, component: "gateway", accesses: ModelServiceEndpointSource.apiAccess,
+            subject: gatewayAccount, subjectNamespace: ns)
+        objects += DeploymentManifests.gateway(options, serviceAccount: gatewayAccount)
         return objects
     }
 

@@ -29,7 +29,8 @@ import Testing
         #expect(
             documents.map(\.kind) == [
                 "CustomResourceDefinition", "Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role",
-                "RoleBinding", "Deployment",
+                "RoleBinding", "Deployment", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment",
+                "Service",
             ])
     }
 }

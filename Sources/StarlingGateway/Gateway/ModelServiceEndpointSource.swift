@@ -3,26 +3,37 @@ import ServiceLifecycle
 import StarlingAPI
 import StarlingClient
 
-/// Feeds the gateway from the API server in `starling up`: one pool per ModelService, its endpoints the Ready
+/// Feeds the gateway from an API server (`starling up`'s, or a cluster's with `starling gateway --from-cluster`): one
+/// pool per ModelService, its endpoints the Ready
 /// leader pods, followed by watch. A pod that stops being Ready or starts deleting drains.
 public struct ModelServiceEndpointSource: Service {
     let client: KubeClient
     let gateway: Gateway
     let informers: SharedInformers?
+    /// The one namespace watched, or nil for all.
+    let namespace: String?
     let logger: Logger
 
+    /// The requests discovery makes: the shipped gateway ClusterRole grants exactly these.
+    public static let apiAccess: [APIAccess] =
+        APIAccess.on(ModelService.descriptor, "list", "watch") + APIAccess.on(Pod.descriptor, "list", "watch")
+
     /// `informers`, when given, is the process's shared set, run by its owner; without it the source runs its own.
-    public init(client: KubeClient, gateway: Gateway, informers: SharedInformers? = nil, logger: Logger) {
+    public init(
+        client: KubeClient, gateway: Gateway, informers: SharedInformers? = nil, namespace: String? = nil,
+        logger: Logger
+    ) {
         self.client = client
         self.gateway = gateway
         self.informers = informers
+        self.namespace = namespace
         self.logger = logger
     }
 
     public func run() async throws {
         let shared = informers ?? SharedInformers(client: client, logger: logger)
-        let services = await shared.informer(ModelService.self)
-        let pods = await shared.informer(Pod.self)
+        let services = await shared.informer(ModelService.self, namespace: namespace)
+        let pods = await shared.informer(Pod.self, namespace: namespace)
         let (changes, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let servicesHandler = await services.addHandler { _ in continuation.yield() }
         let podsHandler = await pods.addHandler { event in
