@@ -88,9 +88,9 @@ public final class KubeClient: Sendable {
             if status.code == 404, status.details?.name == nil, let resource = Self.resource(inPath: path) {
                 // Not an object that is missing but a kind the server does not serve at all.
                 status.message =
-                    "the server at \(config.server) does not serve \(resource): it is not a Starling API server and "
-                    + "Starling's CustomResourceDefinitions are not installed there (point --kubeconfig or --data-dir "
-                    + "at `starling up`'s)"
+                    "the server at \(config.server) does not serve \(resource): install Starling's "
+                    + "CustomResourceDefinitions with `starling manifests | kubectl apply -f -`, or point "
+                    + "--kubeconfig or --data-dir at `starling up`'s API server"
             }
             throw status
         }

@@ -54,7 +54,7 @@ import Glibc
             let status = error as! Status
             return status.code == 404
                 && (status.message ?? "").contains("does not serve modelservices.starling.dev/v1alpha1")
-                && (status.message ?? "").contains("CustomResourceDefinitions are not installed")
+                && (status.message ?? "").contains("starling manifests | kubectl apply -f -")
         }
         #expect(listener.port == port)
     }
