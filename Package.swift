@@ -186,7 +186,9 @@ let package = Package(
         .testTarget(
             name: "StarlingControllersTests", dependencies: ["StarlingControllers", "StarlingTestSupport"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "StarlingSchedulerTests", dependencies: ["StarlingScheduler"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "StarlingSchedulerTests", dependencies: ["StarlingScheduler", "StarlingTestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "StarlingNodeAgentTests", dependencies: ["StarlingNodeAgent", "StarlingTestSupport"],
             swiftSettings: swiftSettings),

@@ -76,6 +76,7 @@ enum FieldDocs {
         "Problem": "A problem found, with the field path it is at.",
         "ResourceDescriptor": "Where a kind of object lives in the REST API: group, version, plural, scope and subresources.",
         "ResourceRequirements": "Core v1 `ResourceRequirements`; quantities are kept as strings.",
+        "ResourceTable": "The columns `starling get` prints and the embedded API server's Table responses (`kubectl get`) carry for each kind, computed from an object's JSON, so both show the same thing.",
         "ResourceTypes": "Every kind Starling serves, and lookups by the names users type.",
         "RolloutSpec": "`spec.rollout`.",
         "RoutingSpec": "`spec.routing`.",

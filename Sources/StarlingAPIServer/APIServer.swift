@@ -72,6 +72,8 @@ public struct APIServer: Service {
     }
 
     public func run() async throws {
+        // Dependents whose owners are gone (a crash before deletions cascaded in one transaction) go first.
+        try await store.collectGarbage()
         let limits = self.limits
         let responder = APIResponder(store: store, configuration: configuration, bodies: bodies, logger: logger)
         let onListening = self.onListening
@@ -180,6 +182,15 @@ struct APIResponder: HTTPResponder {
         case .version:
             return Self.json(Discovery.version)
         case .openAPI(let version):
+            if version == "v2" {
+                if OpenAPIv2.wantsProtobuf(request.headers[.accept]) {
+                    return Response(
+                        status: .ok, headers: [.contentType: "application/octet-stream"],
+                        body: .init(
+                            byteBuffer: ByteBuffer(bytes: OpenAPIv2.protobuf(version: "v1.31.0-starling.0.1.0"))))
+                }
+                return Self.json(OpenAPIv2.document(version: "v1.31.0-starling.0.1.0"))
+            }
             if version == "v3" { return Self.json(discovery.openAPIIndex) }
             guard version.hasPrefix("v3/"), let doc = discovery.openAPIDocument(String(version.dropFirst(3))) else {
                 throw Status.pathNotFound(path)
@@ -234,18 +245,22 @@ struct APIResponder: HTTPResponder {
                 guard let n = Int(l), n >= 0 else { throw Status.badRequest("limit: must be a non-negative integer") }
                 limit = n == 0 ? nil : n
             }
-            var after: String?
-            if let token = query["continue"], !token.isEmpty {
-                guard let decoded = Data(base64Encoded: token).flatMap({ String(data: $0, encoding: .utf8) }) else {
-                    throw Status.badRequest("continue: invalid continue token")
-                }
-                after = decoded
-            }
+            let token = query["continue"].flatMap { $0.isEmpty ? nil : $0 }
             let result = try await store.list(
                 d, namespace: target.namespace, labelSelector: labelSelector, fieldSelector: fieldSelector,
-                limit: limit,
-                continueAfter: after)
+                limit: limit, continueToken: token)
+            if TableResponse.wanted(request.headers[.accept]) {
+                let items = try result.items.map { data throws(Status) in try Self.parseStored(data) }
+                return Self.json(
+                    TableResponse.table(
+                        kind: d.kind, items: items, resourceVersion: String(result.resourceVersion),
+                        continueToken: result.continueToken))
+            }
             return Self.listResponse(d, result)
+        case (.get, let name?, nil) where TableResponse.wanted(request.headers[.accept]):
+            let object = try Self.parseStored(try await store.get(d, namespace: target.namespace, name: name))
+            return Self.json(
+                TableResponse.table(kind: d.kind, items: [object], resourceVersion: nil, continueToken: nil))
         case (.get, let name?, nil), (.get, let name?, "status"):
             return Self.raw(try await store.get(d, namespace: target.namespace, name: name))
         case (.get, let name?, "log") where d.kind == "Pod":
@@ -484,6 +499,10 @@ struct APIResponder: HTTPResponder {
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    static func parseStored(_ data: Data) throws(Status) -> JSONValue {
+        do { return try JSONValue.parse(data) } catch { throw Status.internalError("corrupt stored object") }
+    }
+
     static func listResponse(_ d: ResourceDescriptor, _ result: ObjectStore.ListResult) -> Response {
         var data = Data("{\"apiVersion\":\"\(d.apiVersion)\",\"items\":[".utf8)
         for (i, item) in result.items.enumerated() {
@@ -492,7 +511,7 @@ struct APIResponder: HTTPResponder {
         }
         var meta = "\"resourceVersion\":\"\(result.resourceVersion)\""
         if let token = result.continueToken {
-            meta += ",\"continue\":\"\(Data(token.utf8).base64EncodedString())\""
+            meta += ",\"continue\":\"\(token)\""
         }
         data.append(contentsOf: Array("],\"kind\":\"\(d.listKind)\",\"metadata\":{\(meta)}}".utf8))
         return raw(data)

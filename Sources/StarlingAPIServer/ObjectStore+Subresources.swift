@@ -52,7 +52,8 @@ extension ObjectStore {
         let scale = try getScale(descriptor, namespace: namespace, name: name)
         let current: JSONValue
         do { current = try JSONValue(encoding: scale) } catch { throw Status.internalError("\(error)") }
-        let patched = try Self.apply(patch: patch, type: type, to: current)
+        // Scale is a built-in kind (autoscaling/v1) even for a custom resource: strategic merge applies to it.
+        let patched = try Self.apply(patch: patch, type: type, to: current, kind: "Scale")
         return try updateScale(descriptor, namespace: namespace, name: name, body: patched)
     }
 

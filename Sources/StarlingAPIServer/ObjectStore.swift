@@ -19,6 +19,8 @@ public actor ObjectStore {
     var compactedRV: Int64 = 0
     var watchers: [Int: Watcher] = [:]
     var nextWatcherID = 0
+    /// The rest of paged lists, for consistent continue tokens.
+    var snapshots = ListSnapshots()
 
     /// Opens the store at `path` (a SQLite file; nil for in-memory) keeping `historyLimit` changes for watches and
     /// refusing objects beyond `limits`.
@@ -119,28 +121,26 @@ public actor ObjectStore {
     /// Lists objects of a kind in a namespace (nil: all), filtered by selectors, in name order, paged by `limit`.
     public func list(
         _ descriptor: ResourceDescriptor, namespace: String?, labelSelector: LabelSelector? = nil,
-        fieldSelector: FieldSelector? = nil, limit: Int? = nil, continueAfter: String? = nil
+        fieldSelector: FieldSelector? = nil, limit: Int? = nil, continueToken: String? = nil
     ) throws(Status) -> ListResult {
         let h = try handler(for: descriptor)
+        if let continueToken {
+            // A later page: from the first page's snapshot, whatever changed since (410 when it has expired).
+            let page = try snapshots.page(continueToken, limit: limit, now: .now)
+            return ListResult(items: page.items, resourceVersion: page.resourceVersion, continueToken: page.next)
+        }
         var sql = "SELECT namespace, name, data FROM objects WHERE resource = ?"
         var params: [SQLiteDatabase.Value] = [.text(h.resourceKey)]
         if let namespace {
             sql += " AND namespace = ?"
             params.append(.text(namespace))
         }
-        if let continueAfter {
-            sql += " AND (namespace || '/' || name) > ?"
-            params.append(.text(continueAfter))
-        }
         sql += " ORDER BY namespace || '/' || name"
         var items: [Data] = []
-        var lastKey: String?
-        var more = false
         let needsParse = !(labelSelector?.isEmpty ?? true) || !(fieldSelector?.terms.isEmpty ?? true)
         var parseError: Status?
         do {
             try db.query(sql, params) { row in
-                if more { return }
                 let data = row.blob(2)
                 if needsParse {
                     guard let value = try? JSONValue.parse(data) else {
@@ -150,18 +150,17 @@ public actor ObjectStore {
                     if let labelSelector, !labelSelector.matches(Self.labels(of: value)) { return }
                     if let fieldSelector, !fieldSelector.matches(value) { return }
                 }
-                if let limit, items.count >= limit {
-                    more = true
-                    return
-                }
                 items.append(data)
-                lastKey = "\(row.text(0))/\(row.text(1))"
             }
         } catch {
             throw Status.internalError("\(error)")
         }
         if let parseError { throw parseError }
-        return ListResult(items: items, resourceVersion: currentRV, continueToken: more ? lastKey : nil)
+        guard let limit, items.count > limit else {
+            return ListResult(items: items, resourceVersion: currentRV, continueToken: nil)
+        }
+        let token = snapshots.store(Array(items[limit...]), resourceVersion: currentRV, now: .now)
+        return ListResult(items: Array(items[..<limit]), resourceVersion: currentRV, continueToken: token)
     }
 
     static func labels(of value: JSONValue) -> [String: String] {
@@ -462,7 +461,7 @@ public actor ObjectStore {
     /// Patch content types the server understands.
     public enum PatchType: String, Sendable {
         case merge = "application/merge-patch+json"
-        /// Treated as a JSON merge patch: lists are replaced rather than merged by key.
+        /// Lists with merge keys merge item by item (`StrategicMergePatch`); 415 for custom resources.
         case strategicMerge = "application/strategic-merge-patch+json"
         case json = "application/json-patch+json"
     }
@@ -477,16 +476,22 @@ public actor ObjectStore {
             throw Status.notFound(descriptor, name: name)
         }
         let old = try parse(current.data)
-        let patched = try Self.apply(patch: patch, type: type, to: old)
+        let patched = try Self.apply(patch: patch, type: type, to: old, kind: descriptor.kind)
         let expected = patched.value(atPath: "metadata.resourceVersion")?.stringValue
         return try applyUpdate(
             h, current: current, desired: try checkTypeMeta(patched, descriptor),
             expectedRV: expected.flatMap { $0.isEmpty ? nil : $0 }, scope: scope)
     }
 
-    static func apply(patch: JSONValue, type: PatchType, to value: JSONValue) throws(Status) -> JSONValue {
+    static func apply(
+        patch: JSONValue, type: PatchType, to value: JSONValue, kind: String
+    ) throws(Status)
+        -> JSONValue
+    {
         switch type {
-        case .merge, .strategicMerge:
+        case .strategicMerge:
+            return try StrategicMergePatch.apply(patch, to: value, kind: kind)
+        case .merge:
             guard case .object = patch else { throw Status.badRequest("a merge patch must be a JSON object") }
             return value.merging(patch: patch)
         case .json:
@@ -500,6 +505,22 @@ public actor ObjectStore {
     /// Returns the object as it stands after the call (still present when deletion is pending).
     public func delete(
         _ descriptor: ResourceDescriptor, namespace: String?, name: String, options: DeleteOptions = DeleteOptions()
+    ) throws(Status) -> JSONValue {
+        // One transaction for the object and everything its deletion cascades to: a crash mid-cascade leaves the
+        // owner and all its dependents, or none of them.
+        do {
+            return try db.transaction { () throws(Status) -> JSONValue in
+                try deleteInTransaction(descriptor, namespace: namespace, name: name, options: options)
+            }
+        } catch let status as Status {
+            throw status
+        } catch {
+            throw Status.internalError("storage write failed: \(error)")
+        }
+    }
+
+    func deleteInTransaction(
+        _ descriptor: ResourceDescriptor, namespace: String?, name: String, options: DeleteOptions
     ) throws(Status) -> JSONValue {
         let h = try handler(for: descriptor)
         guard let current = try record(h.resourceKey, namespace ?? "", name) else {
@@ -620,6 +641,39 @@ public actor ObjectStore {
                 h.descriptor, namespace: key.namespace.isEmpty ? nil : key.namespace, name: key.name,
                 options: DeleteOptions(propagationPolicy: "Background"))
         }
+    }
+
+    /// Deletes every object whose owners (by uid) are all gone: what a crash between an owner's removal and its
+    /// dependents' left before deletions became one transaction, or what a restore from an old copy brings back.
+    /// Run at start-up, before serving; returns how many it deleted.
+    @discardableResult
+    public func collectGarbage() throws(Status) -> Int {
+        var orphans: [DependentKey] = []
+        do {
+            try db.query(
+                """
+                SELECT DISTINCT o.resource, o.namespace, o.name FROM owners o
+                WHERE NOT EXISTS (SELECT 1 FROM owners k JOIN objects ob ON ob.uid = k.owner_uid
+                                  WHERE k.resource = o.resource AND k.namespace = o.namespace AND k.name = o.name)
+                """, []
+            ) { row in
+                orphans.append(DependentKey(resource: row.text(0), namespace: row.text(1), name: row.text(2)))
+            }
+        } catch {
+            throw Status.internalError("\(error)")
+        }
+        var deleted = 0
+        for key in orphans {
+            guard let h = handlers[key.resource] else { continue }
+            _ = try? delete(
+                h.descriptor, namespace: key.namespace.isEmpty ? nil : key.namespace, name: key.name,
+                options: DeleteOptions(propagationPolicy: "Background"))
+            deleted += 1
+        }
+        if deleted > 0 {
+            logger.notice("deleted objects whose owners are gone", metadata: ["gc.deleted": "\(deleted)"])
+        }
+        return deleted
     }
 
     func orphanDependents(of uid: String) throws(Status) {

@@ -12,6 +12,7 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
 final class SQLiteDatabase {
     private var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
+    private var transactionDepth = 0
 
     /// Opens (creating if needed) the database at `path`, or an in-memory one when `path` is nil.
     init(path: String?) throws {
@@ -89,9 +90,17 @@ final class SQLiteDatabase {
         }
     }
 
-    /// Runs `body` in a transaction, rolling back if it throws.
+    /// Runs `body` in a transaction, rolling back if it throws. Nested calls join the outermost transaction, so
+    /// a cascade of writes (an owner and its dependents) commits or rolls back as one.
     func transaction<T>(_ body: () throws -> T) throws -> T {
+        if transactionDepth > 0 {
+            transactionDepth += 1
+            defer { transactionDepth -= 1 }
+            return try body()
+        }
         try execute("BEGIN IMMEDIATE")
+        transactionDepth = 1
+        defer { transactionDepth = 0 }
         do {
             let result = try body()
             try execute("COMMIT")

@@ -48,7 +48,10 @@ enum RBACManifests {
         ])
         let binding: JSONValue = .object([
             "apiVersion": .string("rbac.authorization.k8s.io/v1"), "kind": .string(kind + "Binding"),
-            "metadata": metadata(name, namespace: namespace, component: component),
+            // A ClusterRole is the same for every install; its binding names the install's namespace, so
+            // installs in two namespaces do not take each other's rights.
+            "metadata": metadata(
+                namespace == nil ? "\(name)-\(subjectNamespace)" : name, namespace: namespace, component: component),
             "roleRef": .object([
                 "apiGroup": .string("rbac.authorization.k8s.io"), "kind": .string(kind), "name": .string(name),
             ]),

@@ -34,6 +34,7 @@ public struct SchedulerService: Service {
             }
         }
         let state = SchedulerState()
+        let recorder = EventRecorder(client: client, component: WellKnown.schedulerName, logger: logger)
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 if informers == nil { group.addTask { await shared.run() } }
@@ -42,7 +43,7 @@ public struct SchedulerService: Service {
                     await pods.waitForSync()
                     wakeContinuation.yield()
                     for await _ in wake {
-                        await schedulePass(nodes: nodes, pods: pods, state: state)
+                        await schedulePass(nodes: nodes, pods: pods, state: state, recorder: recorder)
                     }
                 }
                 await group.next()
@@ -55,7 +56,9 @@ public struct SchedulerService: Service {
         await pods.removeHandler(podsHandler)
     }
 
-    func schedulePass(nodes: Informer<Node>, pods: Informer<Pod>, state: SchedulerState) async {
+    func schedulePass(
+        nodes: Informer<Node>, pods: Informer<Pod>, state: SchedulerState, recorder: EventRecorder
+    ) async {
         let allPods = await pods.list()
         let allNodes = await nodes.list()
         await state.forgetConfirmed(allPods)
@@ -95,10 +98,16 @@ public struct SchedulerService: Service {
             status.conditions = conditions
             pod.status = status
             do {
-                _ = try await client.updateStatus(pod)
+                // Status as a merge patch of the conditions: other fields the pod's status holds are kept.
+                _ = try await client.patch(
+                    Pod.self, namespace: pod.metadata.namespace, name: pod.metadata.nameOrEmpty,
+                    patch: .object(["status": .object(["conditions": try JSONValue(encoding: conditions)])]),
+                    subresource: "status")
             } catch {
                 logger.debug("cannot mark pod unschedulable", metadata: ["pod": "\(request.key)", "error": "\(error)"])
             }
+            // As kube-scheduler does: a Warning Event on the pod, repeats folded into one with a count.
+            await recorder.record(pod, type: "Warning", reason: "FailedScheduling", message: message)
         }
     }
 

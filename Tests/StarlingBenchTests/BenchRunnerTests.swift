@@ -103,9 +103,10 @@ func metric(_ base: String, _ prefix: String) async throws -> Double {
             let e2e = try #require(summary.endToEndLatency)
             let lag = try #require(summary.sendLag)
             #expect(e2e.max > 3, "the server was not slow: \(e2e.max) s")
-            // Sends that waited for replies would lag by seconds (the server takes over 3 s); a loaded two-core
-            // machine alone can delay a send by tens of milliseconds.
-            #expect(lag.p99 < 0.5, "sends fell behind the schedule: p99 lag \(lag.p99) s")
+            // Sends that waited for replies would lag by about as long as the slowest reply (over 3 s); a two-core
+            // machine busy with the suites alongside (a Kubernetes control plane among them) can delay a send by up
+            // to a second, so the bound is half the slowest reply.
+            #expect(lag.p99 < e2e.max / 2, "sends fell behind the schedule: p99 lag \(lag.p99) s")
         }
     }
 

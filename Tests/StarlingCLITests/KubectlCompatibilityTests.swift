@@ -3,10 +3,17 @@ import StarlingAPI
 import StarlingClient
 import Testing
 
-/// The kubectl binary, if this machine has one.
-let kubectlPath: String? = ["/usr/bin/kubectl", "/usr/local/bin/kubectl"].first {
-    FileManager.default.isExecutableFile(atPath: $0)
-}
+/// kubectl v1.20 from the Kubernetes test control plane (`scripts/kube-testenv build`, which `scripts/test` runs),
+/// else one installed on this machine.
+let kubectlPath: String? = {
+    let env = ProcessInfo.processInfo.environment
+    let cache =
+        env["STARLING_KUBE_CACHE"]
+        ?? "\(env["XDG_CACHE_HOME"] ?? "\(env["HOME"] ?? NSHomeDirectory())/.cache")/starling/kubernetes-1.20"
+    return ["\(cache)/bin/kubectl", "/usr/bin/kubectl", "/usr/local/bin/kubectl"].first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
+}()
 
 /// Runs kubectl against a kubeconfig; returns exit status and combined output. Waits on its own thread.
 func kubectl(_ kubeconfig: String, _ args: [String], stdin: String? = nil) async throws -> (Int32, String) {
@@ -30,7 +37,7 @@ private func kubectlBlocking(_ kubeconfig: String, _ args: [String], stdin: Stri
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
-@Suite(.serialized, .enabled(if: kubectlPath != nil, "kubectl is not installed"))
+@Suite(.serialized)
 struct KubectlCompatibilityTests {
     @Test func applyGetWatchDeleteThroughKubectl() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-kubectl-\(UUID().uuidString)")
@@ -60,6 +67,15 @@ struct KubectlCompatibilityTests {
         #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "modelservice.starling.dev/kc", "\(output)")
         (status, output) = try await kubectl(kc, ["get", "nodes", "-o", "jsonpath={.items[*].metadata.name}"])
         #expect(output == "node-0", "\(output)")
+        // Tables: the server's columns, the ones `starling get` prints; `-o wide` adds the priority-1 ones.
+        (status, output) = try await kubectl(kc, ["get", "modelservices"])
+        #expect(
+            output.split(separator: "\n").first?.split(separator: " ").map(String.init) == [
+                "NAME", "MODEL", "REPLICAS", "READY", "UP-TO-DATE", "AVAILABLE", "AGE",
+            ], "\(output)")
+        #expect(output.contains("kc ") && output.contains("0/0"), "\(output)")
+        (status, output) = try await kubectl(kc, ["get", "nodes", "-o", "wide"])
+        #expect(output.contains("ACCELERATOR") && output.contains("RACK") && output.contains("H100-80GB"), "\(output)")
 
         // `get -w` streams a change made while it watches.
         let watcher = Process()
