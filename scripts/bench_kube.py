@@ -95,9 +95,10 @@ def pid_of(name):
     return int(out[0]) if out else None
 
 
-def operator(env, starling, identity, namespace=None, extra=()):
-    command = [starling, "operator", "--kubeconfig", env.kubeconfig, "--lease-namespace", "default", "--identity",
-               identity, "--image", "starling:bench", "--health-host", "127.0.0.1", "--health-port", "0",
+def operator(env, starling, identity, namespace=None, lease=None, extra=()):
+    """An operator process; each scenario elects on a Lease of its own (`lease`, default the identity)."""
+    command = [starling, "operator", "--kubeconfig", env.kubeconfig, "--lease-namespace", "default", "--lease-name",
+               lease or identity, "--identity", identity, "--image", "starling:bench", "--health-host", "127.0.0.1", "--health-port", "0",
                "--log-level", "warning", *extra]
     if namespace:
         command += ["--watch-namespace", namespace]
@@ -157,10 +158,10 @@ def ready(env, starling, workdir):
 def failover(env, starling, workdir):
     env.kubectl("create", "namespace", "failover")
     # Default timing (15 s lease, 10 s renew deadline, 2 s retry), as shipped.
-    a = operator(env, starling, "fail-a", namespace="failover")
-    wait("fail-a leads", lambda: env.get_json("lease/starling-operator", "-n", "default")["spec"].get(
+    a = operator(env, starling, "fail-a", namespace="failover", lease="failover")
+    wait("fail-a leads", lambda: env.get_json("lease/failover", "-n", "default")["spec"].get(
         "holderIdentity") == "fail-a", timeout=60)
-    operator(env, starling, "fail-b", namespace="failover")
+    operator(env, starling, "fail-b", namespace="failover", lease="failover")
     env.kubectl("apply", "-f", "-", input=model_service("svc", "failover", 2, 1, "NOWHERE"))
     wait("2 pods", lambda: len(env.get_json("pods", "-n", "failover")["items"]) == 2)
     time.sleep(3)  # fail-b has been following the renewing leader for a while
@@ -194,7 +195,7 @@ def reconcile(env, starling, workdir, count=500):
         "apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": f"r{i}", "namespace": "rate-peer"},
         "spec": {"replicas": 1, "selector": {"matchLabels": {"app": f"r{i}"}}, "template": {
             "metadata": {"labels": {"app": f"r{i}"}}, "spec": {"nodeSelector": {"nvidia.com/gpu.product": "NOWHERE"},
-                                                               "containers": [{"name": "c", "image": "x"}]}}}})
+                                                               "containers": [{"name": "c", "image": "x"}]}}}}) + "\n"
         for i in range(count))
     start = time.monotonic()
     env.kubectl("apply", "-f", "-", input=peers)
@@ -248,6 +249,8 @@ def main():
     parser.add_argument("--only", default="ready,failover,reconcile,memory")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
     args = parser.parse_args()
+    # SIGTERM ends the run as Ctrl-C does, through the `finally` that stops every process started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     workdir = tempfile.mkdtemp(prefix="starling-bench-kube-")
     print(f"work directory: {workdir}", flush=True)
     env = Env(args, workdir)

@@ -27,11 +27,16 @@ public struct EventRecorder: Sendable {
     public func record<T: KubernetesResource>(
         _ object: T, type: String = "Normal", reason: String, message: String
     ) async {
+        await record(ObjectReference(object), type: type, reason: reason, message: message)
+    }
+
+    /// Records an event about the object `reference` names (one that could not be decoded, for instance).
+    public func record(_ reference: ObjectReference, type: String = "Normal", reason: String, message: String) async {
         let now = Timestamp.now()
-        let namespace = object.metadata.namespace ?? WellKnown.defaultNamespace
+        let namespace = reference.namespace ?? WellKnown.defaultNamespace
+        let name = reference.name ?? ""
         let key = RecentEvents.Key(
-            uid: object.metadata.uid ?? ObjectKey(object.metadata).description, type: type, reason: reason,
-            message: message)
+            uid: reference.uid ?? "\(namespace)/\(name)", type: type, reason: reason, message: message)
         if let seen = await recent.repeatOf(key, now: Date()) {
             let patch: JSONValue = .object(["count": .int(Int64(seen.count)), "lastTimestamp": .string(now)])
             do {
@@ -43,9 +48,9 @@ public struct EventRecorder: Sendable {
             }
         }
         var meta = ObjectMeta(namespace: namespace)
-        meta.generateName = "\(object.metadata.nameOrEmpty)."
+        meta.generateName = "\(name)."
         let event = Event(
-            metadata: meta, involvedObject: ObjectReference(object), reason: reason, message: message, type: type,
+            metadata: meta, involvedObject: reference, reason: reason, message: message, type: type,
             component: component, now: now)
         do {
             let created = try await client.create(event)

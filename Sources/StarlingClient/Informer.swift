@@ -17,6 +17,9 @@ public actor Informer<T: KubernetesResource> {
     let logger: Logger
     private var cache: [ObjectKey: T] = [:]
     private var handlers: [Int: @Sendable (InformerEvent<T>) async -> Void] = [:]
+    private var undecodableHandlers: [Int: @Sendable (UndecodableObject) async -> Void] = [:]
+    /// Objects that could not be decoded, by key, so each is reported once per resourceVersion.
+    private var undecodable: [ObjectKey: String] = [:]
     private var nextHandlerID = 0
     private var synced = false
     private var syncWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
@@ -50,6 +53,19 @@ public actor Informer<T: KubernetesResource> {
         }
         return id
     }
+
+    /// Registers a handler for objects this build cannot decode. They are left out of the cache (a stale copy is
+    /// dropped, as if deleted) and reported once per resourceVersion; the list and watch go on.
+    @discardableResult
+    public func addUndecodableHandler(_ handler: @escaping @Sendable (UndecodableObject) async -> Void) -> Int {
+        let id = nextHandlerID
+        nextHandlerID += 1
+        undecodableHandlers[id] = handler
+        return id
+    }
+
+    /// Unregisters what `addUndecodableHandler` returned `id` for.
+    public func removeUndecodableHandler(_ id: Int) { undecodableHandlers[id] = nil }
 
     /// Unregisters the handler `addHandler` returned `id` for (a component that stops while the shared informer
     /// runs on, such as a controller losing leadership).
@@ -122,7 +138,9 @@ public actor Informer<T: KubernetesResource> {
     }
 
     private func relist() async throws {
-        let list = try await client.list(T.self, namespace: namespace, labelSelector: labelSelector)
+        let (list, bad) = try await client.listReportingUndecodable(
+            T.self, namespace: namespace, labelSelector: labelSelector)
+        for object in bad { await report(object) }
         var fresh: [ObjectKey: T] = [:]
         for item in list.items { fresh[ObjectKey(item.metadata)] = item }
         let old = cache
@@ -167,8 +185,22 @@ public actor Informer<T: KubernetesResource> {
                 await emit(.deleted(obj))
             case .bookmark(let rv):
                 if !rv.isEmpty { lastResourceVersion = rv }
+            case .undecodable(let object):
+                if let rv = object.resourceVersion { lastResourceVersion = rv }
+                if let stale = cache.removeValue(forKey: object.key) { await emit(.deleted(stale)) }
+                if !object.deleted { await report(object) }
             }
         }
+    }
+
+    private func report(_ object: UndecodableObject) async {
+        let version = object.resourceVersion ?? ""
+        guard undecodable[object.key] != version else { return }
+        undecodable[object.key] = version
+        logger.warning(
+            "cannot decode object; leaving it out",
+            metadata: ["object": "\(object.key)", "error": "\(object.error)"])
+        for id in undecodableHandlers.keys.sorted() { await undecodableHandlers[id]?(object) }
     }
 
     private func emit(_ event: InformerEvent<T>) async {

@@ -14,6 +14,8 @@ public enum WatchUpdate<T: Sendable>: Sendable {
     case deleted(T)
     /// The server has sent everything up to this resourceVersion.
     case bookmark(resourceVersion: String)
+    /// A change to an object this build cannot decode; the watch goes on.
+    case undecodable(UndecodableObject)
 }
 
 /// Patch formats.
@@ -177,6 +179,33 @@ public final class KubeClient: Sendable {
         return try Self.decode(T.self, try await send(.GET, path: path))
     }
 
+    /// Lists objects as `list` does, except that objects this build cannot decode are returned apart instead of
+    /// failing the whole list (what informers use, so one bad object cannot stall a controller).
+    public func listReportingUndecodable<T: KubernetesResource>(
+        _ type: T.Type, namespace: String? = nil, labelSelector: String? = nil
+    ) async throws -> (list: ObjectList<T>, undecodable: [UndecodableObject]) {
+        var query: [(String, String)] = []
+        if let labelSelector { query.append(("labelSelector", labelSelector)) }
+        var items: [T] = []
+        var undecodable: [UndecodableObject] = []
+        var meta = ListMeta()
+        repeat {
+            var q = query + [("limit", "500")]
+            if let c = meta.continue { q.append(("continue", c)) }
+            let page = try Self.decode(
+                RawList.self,
+                try await send(
+                    .GET, path: T.descriptor.path(namespace: T.descriptor.namespaced ? namespace : nil), query: q))
+            for raw in page.items {
+                do { items.append(try raw.decode(as: T.self)) } catch {
+                    undecodable.append(UndecodableObject(raw, error: error))
+                }
+            }
+            meta = page.metadata
+        } while meta.continue?.isEmpty == false
+        return (ObjectList(metadata: ListMeta(resourceVersion: meta.resourceVersion), items: items), undecodable)
+    }
+
     /// Lists objects; `namespace` nil lists every namespace.
     public func list<T: KubernetesResource>(
         _ type: T.Type, namespace: String? = nil, labelSelector: String? = nil, fieldSelector: String? = nil
@@ -313,6 +342,12 @@ public final class KubeClient: Sendable {
         return stream
     }
 
+    /// A list page with its items left undecoded.
+    struct RawList: Decodable {
+        var metadata: ListMeta
+        var items: [JSONValue]
+    }
+
     struct RawWatchEvent: Decodable {
         var type: WatchEventType
         var object: JSONValue
@@ -329,8 +364,7 @@ public final class KubeClient: Sendable {
         case .added, .modified, .deleted:
             let object: T
             do { object = try raw.object.decode(as: T.self) } catch {
-                throw Status(
-                    message: "cannot decode watched \(T.descriptor.kind): \(error)", reason: "DecodeError", code: 500)
+                return .undecodable(UndecodableObject(raw.object, error: error, deleted: raw.type == .deleted))
             }
             switch raw.type {
             case .added: return .added(object)

@@ -44,6 +44,10 @@ public struct ModelServiceController: Service {
         let pods = await shared.informer(Pod.self, namespace: namespace)
         let headless = await shared.informer(KubeService.self, namespace: namespace)
         let queue = WorkQueue<ObjectKey>()
+        let recorder = EventRecorder(client: client, component: "modelservice-controller", logger: logger)
+        let undecodableHandler = await services.addUndecodableHandler { object in
+            await reportUndecodable(object, recorder: recorder)
+        }
         let servicesHandler = await services.addHandler { event in
             switch event {
             case .added(let s), .updated(_, let s), .deleted(let s): await queue.add(ObjectKey(s.metadata))
@@ -58,7 +62,6 @@ public struct ModelServiceController: Service {
                 await queue.add(ObjectKey(namespace: pod.metadata.namespace, name: owner))
             }
         }
-        let recorder = EventRecorder(client: client, component: "modelservice-controller", logger: logger)
         let loop = ControllerLoop(queue: queue, workers: workers, logger: logger) { key in
             let outcome = try await reconcile(
                 key, services: services, pods: pods, headless: headless, recorder: recorder)
@@ -81,8 +84,32 @@ public struct ModelServiceController: Service {
             Task { await queue.shutDown() }
         }
         await services.removeHandler(servicesHandler)
+        await services.removeUndecodableHandler(undecodableHandler)
         await pods.removeHandler(podsHandler)
         await queue.shutDown()
+    }
+
+    /// A ModelService this build cannot decode is left alone (its pods kept), and says why: a Warning Event and a
+    /// `ReplicaFailure` condition with reason `DecodeFailed`, written as a merge patch of the raw status.
+    func reportUndecodable(_ object: UndecodableObject, recorder: EventRecorder) async {
+        let message = "cannot decode this ModelService (\(object.error)); it is left as it is until it is fixed"
+        let reference = ObjectReference(
+            apiVersion: ModelService.descriptor.apiVersion, kind: ModelService.descriptor.kind,
+            namespace: object.key.namespace, name: object.key.name, uid: object.uid)
+        await recorder.record(reference, type: "Warning", reason: "DecodeFailed", message: message)
+        let condition: JSONValue = .object([
+            "type": .string("ReplicaFailure"), "status": .string("True"), "reason": .string("DecodeFailed"),
+            "message": .string(message), "lastTransitionTime": .string(Timestamp.now()),
+        ])
+        let path = ModelService.descriptor.path(
+            namespace: object.key.namespace, name: object.key.name, subresource: "status")
+        do {
+            let patch: JSONValue = .object(["status": .object(["conditions": .array([condition])])])
+            _ = try await client.send(
+                .PATCH, path: path, body: try patch.data(), contentType: PatchType.merge.rawValue)
+        } catch {
+            logger.debug("cannot report an undecodable object", metadata: ["object": "\(object.key)"])
+        }
     }
 
     /// What a pass leaves to do: more pods than one pass creates, or a backoff that ends later.

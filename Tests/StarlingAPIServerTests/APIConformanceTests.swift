@@ -244,6 +244,7 @@ import Testing
                 case .modified(let p): seen.append("MODIFIED \(p.metadata.nameOrEmpty)")
                 case .deleted(let p): seen.append("DELETED \(p.metadata.nameOrEmpty)")
                 case .bookmark: break
+                case .undecodable(let o): seen.append("UNDECODABLE \(o.key)")
                 }
                 if seen.count == 3 { break }
             }
