@@ -222,7 +222,8 @@ def memory(env, starling, workdir, pods=10000):
     before = rss_mib(op.pid)
     kcm = pid_of("kube-controller-manager --kubeconfig " + env.kubeconfig)
     kcm_before = rss_mib(kcm)
-    per = 2500
+    # 1,000 pods per service (500 groups of 2): within the default limits of 1,000 replicas and 5,000 pods.
+    per = 1000
     services = "".join("---\n" + model_service(f"m{i}", "mem", per // 2, 2, "NOWHERE") for i in range(pods // per))
     start = time.monotonic()
     env.kubectl("apply", "-f", "-", input=services)

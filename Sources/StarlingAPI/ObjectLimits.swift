@@ -33,14 +33,14 @@ public struct ObjectLimits: Sendable, Equatable {
                 FieldError(
                     "spec.replicas",
                     "Invalid value: \(replicas): must be <= \(maxReplicas) (this cluster's limit; "
-                        + "`starling up --max-replicas` raises it)"))
+                        + "--max-replicas of `starling up` or `starling operator` raises it)"))
         }
         if size > maxGroupSize {
             errors.append(
                 FieldError(
                     "spec.group.size",
                     "Invalid value: \(size): must be <= \(maxGroupSize) (this cluster's limit; "
-                        + "`starling up --max-group-size` raises it)"))
+                        + "--max-group-size of `starling up` or `starling operator` raises it)"))
         }
         let (pods, overflow) = replicas.multipliedReportingOverflow(by: size)
         if errors.isEmpty && (overflow || pods > maxPodsPerModelService) {
@@ -49,7 +49,7 @@ public struct ObjectLimits: Sendable, Equatable {
                     "spec.replicas",
                     "Invalid value: \(replicas): \(replicas) groups of \(size) hosts need \(pods) pods, more than "
                         + "this cluster's limit of \(maxPodsPerModelService) per ModelService "
-                        + "(`starling up --max-pods-per-modelservice` raises it)"))
+                        + "(--max-pods-per-modelservice of `starling up` or `starling operator` raises it)"))
         }
         return errors
     }

@@ -54,6 +54,8 @@ struct OperatorCommand: AsyncParsableCommand {
     @Option(help: "Node label holding the accelerator type that spec.accelerators.type is matched against.")
     var acceleratorNodeLabel = PodTemplateOptions.defaultKubernetesAcceleratorLabel
 
+    @OptionGroup var objectLimits: ObjectLimitsOptions
+
     @Option(help: "Address the /healthz and /readyz probes listen on.")
     var healthHost = "0.0.0.0"
 
@@ -89,7 +91,8 @@ struct OperatorCommand: AsyncParsableCommand {
         }
         let client = try KubeClient(config: config, logger: logger)
         let planner = ModelServicePlanner(
-            template: .kubernetes(starlingImage: image, acceleratorNodeLabel: acceleratorNodeLabel))
+            template: .kubernetes(starlingImage: image, acceleratorNodeLabel: acceleratorNodeLabel),
+            limits: try objectLimits.limits())
         // Informers outlive leadership terms: a standby keeps warm caches and takes over without relisting.
         let informers = SharedInformers(client: client, logger: logger)
         let controller = ModelServiceController(

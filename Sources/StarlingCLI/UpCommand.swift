@@ -39,14 +39,7 @@ struct UpCommand: AsyncParsableCommand {
     @Flag(help: "Do not apply the quickstart demo (applied when no -f is given and no ModelService exists).")
     var noDemo = false
 
-    @Option(help: "Most replicas (groups) one ModelService may ask for.")
-    var maxReplicas: Int = ObjectLimits.default.maxReplicas
-
-    @Option(help: "Most hosts in one group (spec.group.size).")
-    var maxGroupSize: Int = ObjectLimits.default.maxGroupSize
-
-    @Option(name: .customLong("max-pods-per-modelservice"), help: "Most pods (replicas x group size) per ModelService.")
-    var maxPodsPerModelService: Int = ObjectLimits.default.maxPodsPerModelService
+    @OptionGroup var objectLimits: ObjectLimitsOptions
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
@@ -61,9 +54,7 @@ struct UpCommand: AsyncParsableCommand {
         guard (0...65535).contains(gatewayPort) else {
             throw ValidationError("--gateway-port: must be between 0 and 65535")
         }
-        let limits = ObjectLimits(
-            maxReplicas: maxReplicas, maxGroupSize: maxGroupSize, maxPodsPerModelService: maxPodsPerModelService)
-        if let problem = limits.validate().first { throw ValidationError(problem) }
+        let limits = try objectLimits.limits()
         let nodeList: [Node]
         if let nodes {
             nodeList = try NodeInventory.load(path: nodes)
