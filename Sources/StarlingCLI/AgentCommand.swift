@@ -21,11 +21,7 @@ struct AgentCommand: AsyncParsableCommand {
             (status.podIP); `starling` in a pod's command is this binary, so engine sim pods run the simulator.
             """)
 
-    @Option(help: "Path to a kubeconfig file.")
-    var kubeconfig: String?
-
-    @Option(help: "The kubeconfig context to use (default: its current context).")
-    var context: String?
+    @OptionGroup var cluster: ClusterConnectionOptions
 
     @Option(help: "Nodes file (Node manifests or a `nodes:` inventory); default one simulated node, 8 x H100-80GB.")
     var nodesFile: String?
@@ -49,8 +45,7 @@ struct AgentCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "starling.agent")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let config: KubeConfig
-        do { config = try KubeConfig.resolve(path: kubeconfig, context: context) } catch { throw CLIError("\(error)") }
+        let config = try cluster.config()
         let nodes = Self.clusterNodes(
             try nodesFile.map { try NodeInventory.load(path: $0) } ?? NodeInventory.simulatedDefault(),
             acceleratorLabel: acceleratorNodeLabel)

@@ -27,11 +27,7 @@ struct GatewayCommand: AsyncParsableCommand {
             """)
     var fromCluster = false
 
-    @Option(help: "Kubeconfig for --from-cluster (default: $KUBECONFIG, the pod's service account, ~/.kube/config).")
-    var kubeconfig: String?
-
-    @Option(help: "Kubeconfig context for --from-cluster.")
-    var context: String?
+    @OptionGroup(title: "With --from-cluster") var cluster: ClusterConnectionOptions
 
     @Option(help: "With --from-cluster, watch only this namespace (default: every namespace).")
     var watchNamespace: String?
@@ -78,11 +74,8 @@ struct GatewayCommand: AsyncParsableCommand {
         let logger = mutableLogger
         let gateway = Gateway(configuration: configuration, logger: logger)
         var discovery: [any Service] = []
-        if fromCluster || kubeconfig != nil {
-            let kube: KubeConfig
-            do { kube = try KubeConfig.resolve(path: kubeconfig, context: context) } catch {
-                throw CLIError("\(error)")
-            }
+        if fromCluster || cluster.kubeconfig != nil {
+            let kube = try cluster.config()
             let client = try KubeClient(config: kube, logger: logger)
             let informers = SharedInformers(client: client, logger: logger)
             discovery = [
@@ -124,7 +117,7 @@ struct GatewayCommand: AsyncParsableCommand {
                 throw ValidationError(error.message)
             }
         } else {
-            guard !endpoint.isEmpty || fromCluster || kubeconfig != nil else {
+            guard !endpoint.isEmpty || fromCluster || cluster.kubeconfig != nil else {
                 throw ValidationError(
                     "give model servers with --endpoint http://HOST:PORT, a --config file, or --from-cluster")
             }

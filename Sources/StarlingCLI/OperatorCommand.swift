@@ -18,11 +18,7 @@ struct OperatorCommand: AsyncParsableCommand {
             (`starling manifests | kubectl apply -f -`).
             """)
 
-    @Option(help: "Path to a kubeconfig file.")
-    var kubeconfig: String?
-
-    @Option(help: "The kubeconfig context to use (default: its current context).")
-    var context: String?
+    @OptionGroup var cluster: ClusterConnectionOptions
 
     @Option(help: "Watch only this namespace's ModelServices (default: every namespace).")
     var watchNamespace: String?
@@ -85,10 +81,7 @@ struct OperatorCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "starling.operator")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let config: KubeConfig
-        do { config = try KubeConfig.resolve(path: kubeconfig, context: context) } catch {
-            throw CLIError("\(error)")
-        }
+        let config = try cluster.config()
         let client = try KubeClient(config: config, logger: logger)
         let planner = ModelServicePlanner(
             template: .kubernetes(starlingImage: image, acceleratorNodeLabel: acceleratorNodeLabel),

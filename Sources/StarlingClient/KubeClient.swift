@@ -182,10 +182,11 @@ public final class KubeClient: Sendable {
     /// Lists objects as `list` does, except that objects this build cannot decode are returned apart instead of
     /// failing the whole list (what informers use, so one bad object cannot stall a controller).
     public func listReportingUndecodable<T: KubernetesResource>(
-        _ type: T.Type, namespace: String? = nil, labelSelector: String? = nil
+        _ type: T.Type, namespace: String? = nil, labelSelector: String? = nil, fieldSelector: String? = nil
     ) async throws -> (list: ObjectList<T>, undecodable: [UndecodableObject]) {
         var query: [(String, String)] = []
         if let labelSelector { query.append(("labelSelector", labelSelector)) }
+        if let fieldSelector { query.append(("fieldSelector", fieldSelector)) }
         var items: [T] = []
         var undecodable: [UndecodableObject] = []
         var meta = ListMeta()
@@ -206,26 +207,17 @@ public final class KubeClient: Sendable {
         return (ObjectList(metadata: ListMeta(resourceVersion: meta.resourceVersion), items: items), undecodable)
     }
 
-    /// Lists objects; `namespace` nil lists every namespace.
+    /// Lists objects, every page of one list (a consistent snapshot); `namespace` nil lists every namespace. An
+    /// object this build cannot decode fails the list with its field path.
     public func list<T: KubernetesResource>(
         _ type: T.Type, namespace: String? = nil, labelSelector: String? = nil, fieldSelector: String? = nil
     ) async throws -> ObjectList<T> {
-        var query: [(String, String)] = []
-        if let labelSelector { query.append(("labelSelector", labelSelector)) }
-        if let fieldSelector { query.append(("fieldSelector", fieldSelector)) }
-        var items: [T] = []
-        var meta = ListMeta()
-        repeat {
-            var q = query + [("limit", "500")]
-            if let c = meta.continue { q.append(("continue", c)) }
-            let page = try Self.decode(
-                ObjectList<T>.self,
-                try await send(
-                    .GET, path: T.descriptor.path(namespace: T.descriptor.namespaced ? namespace : nil), query: q))
-            items += page.items
-            meta = page.metadata
-        } while meta.continue?.isEmpty == false
-        return ObjectList(metadata: ListMeta(resourceVersion: meta.resourceVersion), items: items)
+        let (list, undecodable) = try await listReportingUndecodable(
+            type, namespace: namespace, labelSelector: labelSelector, fieldSelector: fieldSelector)
+        if let first = undecodable.first {
+            throw Status(message: "cannot decode \(T.descriptor.kind) \(first)", reason: "DecodeError", code: 500)
+        }
+        return list
     }
 
     public func create<T: KubernetesResource>(_ object: T) async throws -> T {

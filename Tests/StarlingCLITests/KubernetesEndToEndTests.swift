@@ -28,8 +28,7 @@ import Testing
         let manifests = try ClusterManifests.objects(
             ClusterManifests.Options(namespace: system, image: "starling:test", gatewayReplicas: 0, operatorReplicas: 0)
         )
-        let applied = try cluster.kubectl(["apply", "-f", "-"], input: try ClusterManifests.yaml(manifests))
-        #expect(applied.status == 0, "\(applied.output)")
+        try await KubeTestEnvironment.shared.applyManifests(try ClusterManifests.yaml(manifests))
         #expect(try cluster.kubectl(["create", "namespace", namespace]).status == 0)
         let ca = try KubeConfig.load(path: cluster.kubeconfig).certificateAuthorityPEM
         func kubeconfig(for account: String) async throws -> String {

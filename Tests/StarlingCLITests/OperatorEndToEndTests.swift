@@ -30,8 +30,7 @@ import Testing
         // Everything `starling manifests` ships, but no operator pods: there is no kubelet to run them.
         let manifests = try ClusterManifests.objects(
             ClusterManifests.Options(namespace: systemNamespace, image: "starling:test", operatorReplicas: 0))
-        let applied = try cluster.kubectl(["apply", "-f", "-"], input: try ClusterManifests.yaml(manifests))
-        #expect(applied.status == 0, "\(applied.output)")
+        try await KubeTestEnvironment.shared.applyManifests(try ClusterManifests.yaml(manifests))
         let established = try cluster.kubectl([
             "wait", "--for=condition=Established", "--timeout=60s", "crd/modelservices.starling.dev",
         ])

@@ -1,30 +1,21 @@
 import Foundation
 import Logging
 import StarlingAPI
+import StarlingTestSupport
 import Testing
 
 @testable import StarlingAPIServer
 @testable import StarlingClient
 
 /// Runs an API server for `store` on `port` (0: any) until the returned task is cancelled.
-func serve(_ store: ObjectStore, port: Int) async -> (Task<Void, any Error>, Int) {
-    let (ports, cont) = AsyncStream<Int>.makeStream()
-    let server = APIServer(
-        store: store, configuration: APIServerConfiguration(port: port, token: nil), onListening: { cont.yield($0) }
-    )
-    let task = Task { try await server.run() }
-    var bound = 0
-    for await p in ports {
-        bound = p
-        break
-    }
-    return (task, bound)
+func serve(_ store: ObjectStore, port: Int) async throws -> (Task<Void, any Error>, Int) {
+    try await EmbeddedAPIServer.start(store: store, port: port)
 }
 
 @Suite struct InformerTests {
     @Test func cacheFollowsCreatesAndDeletes() async throws {
         let store = try ObjectStore(path: nil, historyLimit: 3)
-        let (server, port) = await serve(store, port: 0)
+        let (server, port) = try await serve(store, port: 0)
         defer { server.cancel() }
         let client = try KubeClient(config: KubeConfig(server: "http://127.0.0.1:\(port)"))
         let node = Node(metadata: ObjectMeta(name: "n0"))
@@ -51,7 +42,7 @@ func serve(_ store: ObjectStore, port: Int) async -> (Task<Void, any Error>, Int
 @Suite struct InformerRelistTests {
     @Test func relistsWhenItsVersionHasExpired() async throws {
         let store = try ObjectStore(path: nil, historyLimit: 3)
-        var (server, port) = await serve(store, port: 0)
+        var (server, port) = try await serve(store, port: 0)
         let client = try KubeClient(config: KubeConfig(server: "http://127.0.0.1:\(port)"))
         _ = try await client.create(Node(metadata: ObjectMeta(name: "old")))
         let informer = Informer<Node>(client: client)
@@ -66,7 +57,7 @@ func serve(_ store: ObjectStore, port: Int) async -> (Task<Void, any Error>, Int
             _ = try await store.create(
                 Node.descriptor, namespace: nil, body: .object(["metadata": .object(["name": .string("n\(i)")])]))
         }
-        (server, _) = await serve(store, port: port)
+        (server, _) = try await serve(store, port: port)
         defer { server.cancel() }
         let expected = (0..<10).map { "n\($0)" }
         let deadline = ContinuousClock.now + .seconds(15)

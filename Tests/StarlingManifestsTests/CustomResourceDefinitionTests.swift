@@ -46,13 +46,7 @@ import Testing
         cluster = try await KubeTestEnvironment.shared.start()
         client = try KubeClient(config: try KubeConfig.load(path: cluster.kubeconfig))
         namespace = "crd-\(UInt32.random(in: 0...UInt32.max))"
-        let applied = try cluster.kubectl(
-            ["apply", "-f", "-"], input: try ClusterManifests.yaml(try CustomResourceDefinitions.all()))
-        #expect(applied.status == 0, "\(applied.output)")
-        let established = try cluster.kubectl([
-            "wait", "--for=condition=Established", "--timeout=60s", "crd/modelservices.starling.dev",
-        ])
-        #expect(established.status == 0, "\(established.output)")
+        try await KubeTestEnvironment.shared.installDefinitions()
         let created = try cluster.kubectl(["create", "namespace", namespace])
         #expect(created.status == 0, "\(created.output)")
     }

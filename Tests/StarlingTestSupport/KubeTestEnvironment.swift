@@ -34,6 +34,21 @@ public actor KubeTestEnvironment {
 
     private var definitionsInstalled = false
 
+    /// Applies Starling's manifests (`ClusterManifests.yaml`), one suite at a time: suites running in parallel
+    /// share the cluster-wide ClusterRoles, and two concurrent applies of one object can conflict (409), which is
+    /// retried as kubectl users would.
+    public func applyManifests(_ yaml: String) async throws {
+        let cluster = try await start()
+        var last = ""
+        for _ in 0..<5 {
+            let applied = try cluster.kubectl(["apply", "-f", "-"], input: yaml)
+            if applied.status == 0 { return }
+            last = applied.output
+            guard last.contains("the object has been modified") || last.contains("Conflict") else { break }
+        }
+        throw StartError(description: "kubectl apply of Starling's manifests: \(last)")
+    }
+
     /// Applies Starling's CustomResourceDefinitions (once per process) and waits until they are served.
     public func installDefinitions() async throws {
         if definitionsInstalled { return }

@@ -50,12 +50,12 @@ public enum TestBackend: String, CaseIterable, Sendable, CustomTestStringConvert
 
 /// Starling's embedded API server on an OS-chosen loopback port, in memory.
 public enum EmbeddedAPIServer {
-    /// Starts one; cancel the task to stop it.
-    public static func start(store: ObjectStore? = nil) async throws -> (Task<Void, any Error>, Int) {
+    /// Starts one on `port` (0: any); cancel the task to stop it.
+    public static func start(store: ObjectStore? = nil, port: Int = 0) async throws -> (Task<Void, any Error>, Int) {
         let store = try store ?? ObjectStore(path: nil, historyLimit: 1000)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let server = APIServer(
-            store: store, configuration: APIServerConfiguration(port: 0, token: nil),
+            store: store, configuration: APIServerConfiguration(port: port, token: nil),
             onListening: { continuation.yield($0) })
         let task = Task { try await server.run() }
         var bound = 0
