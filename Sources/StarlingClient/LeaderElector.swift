@@ -131,9 +131,23 @@ public actor LeaderElector {
     private func release() async {
         guard var current = lease, let spec = election.released(wallClock: Date()) else { return }
         current.spec = spec
-        let released = current
+        let identity = election.identity
+        let namespace = self.namespace
+        let name = self.name
+        let first = current
         do {
-            remember(try await Self.within(.seconds(5)) { [client] in try await client.update(released) })
+            let written = try await Self.within(.seconds(5)) { [client] () async throws -> Lease in
+                do {
+                    return try await client.update(first)
+                } catch let status as Status where status.isConflict {
+                    // A renewal cancelled in flight may have landed: reread, and release only what is still ours.
+                    var fresh = try await client.get(Lease.self, namespace: namespace, name: name)
+                    guard fresh.spec?.holderIdentity == identity else { return fresh }
+                    fresh.spec = spec
+                    return try await client.update(fresh)
+                }
+            }
+            remember(written)
             logger.info("released the lease")
         } catch {
             logger.info("could not release the lease; it expires on its own", metadata: ["error": "\(error)"])
