@@ -176,6 +176,7 @@ enum FieldDocs {
         "Pod.isReady": "True when the pod has a Ready condition with status True.",
         "Pod.isTerminal": "True when the pod has finished for good.",
         "Pod.restartCount": "Total restarts over all containers.",
+        "Pod.servingPort": "The container port the pod serves requests on: the one named `http`, else the first declared.",
         "PodAffinityTerm.labelSelector": "The pods the term is about.",
         "PodAffinityTerm.topologyKey": "The node label whose value defines a domain (`kubernetes.io/hostname`: one node).",
         "PodAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution": "Hard rules: the pod is not scheduled where one would break.",

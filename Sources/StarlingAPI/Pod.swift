@@ -67,6 +67,12 @@ public struct Pod: KubernetesResource {
     /// True when the pod has finished for good.
     public var isTerminal: Bool { status?.phase == .succeeded || status?.phase == .failed }
 
+    /// The container port the pod serves requests on: the one named `http`, else the first declared.
+    public var servingPort: Int? {
+        let ports = spec.containers.flatMap { $0.ports ?? [] }
+        return (ports.first { $0.name == "http" } ?? ports.first)?.containerPort
+    }
+
     /// Total restarts over all containers.
     public var restartCount: Int { (status?.containerStatuses ?? []).reduce(0) { $0 + $1.restartCount } }
 }

@@ -187,9 +187,9 @@ struct APIResponder: HTTPResponder {
                     return Response(
                         status: .ok, headers: [.contentType: "application/octet-stream"],
                         body: .init(
-                            byteBuffer: ByteBuffer(bytes: OpenAPIv2.protobuf(version: "v1.31.0-starling.0.1.0"))))
+                            byteBuffer: ByteBuffer(bytes: OpenAPIv2.protobufDocument)))
                 }
-                return Self.json(OpenAPIv2.document(version: "v1.31.0-starling.0.1.0"))
+                return Self.json(OpenAPIv2.json)
             }
             if version == "v3" { return Self.json(discovery.openAPIIndex) }
             guard version.hasPrefix("v3/"), let doc = discovery.openAPIDocument(String(version.dropFirst(3))) else {

@@ -2,6 +2,9 @@ import StarlingAPI
 
 /// Discovery documents (`/api`, `/apis`, resource lists, `/version`) built from the served kinds.
 struct Discovery {
+    /// What `/version` reports, and the OpenAPI documents name.
+    static let gitVersion = "v1.31.0-starling.0.1.0"
+
     let descriptors: [ResourceDescriptor]
 
     var groups: [String] {
@@ -255,7 +258,7 @@ struct Discovery {
     }
 
     static let version: JSONValue = .object([
-        "major": .string("1"), "minor": .string("31"), "gitVersion": .string("v1.31.0-starling.0.1.0"),
+        "major": .string("1"), "minor": .string("31"), "gitVersion": .string(Discovery.gitVersion),
         "gitCommit": .string(""), "gitTreeState": .string("clean"), "buildDate": .string("2026-11-22T00:00:00Z"),
         "goVersion": .string("swift6"), "compiler": .string("swift"), "platform": .string("linux/amd64"),
     ])

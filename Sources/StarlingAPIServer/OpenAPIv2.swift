@@ -10,6 +10,10 @@ import StarlingAPI
 enum OpenAPIv2 {
     static func wantsProtobuf(_ accept: String?) -> Bool { accept?.contains("protobuf") == true }
 
+    /// Both encodings, built once (naming the server's `/version`): the kinds do not change while it runs.
+    static let json = document(version: Discovery.gitVersion)
+    static let protobufDocument = protobuf(version: Discovery.gitVersion)
+
     /// The JSON document.
     static func document(version: String) -> JSONValue {
         var definitions: [String: JSONValue] = [:]

@@ -32,19 +32,14 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Directory for pod logs and the agent's state (default: <data dir>/agent).")
     var stateDir: String?
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel = "info"
+    @OptionGroup var log: LogLevelOption
 
     func validate() throws {
-        if Logger.Level(rawValue: logLevel) == nil {
-            throw ValidationError("--log-level: unsupported value \"\(logLevel)\"")
-        }
         if acceleratorNodeLabel.isEmpty { throw ValidationError("--accelerator-node-label: must not be empty") }
     }
 
     func run() async throws {
-        var logger = Logger(label: "starling.agent")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let logger = log.logger("starling.agent")
         let config = try cluster.config()
         let nodes = Self.clusterNodes(
             try nodesFile.map { try NodeInventory.load(path: $0) } ?? NodeInventory.simulatedDefault(),
@@ -86,13 +81,9 @@ struct AgentCommand: AsyncParsableCommand {
                 node.metadata.labels?[acceleratorLabel] = type
             }
             var status = node.status ?? NodeStatus()
-            for key in ["capacity", "allocatable"] {
-                var resources = (key == "capacity" ? status.capacity : status.allocatable) ?? [:]
-                resources["cpu"] = resources["cpu"] ?? "64"
-                resources["memory"] = resources["memory"] ?? "512Gi"
-                resources["pods"] = resources["pods"] ?? "110"
-                if key == "capacity" { status.capacity = resources } else { status.allocatable = resources }
-            }
+            let defaults = ["cpu": "64", "memory": "512Gi", "pods": "110"]
+            status.capacity = (status.capacity ?? [:]).merging(defaults) { given, _ in given }
+            status.allocatable = (status.allocatable ?? [:]).merging(defaults) { given, _ in given }
             node.status = status
             return node
         }

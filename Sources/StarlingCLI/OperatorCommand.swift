@@ -58,8 +58,7 @@ struct OperatorCommand: AsyncParsableCommand {
     @Option(help: "Port of the /healthz and /readyz probes, 0 for any free one.")
     var healthPort = 8081
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel = "info"
+    @OptionGroup var log: LogLevelOption
 
     var timing: LeaderElectionTiming {
         LeaderElectionTiming(
@@ -72,15 +71,11 @@ struct OperatorCommand: AsyncParsableCommand {
         if let first = timing.errors.first {
             throw ValidationError("--lease-duration/--renew-deadline/--retry-period: \(first)")
         }
-        if Logger.Level(rawValue: logLevel) == nil {
-            throw ValidationError("--log-level: unsupported value \"\(logLevel)\"")
-        }
         if image.isEmpty { throw ValidationError("--image: must not be empty") }
     }
 
     func run() async throws {
-        var logger = Logger(label: "starling.operator")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let logger = log.logger("starling.operator")
         let config = try cluster.config()
         let client = try KubeClient(config: config, logger: logger)
         let planner = ModelServicePlanner(

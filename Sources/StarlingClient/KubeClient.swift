@@ -193,10 +193,15 @@ public final class KubeClient: Sendable {
         repeat {
             var q = query + [("limit", "500")]
             if let c = meta.continue { q.append(("continue", c)) }
-            let page = try Self.decode(
-                RawList.self,
-                try await send(
-                    .GET, path: T.descriptor.path(namespace: T.descriptor.namespaced ? namespace : nil), query: q))
+            let data = try await send(
+                .GET, path: T.descriptor.path(namespace: T.descriptor.namespaced ? namespace : nil), query: q)
+            // One decode per page; only a page holding an object this build cannot read is taken item by item.
+            if let page = try? StarlingJSON.decoder.decode(ObjectList<T>.self, from: data) {
+                items += page.items
+                meta = page.metadata
+                continue
+            }
+            let page = try Self.decode(RawList.self, data)
             for raw in page.items {
                 do { items.append(try raw.decode(as: T.self)) } catch {
                     undecodable.append(UndecodableObject(raw, error: error))

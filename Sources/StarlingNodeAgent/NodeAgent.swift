@@ -166,14 +166,12 @@ actor NodeAgentState {
             podIP: address, port: port, restartCount: pod.status?.containerStatuses?.first?.restartCount ?? 0)
     }
 
-    /// The port the pod serves: its first container's first declared port, else the `PORT` it sets, else 8000.
+    /// The port the pod serves (`Pod.servingPort`, as the gateway reads it), else the `PORT` its first container
+    /// sets, else 8000.
     static func declaredPort(_ pod: Pod) -> Int {
-        let container = pod.spec.containers.first
-        if let port = container?.ports?.first?.containerPort { return port }
-        if let value = container?.env?.first(where: { $0.name == WellKnown.envPort })?.value, let port = Int(value) {
-            return port
-        }
-        return ServerSpec.defaultPort
+        if let port = pod.servingPort { return port }
+        let env = pod.spec.containers.first?.env
+        return env?.first { $0.name == WellKnown.envPort }?.value.flatMap { Int($0) } ?? ServerSpec.defaultPort
     }
 
     func readinessPath(_ pod: Pod) -> String? {

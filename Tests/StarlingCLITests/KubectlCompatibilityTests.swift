@@ -1,6 +1,7 @@
 import Foundation
 import StarlingAPI
 import StarlingClient
+import StarlingTestSupport
 import Testing
 
 /// kubectl v1.20 from the Kubernetes test control plane (`scripts/kube-testenv build`, which `scripts/test` runs),
@@ -17,24 +18,7 @@ let kubectlPath: String? = {
 
 /// Runs kubectl against a kubeconfig; returns exit status and combined output. Waits on its own thread.
 func kubectl(_ kubeconfig: String, _ args: [String], stdin: String? = nil) async throws -> (Int32, String) {
-    try await onOwnThread { try kubectlBlocking(kubeconfig, args, stdin: stdin) }
-}
-
-private func kubectlBlocking(_ kubeconfig: String, _ args: [String], stdin: String?) throws -> (Int32, String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: kubectlPath!)
-    process.arguments = ["--kubeconfig", kubeconfig] + args
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = out
-    let input = Pipe()
-    process.standardInput = input
-    try process.run()
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try input.fileHandleForWriting.close()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    try await onOwnThread { try runKubectl(kubectlPath!, ["--kubeconfig", kubeconfig] + args, input: stdin) }
 }
 
 @Suite(.serialized)

@@ -121,6 +121,16 @@ import Testing
         #expect(released.spec?.holderIdentity == nil, "released on SIGTERM")
     }
 
+    /// Waits until `identity` holds the operator's Lease.
+    func waitForLeader(_ identity: String, timeout: Duration) async throws {
+        let client = self.client
+        let namespace = systemNamespace
+        try await waitUntil("\(identity) leads", timeout: timeout) {
+            (try? await client.get(Lease.self, namespace: namespace, name: "starling-operator"))?.spec?
+                .holderIdentity == identity
+        }
+    }
+
     /// Every pod name the namespace's watch saw added, and how often each was added or deleted.
     actor PodHistory {
         var added: [String: Int] = [:]
@@ -151,10 +161,7 @@ import Testing
         defer { following.cancel() }
         let a = try startOperator(identity: "op-a")
         defer { a.stop() }
-        try await waitUntil("op-a leads", timeout: .seconds(60)) {
-            (try? await client.get(Lease.self, namespace: systemNamespace, name: "starling-operator"))?.spec?
-                .holderIdentity == "op-a"
-        }
+        try await waitForLeader("op-a", timeout: .seconds(60))
         let b = try startOperator(identity: "op-b")
         defer { b.stop() }
         let manifest = """
@@ -175,10 +182,7 @@ import Testing
         }
         // How soon is a benchmark's business (BENCHMARKS.md, leader failover); here, that it happens.
         a.kill9()
-        try await waitUntil("op-b leads", timeout: .seconds(30)) {
-            (try? await client.get(Lease.self, namespace: systemNamespace, name: "starling-operator"))?.spec?
-                .holderIdentity == "op-b"
-        }
+        try await waitForLeader("op-b", timeout: .seconds(30))
         try await waitUntil("32 pods", timeout: .seconds(60)) { await history.added.count == 32 }
         try await waitUntil("status written by op-b", timeout: .seconds(30)) {
             try await client.get(ModelService.self, namespace: namespace, name: "big").status?.replicas == 16
@@ -190,10 +194,7 @@ import Testing
         await b.stopped()
         let c = try startOperator(identity: "op-c")
         defer { c.stop() }
-        try await waitUntil("op-c leads", timeout: .seconds(30)) {
-            (try? await client.get(Lease.self, namespace: systemNamespace, name: "starling-operator"))?.spec?
-                .holderIdentity == "op-c"
-        }
+        try await waitForLeader("op-c", timeout: .seconds(30))
         // Scale by one group, so op-c provably reconciled this service after its cold start.
         let scaled = try cluster.kubectl(["scale", "-n", namespace, "modelservice/big", "--replicas=17"])
         #expect(scaled.status == 0, "\(scaled.output)")

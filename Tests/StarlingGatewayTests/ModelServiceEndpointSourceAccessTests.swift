@@ -31,9 +31,12 @@ import Testing
             metadata: ObjectMeta(
                 name: "svc-0", namespace: namespace,
                 labels: [WellKnown.modelServiceLabel: "svc", WellKnown.workerIndexLabel: "0"]),
-            spec: PodSpec(containers: [
-                Container(name: "server", image: "x", ports: [ContainerPort(name: "http", containerPort: 8123)])
-            ]))
+            spec: PodSpec(
+                containers: [
+                    Container(name: "server", image: "x", ports: [ContainerPort(name: "http", containerPort: 8123)])
+                ],
+                // On a node no agent serves: no scheduler places it and no agent rewrites the status set below.
+                nodeName: "nowhere"))
         pod = try await admin.create(pod)
         var status = PodStatus(phase: .running, conditions: [Condition(type: "Ready", status: "True")])
         status.podIP = "127.9.8.7"

@@ -160,23 +160,33 @@ public actor KubeTestEnvironment {
 extension KubeTestEnvironment.Endpoint {
     /// Runs kubectl against the control plane; returns its exit status and combined output.
     public func kubectl(_ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: kubectl)
         // A fresh discovery cache per call: kubectl's own keeps kinds for minutes, so a just-created CRD's would be
         // unknown to the next command.
         let cache = directory + "/kubectl-cache-\(UInt64.random(in: 0...UInt64.max))"
         defer { try? FileManager.default.removeItem(atPath: cache) }
-        process.arguments = ["--kubeconfig", kubeconfig, "--cache-dir", cache] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        let stdin = Pipe()
-        process.standardInput = stdin
-        try process.run()
-        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-        try stdin.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        return try runKubectl(kubectl, ["--kubeconfig", kubeconfig, "--cache-dir", cache] + arguments, input: input)
     }
+}
+
+/// Runs the kubectl at `path` with `arguments`, writing `input` to its stdin; returns its exit status and combined
+/// output. Blocks until it exits.
+public func runKubectl(
+    _ path: String, _ arguments: [String], input: String? = nil
+) throws -> (
+    status: Int32, output: String
+) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = output
+    let stdin = Pipe()
+    process.standardInput = stdin
+    try process.run()
+    if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+    try stdin.fileHandleForWriting.close()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }

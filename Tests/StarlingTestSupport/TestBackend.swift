@@ -39,6 +39,8 @@ public enum TestBackend: String, CaseIterable, Sendable, CustomTestStringConvert
             let client = try KubeClient(config: config, accessLog: accessLog)
             let body: JSONValue = .object(["metadata": .object(["name": .string(namespace)])])
             _ = try await admin.send(.POST, path: "/api/v1/namespaces", body: try body.data())
+            // Pods are admitted once the namespace's default service account has its token.
+            _ = try await admin.serviceAccountToken(namespace: namespace, name: "default")
             return Connection(
                 client: client, namespace: namespace,
                 stop: {

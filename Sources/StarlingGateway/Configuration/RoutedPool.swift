@@ -19,19 +19,13 @@ public struct RoutedPool: Sendable, Equatable {
     /// are the leader pods (worker 0) that are Ready, have a `status.podIP` and are not being deleted, at their
     /// container port named `http` (else the first declared); a pod that stops being one of these is drained by
     /// the gateway. Only standard fields are read, so the same code serves a Kubernetes cluster.
-    /// The container port a pod serves requests on: the one named `http`, else the first declared.
-    static func servingPort(_ pod: Pod) -> Int? {
-        let ports = pod.spec.containers.flatMap { $0.ports ?? [] }
-        return (ports.first { $0.name == "http" } ?? ports.first)?.containerPort
-    }
-
     public static func pools(services: [ModelService], pods: [Pod]) -> [RoutedPool] {
         var endpointsByService: [String: [EndpointAddress]] = [:]
         for pod in pods {
             let labels = pod.metadata.labels ?? [:]
             guard let owner = labels[WellKnown.modelServiceLabel], labels[WellKnown.workerIndexLabel] ?? "0" == "0",
                 pod.isReady, pod.metadata.deletionTimestamp == nil, let ip = pod.status?.podIP, !ip.isEmpty,
-                let port = servingPort(pod)
+                let port = pod.servingPort
             else { continue }
             let key = key(namespace: pod.metadata.namespace, name: owner)
             endpointsByService[key, default: []].append(EndpointAddress(host: ip, port: port))
