@@ -49,8 +49,12 @@ import Testing
                 state.endpoints.values.filter { !$0.draining }.map(\.id).sorted()
             } == ["127.9.8.7:8123"]
         }
-        let seen = await log.seen
         let declared = Set(ModelServiceEndpointSource.apiAccess)
+        // The watches start after their lists: wait for them; the comparison below names anything still missing.
+        try? await eventually("every declared access", timeout: .seconds(10)) {
+            await log.seen.isSuperset(of: declared)
+        }
+        let seen = await log.seen
         #expect(
             seen == declared,
             "missing: \(declared.subtracting(seen).sorted()), not declared: \(seen.subtracting(declared).sorted())")
