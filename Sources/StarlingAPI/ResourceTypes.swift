@@ -1,7 +1,8 @@
 /// Every kind Starling serves, and lookups by the names users type.
 public enum ResourceTypes {
     public static let all: [any KubernetesResource.Type] = [
-        ModelService.self, Pod.self, Node.self, Event.self, Lease.self, KubeService.self,
+        ModelService.self, Pod.self, Node.self, Event.self, Lease.self, KubeService.self, InferencePool.self,
+        InferenceObjective.self, InferenceModelRewrite.self,
     ]
 
     /// The type for an `apiVersion` and `kind` pair.

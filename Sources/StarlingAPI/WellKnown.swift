@@ -1,6 +1,10 @@
 /// Label, annotation and resource names Starling writes and reads.
 public enum WellKnown {
     public static let group = "starling.dev"
+    /// The Gateway API Inference Extension's stable group (`InferencePool`).
+    public static let inferenceGroup = "inference.networking.k8s.io"
+    /// The Inference Extension's experimental group (`InferenceObjective`, `InferenceModelRewrite`).
+    public static let inferenceExperimentalGroup = "inference.networking.x-k8s.io"
     /// Extended resource name for whole accelerators on a node.
     public static let acceleratorResource = "nvidia.com/gpu"
     /// Node label holding the accelerator type (`H100-80GB`).

@@ -124,7 +124,7 @@ public struct EmbeddedCluster {
             services.append(
                 reported(
                     "gateway.source",
-                    ModelServiceEndpointSource(
+                    ClusterPoolSource(
                         client: client, gateway: made, informers: informers,
                         logger: logger.labelled("starling.gateway.source"))))
             gateway = made

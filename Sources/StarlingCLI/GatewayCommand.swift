@@ -22,8 +22,9 @@ struct GatewayCommand: AsyncParsableCommand {
 
     @Flag(
         help: """
-            Discover pools from a Kubernetes API server: one per ModelService, its endpoints the Ready leader pods \
-            (status.podIP and the container port named http), followed by watch.
+            Discover pools from a Kubernetes API server: one per ModelService (its Ready leader pods at \
+            status.podIP and the container port named http) and one per InferencePool (its Ready pods at each \
+            target port), with InferenceObjectives and InferenceModelRewrites, followed by watch.
             """)
     var fromCluster = false
 
@@ -80,7 +81,7 @@ struct GatewayCommand: AsyncParsableCommand {
             let informers = SharedInformers(client: client, logger: logger)
             discovery = [
                 informers,
-                ModelServiceEndpointSource(
+                ClusterPoolSource(
                     client: client, gateway: gateway, informers: informers, namespace: watchNamespace, logger: logger),
             ]
             logger.info("discovering pools", metadata: ["kube.server": "\(kube.server)"])

@@ -16,6 +16,12 @@ struct ManifestsCommand: ParsableCommand {
     var gatewayReplicas = ClusterManifests.Options().gatewayReplicas
     @Option(help: "Replicas of the operator Deployment (one leads, the others stand by).")
     var operatorReplicas = ClusterManifests.Options().operatorReplicas
+    @Flag(
+        help: """
+            Include CRDs for the Gateway API Inference Extension's InferencePool, InferenceObjective and \
+            InferenceModelRewrite (for clusters without the Extension's own), which the gateway routes.
+            """)
+    var inferenceExtensionCRDs = false
 
     func validate() throws {
         let errors = Validation.dnsLabelErrors(namespace, path: "--namespace", maxLength: 63)
@@ -28,7 +34,8 @@ struct ManifestsCommand: ParsableCommand {
 
     func run() throws {
         let options = ClusterManifests.Options(
-            namespace: namespace, image: image, gatewayReplicas: gatewayReplicas, operatorReplicas: operatorReplicas)
+            namespace: namespace, image: image, gatewayReplicas: gatewayReplicas, operatorReplicas: operatorReplicas,
+            inferenceExtensionCRDs: inferenceExtensionCRDs)
         print(try ClusterManifests.yaml(try ClusterManifests.objects(options)), terminator: "")
     }
 }

@@ -16,15 +16,19 @@ public enum ClusterManifests {
         public var gatewayReplicas: Int
         /// Replicas of the operator Deployment (one leads, the others stand by).
         public var operatorReplicas: Int
+        /// Whether to include CRDs for the Gateway API Inference Extension's InferencePool, InferenceObjective and
+        /// InferenceModelRewrite, for clusters that do not have the Extension's own.
+        public var inferenceExtensionCRDs: Bool
 
         public init(
             namespace: String = "starling-system", image: String = "ghcr.io/starling-serving/starling:latest",
-            gatewayReplicas: Int = 2, operatorReplicas: Int = 2
+            gatewayReplicas: Int = 2, operatorReplicas: Int = 2, inferenceExtensionCRDs: Bool = false
         ) {
             self.namespace = namespace
             self.image = image
             self.gatewayReplicas = gatewayReplicas
             self.operatorReplicas = operatorReplicas
+            self.inferenceExtensionCRDs = inferenceExtensionCRDs
         }
     }
 
@@ -45,6 +49,7 @@ public enum ClusterManifests {
     public static func objects(_ options: Options = Options()) throws -> [JSONValue] {
         let ns = options.namespace
         var objects = try CustomResourceDefinitions.all()
+        if options.inferenceExtensionCRDs { objects += try CustomResourceDefinitions.inferenceExtension() }
         objects.append(
             .object([
                 "apiVersion": .string("v1"), "kind": .string("Namespace"),
@@ -60,7 +65,7 @@ public enum ClusterManifests {
         objects.append(DeploymentManifests.operator(options, serviceAccount: operatorAccount))
         objects.append(RBACManifests.serviceAccount(gatewayAccount, namespace: ns, component: "gateway"))
         objects += RBACManifests.role(
-            "starling-gateway", namespace: nil, component: "gateway", accesses: ModelServiceEndpointSource.apiAccess,
+            "starling-gateway", namespace: nil, component: "gateway", accesses: ClusterPoolSource.apiAccess,
             subject: gatewayAccount, subjectNamespace: ns)
         objects += DeploymentManifests.gateway(options, serviceAccount: gatewayAccount)
         return objects

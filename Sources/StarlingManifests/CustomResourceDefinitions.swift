@@ -9,9 +9,31 @@ public enum CustomResourceDefinitions {
         (ModelService.self, ModelService.printerColumns)
     ]
 
+    /// The Gateway API Inference Extension's kinds the gateway follows, for clusters without the Extension's own
+    /// CRDs (`starling manifests --inference-extension-crds`). Their schemas cover the fields Starling reads and
+    /// keep the rest (`endpointPickerRef`, `status`) as written.
+    public static let inferenceExtensionKinds: [any KubernetesResource.Type] = [
+        InferencePool.self, InferenceObjective.self, InferenceModelRewrite.self,
+    ]
+
     /// Every CRD, in a stable order.
     public static func all() throws -> [JSONValue] {
         try kinds.map { try definition(for: $0.type, columns: $0.columns) }
+    }
+
+    /// The CRDs of `inferenceExtensionKinds`.
+    public static func inferenceExtension() throws -> [JSONValue] {
+        try inferenceExtensionKinds.map { type in
+            var crd = try definition(for: type, columns: [])
+            if type.descriptor.group.hasSuffix(".k8s.io") {
+                // Groups under k8s.io are protected: a CRD there must name its API review, as the Extension's do.
+                crd["metadata"]?["annotations"] = .object([
+                    "api-approved.kubernetes.io": .string(
+                        "https://github.com/kubernetes-sigs/gateway-api-inference-extension/pull/1173")
+                ])
+            }
+            return crd
+        }
     }
 
     /// The CRD of one kind.

@@ -42,7 +42,7 @@ import Glibc
                     nodeNames: ["n"], logDirectory: "\(dir)/logs", runDirectory: "\(dir)/run"),
                 logger: logger)
         default:
-            service = ModelServiceEndpointSource(
+            service = ClusterPoolSource(
                 client: client, gateway: Gateway(configuration: GatewayConfiguration(pools: []), logger: logger),
                 logger: logger)
         }

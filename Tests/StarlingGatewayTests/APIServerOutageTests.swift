@@ -37,7 +37,7 @@ import Testing
             var configuration = GatewayConfiguration(pools: [])
             configuration.port = 0
             let gateway = Gateway(configuration: configuration, logger: Logger(label: "test.gateway"))
-            let source = ModelServiceEndpointSource(client: client, gateway: gateway, logger: Logger(label: "test"))
+            let source = ClusterPoolSource(client: client, gateway: gateway, logger: Logger(label: "test"))
             let discovering = Task { try await source.run() }
             defer { discovering.cancel() }
             try await gateway.withRunning { gatewayPort in

@@ -111,6 +111,44 @@ import Testing
         #expect(missing.status != 0)
         #expect(missing.output.contains("spec.model") && missing.output.contains("spec.server"), "\(missing.output)")
     }
+
+    @Test func inferencePoolsAreServedAndBadOnesRejectedWithFieldPaths() async throws {
+        let good = try cluster.kubectl(
+            ["apply", "-f", "-"],
+            input: """
+                apiVersion: inference.networking.k8s.io/v1
+                kind: InferencePool
+                metadata: {name: good, namespace: \(namespace)}
+                spec:
+                  selector: {matchLabels: {app: vllm}}
+                  targetPorts: [{number: 8000}]
+                  endpointPickerRef: {name: epp, port: {number: 9002}}
+                """)
+        #expect(good.status == 0, "\(good.output)")
+        let bad = try cluster.kubectl(
+            ["apply", "--validate=false", "-f", "-"],
+            input: """
+                apiVersion: inference.networking.k8s.io/v1
+                kind: InferencePool
+                metadata: {name: bad, namespace: \(namespace)}
+                spec:
+                  selector: {matchLabels: {app: vllm}}
+                  targetPorts: [{number: 70000}]
+                """)
+        #expect(bad.status != 0)
+        // v1.20 names array items without their index: spec.targetPorts.number.
+        #expect(bad.output.contains("spec.targetPorts") && bad.output.contains("65535"), "\(bad.output)")
+        let empty = try cluster.kubectl(
+            ["apply", "--validate=false", "-f", "-"],
+            input: """
+                apiVersion: inference.networking.k8s.io/v1
+                kind: InferencePool
+                metadata: {name: empty, namespace: \(namespace)}
+                spec: {selector: {matchLabels: {app: vllm}}, targetPorts: []}
+                """)
+        #expect(empty.status != 0)
+        #expect(empty.output.contains("spec.targetPorts"), "\(empty.output)")
+    }
 }
 
 /// `deploy/` holds exactly what `starling manifests` prints, in a form `kubectl apply -k deploy/` takes.

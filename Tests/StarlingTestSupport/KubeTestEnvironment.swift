@@ -54,7 +54,9 @@ public actor KubeTestEnvironment {
         if definitionsInstalled { return }
         let cluster = try await start()
         let applied = try cluster.kubectl(
-            ["apply", "-f", "-"], input: try ClusterManifests.yaml(try CustomResourceDefinitions.all()))
+            ["apply", "-f", "-"],
+            input: try ClusterManifests.yaml(
+                try CustomResourceDefinitions.all() + CustomResourceDefinitions.inferenceExtension()))
         guard applied.status == 0 else { throw StartError(description: "kubectl apply of the CRDs: \(applied.output)") }
         let established = try cluster.kubectl(
             ["wait", "--for=condition=Established", "--timeout=60s", "crd", "-l", "app.kubernetes.io/component=crd"])

@@ -130,12 +130,15 @@ public final class Gateway: Sendable {
         pool.update { $0.setEndpoints(wanted) }
     }
 
-    /// Makes the pools what `wanted` says (for pools that follow ModelServices): new pools are created, existing
-    /// ones get their models and endpoints updated, pools no longer wanted drain their endpoints and are dropped.
+    /// Makes the discovered pools what `wanted` says: new pools are created, existing ones get their models and
+    /// endpoints updated, pools no longer wanted drain their endpoints and are dropped. Pools and objectives from
+    /// the configuration stay as configured, ahead of discovered ones of the same name.
     public func syncPools(_ wanted: [RoutedPool], objectives: ObjectiveTable) {
+        let configured = Set(configuration.pools.map(\.settings.name))
         var created: [EndpointPool] = []
         let existing = pools
-        for plan in wanted {
+        created += existing.filter { configured.contains($0.name) }
+        for plan in wanted where !configured.contains(plan.name) {
             let pool: EndpointPool
             if let found = existing.first(where: { $0.name == plan.name }) {
                 pool = found
@@ -151,11 +154,12 @@ public final class Gateway: Sendable {
             }
             created.append(pool)
         }
-        let names = Set(wanted.map(\.name))
+        let names = Set(created.map(\.name))
         for gone in existing where !names.contains(gone.name) { gone.update { $0.setEndpoints([:]) } }
+        let merged = configuration.objectives.overlaying(objectives)
         routing.withLock { routing in
             routing.pools = created
-            routing.objectives = objectives
+            routing.objectives = merged
         }
     }
 

@@ -50,6 +50,15 @@ public struct ObjectiveTable: Sendable, Equatable {
 
     public init() {}
 
+    /// This table with what it lacks taken from `other`: objectives and model rules `self` defines win.
+    public func overlaying(_ other: ObjectiveTable) -> ObjectiveTable {
+        var merged = self
+        merged.objectives.merge(other.objectives) { mine, _ in mine }
+        merged.models.merge(other.models) { mine, _ in mine }
+        merged.fallback = fallback ?? other.fallback
+        return merged
+    }
+
     /// The model names clients may send besides the ones endpoints serve.
     public var aliases: [String] { models.keys.sorted() }
 

@@ -7,10 +7,10 @@ import Testing
 
 @testable import StarlingGateway
 
-/// Discovery on both API servers with every request recorded: exactly `ModelServiceEndpointSource.apiAccess`,
+/// Discovery on both API servers with every request recorded: exactly `ClusterPoolSource.apiAccess`,
 /// from which the shipped gateway ClusterRole is built; and a Ready leader becomes an endpoint at its pod IP and
 /// container port.
-@Suite struct ModelServiceEndpointSourceAccessTests {
+@Suite struct ClusterPoolSourceAccessTests {
     @Test(arguments: TestBackend.allCases) func discoveryUsesExactlyTheDeclaredAccess(
         _ backend: TestBackend
     ) async throws {
@@ -20,7 +20,13 @@ import Testing
         let namespace = connection.namespace
         let admin = try KubeClient(config: connection.client.config)
         let gateway = Gateway(configuration: GatewayConfiguration(pools: []))
-        let source = ModelServiceEndpointSource(
+        #expect(try await connection.client.serves(InferencePool.descriptor))
+        #expect(try await connection.client.serves(ModelService.descriptor))
+        let unserved = ResourceDescriptor(
+            group: "example.com", version: "v1", kind: "Widget", plural: "widgets", singular: "widget",
+            namespaced: true)
+        #expect(try await !connection.client.serves(unserved))
+        let source = ClusterPoolSource(
             client: connection.client, gateway: gateway, namespace: namespace, logger: Logger(label: "test"))
         let running = Task { try await source.run() }
         defer { running.cancel() }
@@ -49,7 +55,39 @@ import Testing
                 state.endpoints.values.filter { !$0.draining }.map(\.id).sorted()
             } == ["127.9.8.7:8123"]
         }
-        let declared = Set(ModelServiceEndpointSource.apiAccess)
+        // The Inference Extension's way: a pool of plain pods chosen by label, an objective and a rewrite.
+        _ = try await admin.create(
+            InferencePool(
+                metadata: ObjectMeta(name: "vllm", namespace: namespace),
+                spec: InferencePoolSpec(matchLabels: ["app": "vllm"], targetPorts: [8000, 8001])))
+        _ = try await admin.create(
+            InferenceObjective(
+                metadata: ObjectMeta(name: "premium", namespace: namespace),
+                spec: InferenceObjectiveSpec(priority: 10, pool: "vllm")))
+        _ = try await admin.create(
+            InferenceModelRewrite(
+                metadata: ObjectMeta(name: "alias", namespace: namespace),
+                spec: InferenceModelRewriteSpec(
+                    pool: "vllm", rules: [ModelRewriteRule(models: ["chat"], targets: [.init(modelRewrite: "llama")])]
+                )))
+        _ = try await admin.create(
+            Pod(
+                metadata: ObjectMeta(name: "vllm-a", namespace: namespace, labels: ["app": "vllm"]),
+                spec: PodSpec(containers: [Container(name: "vllm", image: "x")], nodeName: "nowhere")))
+        status.podIP = "127.9.8.6"
+        _ = try await admin.patch(
+            Pod.self, namespace: namespace, name: "vllm-a",
+            patch: .object(["status": try JSONValue(encoding: status)]), subresource: "status")
+        try await eventually("the InferencePool's pod at each target port", timeout: .seconds(30)) {
+            gateway.pools.first { $0.name == "\(namespace)/vllm" }?.read { state in
+                state.endpoints.values.filter { !$0.draining }.map(\.id).sorted()
+            } == ["127.9.8.6:8000", "127.9.8.6:8001"]
+        }
+        try await eventually("the objective and the rewrite", timeout: .seconds(30)) {
+            gateway.objectives.objectives["premium"] == .critical
+                && gateway.objectives.models["chat"]?.targets == [.init(model: "llama", weight: 1)]
+        }
+        let declared = Set(ClusterPoolSource.apiAccess)
         // The watches start after their lists: wait for them; the comparison below names anything still missing.
         try? await eventually("every declared access", timeout: .seconds(10)) {
             await log.seen.isSuperset(of: declared)
