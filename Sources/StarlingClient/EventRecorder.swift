@@ -8,7 +8,7 @@ import StarlingAPI
 /// as one recorded in the last ten minutes bumps that Event's `count` and `lastTimestamp` instead of adding another,
 /// so a crash loop shows as one line with a count, not hundreds.
 public struct EventRecorder: Sendable {
-    let client: KubeClient
+    let client: any KubeAPI
     let component: String
     let logger: Logger
     let recent: RecentEvents
@@ -16,7 +16,7 @@ public struct EventRecorder: Sendable {
     /// The requests recording makes: new Events, and count bumps on repeats.
     public static let apiAccess: [APIAccess] = APIAccess.on(Event.descriptor, "create", "patch")
 
-    public init(client: KubeClient, component: String, logger: Logger) {
+    public init(client: any KubeAPI, component: String, logger: Logger) {
         self.client = client
         self.component = component
         self.logger = logger

@@ -11,7 +11,7 @@ public enum InformerEvent<T: KubernetesResource>: Sendable {
 /// Keeps a local cache of one kind in step with the API server: list, then watch from the list's
 /// resourceVersion; relist when the history has expired (410); reconnect with backoff on errors.
 public actor Informer<T: KubernetesResource> {
-    let client: KubeClient
+    let client: any KubeAPI
     let namespace: String?
     let labelSelector: String?
     let logger: Logger
@@ -28,7 +28,7 @@ public actor Informer<T: KubernetesResource> {
     private var lastResourceVersion: String?
 
     public init(
-        client: KubeClient, namespace: String? = nil, labelSelector: String? = nil,
+        client: any KubeAPI, namespace: String? = nil, labelSelector: String? = nil,
         logger: Logger = Logger(label: "starling.informer")
     ) {
         self.client = client
@@ -139,7 +139,7 @@ public actor Informer<T: KubernetesResource> {
 
     private func relist() async throws {
         let (list, bad) = try await client.listReportingUndecodable(
-            T.self, namespace: namespace, labelSelector: labelSelector)
+            T.self, namespace: namespace, labelSelector: labelSelector, fieldSelector: nil)
         for object in bad { await report(object) }
         var fresh: [ObjectKey: T] = [:]
         for item in list.items { fresh[ObjectKey(item.metadata)] = item }
@@ -165,7 +165,7 @@ public actor Informer<T: KubernetesResource> {
     private func watchOnce() async throws {
         let stream = client.watch(
             T.self, namespace: namespace, resourceVersion: lastResourceVersion, labelSelector: labelSelector,
-            allowBookmarks: true, timeoutSeconds: 300 + Int.random(in: 0..<60))
+            fieldSelector: nil, allowBookmarks: true, timeoutSeconds: 300 + Int.random(in: 0..<60))
         for try await update in stream {
             switch update {
             case .added(let obj), .modified(let obj):

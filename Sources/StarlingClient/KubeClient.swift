@@ -212,19 +212,6 @@ public final class KubeClient: Sendable {
         return (ObjectList(metadata: ListMeta(resourceVersion: meta.resourceVersion), items: items), undecodable)
     }
 
-    /// Lists objects, every page of one list (a consistent snapshot); `namespace` nil lists every namespace. An
-    /// object this build cannot decode fails the list with its field path.
-    public func list<T: KubernetesResource>(
-        _ type: T.Type, namespace: String? = nil, labelSelector: String? = nil, fieldSelector: String? = nil
-    ) async throws -> ObjectList<T> {
-        let (list, undecodable) = try await listReportingUndecodable(
-            type, namespace: namespace, labelSelector: labelSelector, fieldSelector: fieldSelector)
-        if let first = undecodable.first {
-            throw Status(message: "cannot decode \(T.descriptor.kind) \(first)", reason: "DecodeError", code: 500)
-        }
-        return list
-    }
-
     public func create<T: KubernetesResource>(_ object: T) async throws -> T {
         var object = object
         object.setTypeMeta()

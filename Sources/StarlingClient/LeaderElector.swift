@@ -7,7 +7,7 @@ import StarlingAPI
 /// becomes a candidate again. On cancellation (shutdown) the leader releases the lease so a standby takes over at
 /// once (unless `releaseOnCancel` is false). The decisions are `LeaderElection`'s; this shell only reads and writes the Lease.
 public actor LeaderElector {
-    let client: KubeClient
+    let client: any KubeAPI
     let namespace: String
     let name: String
     let logger: Logger
@@ -19,7 +19,7 @@ public actor LeaderElector {
     public private(set) var terms = 0
 
     public init(
-        client: KubeClient, namespace: String, name: String, identity: String,
+        client: any KubeAPI, namespace: String, name: String, identity: String,
         timing: LeaderElectionTiming = LeaderElectionTiming(), releaseOnCancel: Bool = true,
         logger: Logger = Logger(label: "starling.leader")
     ) {

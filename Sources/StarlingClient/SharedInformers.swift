@@ -8,7 +8,7 @@ import StarlingAPI
 /// `informer(_:)` hands out the shared instance, creating it on first use; `run()` runs every informer, including
 /// those asked for after it started, until cancelled.
 public actor SharedInformers: Service {
-    let client: KubeClient
+    let client: any KubeAPI
     let logger: Logger
     private var informers: [Key: any Sendable] = [:]
     private let starts: AsyncStream<@Sendable () async -> Void>
@@ -20,7 +20,7 @@ public actor SharedInformers: Service {
         var labelSelector: String?
     }
 
-    public init(client: KubeClient, logger: Logger = Logger(label: "starling.informers")) {
+    public init(client: any KubeAPI, logger: Logger = Logger(label: "starling.informers")) {
         self.client = client
         self.logger = logger
         (starts, startContinuation) = AsyncStream.makeStream()

@@ -18,7 +18,7 @@ public struct UndecodableObject: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(key): \(error)" }
 
     /// From an object's raw JSON and the decoding error.
-    init(_ raw: JSONValue, error: any Error, deleted: Bool = false) {
+    public init(_ raw: JSONValue, error: any Error, deleted: Bool = false) {
         key = ObjectKey(
             namespace: raw.value(atPath: "metadata.namespace")?.stringValue,
             name: raw.value(atPath: "metadata.name")?.stringValue ?? "")

@@ -6,7 +6,7 @@ import StarlingClient
 /// Keeps each ModelService's pods and status in line with its spec. Level-based: it can stop and restart at any
 /// point and converges from what the API server holds.
 public struct ModelServiceController: Service {
-    let client: KubeClient
+    let client: any KubeAPI
     let logger: Logger
     let planner: ModelServicePlanner
     let workers: Int
@@ -17,7 +17,7 @@ public struct ModelServiceController: Service {
 
     /// `informers`, when given, must be run by its owner; without it the controller runs informers of its own.
     public init(
-        client: KubeClient, informers: SharedInformers? = nil, workers: Int = 2,
+        client: any KubeAPI, informers: SharedInformers? = nil, workers: Int = 2,
         planner: ModelServicePlanner = ModelServicePlanner(), namespace: String? = nil,
         logger: Logger = Logger(label: "starling.controller.modelservice")
     ) {
@@ -101,12 +101,11 @@ public struct ModelServiceController: Service {
             "type": .string("ReplicaFailure"), "status": .string("True"), "reason": .string("DecodeFailed"),
             "message": .string(message), "lastTransitionTime": .string(Timestamp.now()),
         ])
-        let path = ModelService.descriptor.path(
-            namespace: object.key.namespace, name: object.key.name, subresource: "status")
         do {
             let patch: JSONValue = .object(["status": .object(["conditions": .array([condition])])])
-            _ = try await client.send(
-                .PATCH, path: path, body: try patch.data(), contentType: PatchType.merge.rawValue)
+            _ = try await client.patchRaw(
+                ModelService.descriptor, namespace: object.key.namespace ?? WellKnown.defaultNamespace,
+                name: object.key.name, patch: patch, patchType: .merge, subresource: "status")
         } catch {
             logger.debug("cannot report an undecodable object", metadata: ["object": "\(object.key)"])
         }

@@ -11,7 +11,7 @@ import StarlingClient
 /// The Inference Extension's kinds are watched once discovery shows the server serves them; until then they are
 /// asked for again every `rediscoveryInterval`, so installing their CRDs later needs no restart.
 public struct ClusterPoolSource: Service {
-    let client: KubeClient
+    let client: any KubeAPI
     let gateway: Gateway
     let informers: SharedInformers?
     /// The one namespace watched, or nil for all.
@@ -32,7 +32,7 @@ public struct ClusterPoolSource: Service {
 
     /// `informers`, when given, is the process's shared set, run by its owner; without it the source runs its own.
     public init(
-        client: KubeClient, gateway: Gateway, informers: SharedInformers? = nil, namespace: String? = nil,
+        client: any KubeAPI, gateway: Gateway, informers: SharedInformers? = nil, namespace: String? = nil,
         rediscoveryInterval: Duration = .seconds(30), logger: Logger
     ) {
         self.client = client
