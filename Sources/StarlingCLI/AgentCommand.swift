@@ -44,7 +44,7 @@ struct AgentCommand: AsyncParsableCommand {
         let nodes = Self.clusterNodes(
             try nodesFile.map { try NodeInventory.load(path: $0) } ?? NodeInventory.simulatedDefault(),
             acceleratorLabel: acceleratorNodeLabel)
-        let client = try KubeClient(config: config, logger: logger)
+        let client = try KubeClient(config: config, logger: logger, rateLimit: cluster.rateLimit)
         let directory = stateDir ?? "\(DataDirectory.default)/agent"
         let informers = SharedInformers(client: client, logger: logger)
         let agent = NodeAgent(

@@ -77,7 +77,7 @@ struct GatewayCommand: AsyncParsableCommand {
         var discovery: [any Service] = []
         if fromCluster || cluster.kubeconfig != nil {
             let kube = try cluster.config()
-            let client = try KubeClient(config: kube, logger: logger)
+            let client = try KubeClient(config: kube, logger: logger, rateLimit: cluster.rateLimit)
             let informers = SharedInformers(client: client, logger: logger)
             discovery = [
                 informers,

@@ -77,7 +77,7 @@ struct OperatorCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = log.logger("starling.operator")
         let config = try cluster.config()
-        let client = try KubeClient(config: config, logger: logger)
+        let client = try KubeClient(config: config, logger: logger, rateLimit: cluster.rateLimit)
         let planner = ModelServicePlanner(
             template: .kubernetes(starlingImage: image, acceleratorNodeLabel: acceleratorNodeLabel),
             limits: try objectLimits.limits())

@@ -34,6 +34,8 @@ public final class KubeClient: Sendable {
     let logger: Logger
     /// Where requests are recorded as RBAC accesses, when a test asks.
     let accessLog: APIAccessLog?
+    /// Paces requests to the client's `RateLimit`, when it has one.
+    let limiter: RequestRateLimiter?
 
     /// One HTTP client for the process, with room for many long-lived watch connections.
     static let sharedHTTP: HTTPClient = {
@@ -44,12 +46,16 @@ public final class KubeClient: Sendable {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
 
+    /// `rateLimit`, when given, paces every request (a watch counts once, when it starts), as client-go's QPS and
+    /// burst do; without it requests go as fast as they come.
     public init(
-        config: KubeConfig, logger: Logger = Logger(label: "starling.client"), accessLog: APIAccessLog? = nil
+        config: KubeConfig, logger: Logger = Logger(label: "starling.client"), accessLog: APIAccessLog? = nil,
+        rateLimit: RateLimit? = nil
     ) throws {
         self.config = config
         self.logger = logger
         self.accessLog = accessLog
+        self.limiter = rateLimit.map { RequestRateLimiter($0, logger: logger) }
         self.http = Self.sharedHTTP
         if config.server.hasPrefix("https://") {
             var tls = TLSConfiguration.makeClientConfiguration()
@@ -77,6 +83,7 @@ public final class KubeClient: Sendable {
         _ method: HTTPMethod, path: String, query: [(String, String)] = [], body: Data? = nil,
         contentType: String = "application/json", timeout: Duration = .seconds(30)
     ) async throws -> Data {
+        try await limiter?.wait(for: "\(method.rawValue) \(path)")
         let request = makeRequest(method, path: path, query: query, body: body, contentType: contentType)
         if let accessLog, let access = APIAccess.of(method: method.rawValue, path: path, watch: false) {
             await accessLog.record(access)
@@ -296,9 +303,11 @@ public final class KubeClient: Sendable {
         let request = makeRequest(.GET, path: path, query: query, body: nil, contentType: "")
         let http = self.http
         let accessLog = self.accessLog
+        let limiter = self.limiter
         let (stream, continuation) = AsyncThrowingStream<WatchUpdate<T>, any Error>.makeStream()
         let task = Task {
             do {
+                try await limiter?.wait(for: "WATCH \(path)")
                 if let accessLog, let access = APIAccess.of(method: "GET", path: path, watch: true) {
                     await accessLog.record(access)
                 }
