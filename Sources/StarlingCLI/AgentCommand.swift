@@ -50,11 +50,7 @@ struct AgentCommand: AsyncParsableCommand {
         let agent = NodeAgent(
             client: client,
             configuration: NodeAgentConfiguration(
-                nodeNames: Set(nodes.map(\.metadata.nameOrEmpty)),
-                realDeviceNodes: Set(
-                    nodes.filter { $0.metadata.annotations?[WellKnown.realDevicesAnnotation] == "true" }.map(
-                        \.metadata.nameOrEmpty)),
-                logDirectory: "\(directory)/logs", runDirectory: "\(directory)/run"),
+                nodes: nodes, logDirectory: "\(directory)/logs", runDirectory: "\(directory)/run"),
             informers: informers, logger: logger)
         let registrar = NodeRegistrar(client: client, nodes: nodes, logger: logger)
         logger.info(

@@ -93,11 +93,7 @@ public struct EmbeddedCluster {
         let agent = NodeAgent(
             client: client,
             configuration: NodeAgentConfiguration(
-                nodeNames: Set(options.nodes.map(\.metadata.nameOrEmpty)),
-                realDeviceNodes: Set(
-                    options.nodes.filter { $0.metadata.annotations?[WellKnown.realDevicesAnnotation] == "true" }.map(
-                        \.metadata.nameOrEmpty)),
-                logDirectory: "\(dir)/logs", runDirectory: "\(dir)/run"),
+                nodes: options.nodes, logDirectory: "\(dir)/logs", runDirectory: "\(dir)/run"),
             informers: informers, logger: logger.labelled("starling.agent"))
         func reported(_ name: String, _ service: any Service) -> ServiceGroupConfiguration.ServiceConfiguration {
             .init(service: ReportedService(name: name, service: service, logger: logger))

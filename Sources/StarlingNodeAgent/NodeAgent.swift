@@ -163,7 +163,8 @@ actor NodeAgentState {
         let address = kept ?? PodAddress.pick(port: port, avoiding: used) ?? "127.0.0.1"
         return PodRuntime(
             namespace: pod.metadata.namespace ?? WellKnown.defaultNamespace, name: pod.metadata.nameOrEmpty, uid: uid,
-            podIP: address, port: port, restartCount: pod.status?.containerStatuses?.first?.restartCount ?? 0)
+            podIP: address, port: port, node: pod.spec.nodeName,
+            restartCount: pod.status?.containerStatuses?.first?.restartCount ?? 0)
     }
 
     /// The port the pod serves (`Pod.servingPort`, as the gateway reads it), else the `PORT` its first container
@@ -230,7 +231,24 @@ actor NodeAgentState {
                 podEnv[e.name] = EnvExpansion.expand(e.value ?? "", podEnv)
             }
         }
-        let devices = pod.metadata.annotations?[WellKnown.devicesAnnotation] ?? ""
+        if rt.devices == nil {
+            let node = pod.spec.nodeName ?? ""
+            let taken = Set(
+                runtimes.values.filter { $0.uid != rt.uid && $0.node == node && !$0.finished }.flatMap {
+                    $0.devices ?? []
+                })
+            switch DeviceAssignment.choose(
+                for: pod, capacity: configuration.deviceCounts[node] ?? 0, taken: taken)
+            {
+            case .success(let chosen): rt.devices = chosen
+            case .failure(let shortage):
+                // As a kubelet's device manager at admission; kept waiting, as the devices may free up.
+                rt.waitingReason = "UnexpectedAdmissionError"
+                rt.waitingMessage = "Allocate failed: the pod \(shortage)"
+                return
+            }
+        }
+        let devices = (rt.devices ?? []).map(String.init).joined(separator: ",")
         podEnv["STARLING_DEVICES"] = devices
         if let node = pod.spec.nodeName, configuration.realDeviceNodes.contains(node) {
             podEnv["CUDA_VISIBLE_DEVICES"] = devices

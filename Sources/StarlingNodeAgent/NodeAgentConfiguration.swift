@@ -1,9 +1,13 @@
+import StarlingAPI
+
 /// Settings of the embedded node agent.
 public struct NodeAgentConfiguration: Sendable {
     /// Nodes whose pods this agent runs.
     public var nodeNames: Set<String>
     /// Nodes whose devices are real GPUs (pods get `CUDA_VISIBLE_DEVICES`).
     public var realDeviceNodes: Set<String>
+    /// Accelerators of each node, which pods asking for `nvidia.com/gpu` are given from.
+    public var deviceCounts: [String: Int]
     /// Where pod logs go (`<namespace>_<pod>.log`).
     public var logDirectory: String
     /// Where the agent keeps its state (the process-group id of each running pod, for tools and tests); its path
@@ -18,18 +22,32 @@ public struct NodeAgentConfiguration: Sendable {
     public var containment: PodContainment.Mode
 
     public init(
-        nodeNames: Set<String>, realDeviceNodes: Set<String> = [], logDirectory: String, runDirectory: String,
+        nodeNames: Set<String>, realDeviceNodes: Set<String> = [], deviceCounts: [String: Int] = [:],
+        logDirectory: String, runDirectory: String,
         tick: Duration = .milliseconds(200), restartBackoff: Duration = .seconds(1),
         maxRestartBackoff: Duration = .seconds(30), containment: PodContainment.Mode = .auto
     ) {
         self.containment = containment
         self.nodeNames = nodeNames
         self.realDeviceNodes = realDeviceNodes
+        self.deviceCounts = deviceCounts
         self.logDirectory = logDirectory
         self.runDirectory = runDirectory
         self.tick = tick
         self.restartBackoff = restartBackoff
         self.maxRestartBackoff = maxRestartBackoff
+    }
+
+    /// An agent running `nodes`: their names, which have real GPUs, and how many accelerators each has.
+    public init(nodes: [Node], logDirectory: String, runDirectory: String) {
+        self.init(
+            nodeNames: Set(nodes.map(\.metadata.nameOrEmpty)),
+            realDeviceNodes: Set(
+                nodes.filter { $0.metadata.annotations?[WellKnown.realDevicesAnnotation] == "true" }.map(
+                    \.metadata.nameOrEmpty)),
+            deviceCounts: Dictionary(
+                nodes.map { ($0.metadata.nameOrEmpty, $0.acceleratorCount) }, uniquingKeysWith: { a, _ in a }),
+            logDirectory: logDirectory, runDirectory: runDirectory)
     }
 
     /// The log file of a pod.

@@ -9,6 +9,10 @@ struct PodRuntime {
     var podIP: String
     /// The port it serves on that address: its first declared `containerPort`.
     var port: Int
+    /// The node it runs on.
+    var node: String?
+    /// The accelerators of its node it was given, once it was (`DeviceAssignment`).
+    var devices: [Int]?
     var process: ChildProcess?
     var startedAt: String?
     var restartCount: Int = 0
