@@ -42,10 +42,14 @@ extension ModelServiceSpec {
                     .notSupportedYet("\(path).adapters", "LoRA adapters are loaded only by engine \"sim\" so far"))
             }
         }
-        if autoscaling != nil {
-            errors.append(.notSupportedYet("\(path).autoscaling", "the autoscaler is not built yet; set spec.replicas"))
-        }
+        if let autoscaling { errors += autoscaling.validate(path: "\(path).autoscaling") }
         if let rollout { errors += rollout.validate(path: "\(path).rollout") }
+        if autoscaling != nil, let partition = rollout?.partition, partition != 0 {
+            errors.append(
+                FieldError(
+                    "\(path).rollout.partition",
+                    "Invalid value: \(partition): a partition pins replicas, which spec.autoscaling sets; use one"))
+        }
         if let routing { errors += routing.validate(path: "\(path).routing") }
         return errors
     }
@@ -149,6 +153,62 @@ extension ServerSpec {
     }
 }
 
+extension AutoscalingSpec {
+    func validate(path: String) -> [FieldError] {
+        var errors: [FieldError] = []
+        let minimum = effectiveMinReplicas
+        if minimum < 0 {
+            errors.append(FieldError("\(path).minReplicas", "Invalid value: \(minimum): must be >= 0"))
+        }
+        if maxReplicas < 1 {
+            errors.append(FieldError("\(path).maxReplicas", "Invalid value: \(maxReplicas): must be >= 1"))
+        } else if minimum > maxReplicas {
+            errors.append(
+                FieldError(
+                    "\(path).minReplicas",
+                    "Invalid value: \(minimum): must be <= spec.autoscaling.maxReplicas (\(maxReplicas))"))
+        }
+        if !metric.isKnown {
+            errors.append(.notSupported("\(path).metric", metric.rawValue, allowed: AutoscalingMetric.allowedValues))
+        }
+        if !(target > 0) || !target.isFinite {
+            errors.append(FieldError("\(path).target", "Invalid value: \(target): must be a positive number"))
+        } else if metric == .kvCache && target > 1 {
+            errors.append(
+                FieldError("\(path).target", "Invalid value: \(target): KV-cache usage is a fraction, at most 1"))
+        }
+        if let seconds = scaleToZeroAfterSeconds, seconds < 0 {
+            errors.append(FieldError("\(path).scaleToZeroAfterSeconds", "Invalid value: \(seconds): must be >= 0"))
+        }
+        for (name, behavior) in [("scaleUp", scaleUp), ("scaleDown", scaleDown)] {
+            guard let behavior else { continue }
+            let behaviorPath = "\(path).\(name)"
+            if let window = behavior.stabilizationWindowSeconds, !(0...3600).contains(window) {
+                errors.append(
+                    FieldError(
+                        "\(behaviorPath).stabilizationWindowSeconds", "Invalid value: \(window): must be 0 to 3600"))
+            }
+            for (i, policy) in (behavior.policies ?? []).enumerated() {
+                let policyPath = "\(behaviorPath).policies[\(i)]"
+                if !policy.type.isKnown {
+                    errors.append(
+                        .notSupported(
+                            "\(policyPath).type", policy.type.rawValue, allowed: ScalingPolicyType.allowedValues))
+                }
+                if policy.value < 1 {
+                    errors.append(FieldError("\(policyPath).value", "Invalid value: \(policy.value): must be >= 1"))
+                }
+                if !(1...1800).contains(policy.periodSeconds) {
+                    errors.append(
+                        FieldError(
+                            "\(policyPath).periodSeconds", "Invalid value: \(policy.periodSeconds): must be 1 to 1800"))
+                }
+            }
+        }
+        return errors
+    }
+}
+
 extension RolloutSpec {
     func validate(path: String) -> [FieldError] {
         var errors: [FieldError] = []
@@ -169,6 +229,12 @@ extension RolloutSpec {
 extension RoutingSpec {
     func validate(path: String) -> [FieldError] {
         var errors: [FieldError] = []
+        if let seconds = holdTimeoutSeconds, seconds < 1 {
+            errors.append(FieldError("\(path).holdTimeoutSeconds", "Invalid value: \(seconds): must be >= 1"))
+        }
+        if let held = maxHeldRequests, held < 0 {
+            errors.append(FieldError("\(path).maxHeldRequests", "Invalid value: \(held): must be >= 0"))
+        }
         if let criticality {
             if !criticality.isKnown {
                 errors.append(

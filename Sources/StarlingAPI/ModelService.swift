@@ -36,7 +36,7 @@ public struct ModelServiceSpec: Codable, Sendable, Equatable {
     public var adapters: [AdapterSpec]?
     /// Scheduling priority of the service's pods: higher-priority groups are placed first.
     public var priority: Int?
-    /// Autoscaling on inference signals (not built yet).
+    /// Autoscaling on inference signals: the autoscaler sets `replicas` through the scale subresource.
     public var autoscaling: AutoscalingSpec?
     /// How a changed template replaces groups.
     public var rollout: RolloutSpec?
@@ -182,18 +182,6 @@ public struct AdapterSpec: Codable, Sendable, Equatable {
     public var source: String?
 }
 
-/// `spec.autoscaling`.
-public struct AutoscalingSpec: Codable, Sendable, Equatable {
-    /// Fewest replicas.
-    public var minReplicas: Int?
-    /// Most replicas.
-    public var maxReplicas: Int?
-    /// The signal scaled on.
-    public var metric: String?
-    /// The metric's target value per replica.
-    public var target: Double?
-}
-
 /// `spec.rollout`.
 public struct RolloutSpec: Codable, Sendable, Equatable {
     /// Groups that may be unavailable during a rollout; only 1 today.
@@ -210,6 +198,19 @@ public struct RoutingSpec: Codable, Sendable, Equatable {
     public var criticality: Criticality?
     /// Routing affinity (not supported: the default policy weighs prefix, session and LoRA affinity).
     public var affinity: String?
+    /// Longest the gateway holds a request while no replica is Ready (a service scaling from zero, or starting)
+    /// before answering 503; default 600, sized for model servers that take minutes to load.
+    public var holdTimeoutSeconds: Int?
+    /// Most requests the gateway holds for the service while no replica is Ready; beyond it, 429 with
+    /// `retry-after`. Default 1000.
+    public var maxHeldRequests: Int?
+}
+
+extension RoutingSpec {
+    /// `holdTimeoutSeconds`' default: vLLM takes tens of seconds to minutes to load an 8B-70B model.
+    public static let defaultHoldTimeoutSeconds = 600
+    /// `maxHeldRequests`' default.
+    public static let defaultMaxHeldRequests = 1000
 }
 
 /// Request criticality; maps onto InferenceObjective priority (Critical > 0, Standard = 0, Sheddable < 0).
@@ -240,6 +241,8 @@ public struct ModelServiceStatus: Codable, Sendable, Equatable {
     public var conditions: [Condition]?
     /// Groups recreated after a failure that have not been Ready since: what the recreation backoff counts.
     public var groupRecreations: [GroupRecreation]?
+    /// What the autoscaler saw and decided last (written by the autoscaler, not the ModelService controller).
+    public var autoscaling: AutoscalingStatus?
 
     public init() {}
 }

@@ -79,12 +79,14 @@ extension KubeAPI {
     /// Writes `status` through the `status` subresource as a JSON merge patch of the fields the writer owns: every
     /// field of `S` is set to its value, or cleared (null) when it has none; fields outside `S` — written by
     /// another component, or by a newer version of the kind — are left as they are, which a whole-object PUT of a
-    /// decoded copy would wipe.
+    /// decoded copy would wipe. Fields in `excluding` belong to another writer (the autoscaler's
+    /// `status.autoscaling`) and are left out of the patch.
     public func patchStatus<T: KubernetesResource, S: Codable>(
-        _ type: T.Type, namespace: String?, name: String, status: S
+        _ type: T.Type, namespace: String?, name: String, status: S, excluding: Set<String> = []
     ) async throws -> T {
         var members = try JSONValue(encoding: status).objectValue ?? [:]
         for field in try ownedStatusFields(of: S.self) where members[field] == nil { members[field] = .null }
+        for field in excluding { members[field] = nil }
         return try await patch(
             T.self, namespace: namespace, name: name, patch: .object(["status": .object(members)]),
             patchType: .merge, subresource: "status")

@@ -153,8 +153,10 @@ public struct ModelServiceController: Service {
             await recorder.record(service, type: event.type, reason: event.reason, message: event.message)
         }
         if plan.status != service.status {
+            // status.autoscaling is the autoscaler's to write.
             _ = try await client.patchStatus(
-                ModelService.self, namespace: namespace, name: key.name, status: plan.status)
+                ModelService.self, namespace: namespace, name: key.name, status: plan.status,
+                excluding: ["autoscaling"])
         }
         logger.debug(
             "reconciled",

@@ -86,7 +86,6 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
 
     @Test(arguments: [
         ("accelerators.partition", JSONValue.string("3g.40gb"), "spec.accelerators.partition: not supported yet"),
-        ("autoscaling.maxReplicas", .int(4), "spec.autoscaling: not supported yet"),
         ("adapters", .array([.object(["name": "a"])]), "spec.adapters: not supported yet"),
         ("rollout.maxSurge", .int(1), "spec.rollout.maxSurge: not supported yet"),
         ("routing.affinity", .string("prefix"), "spec.routing.affinity: not supported yet"),
@@ -118,6 +117,67 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     ])
     func honouredValuesAreAccepted(path: String, value: JSONValue) {
         #expect(ModelServiceManifest().with(path, value).errors() == [])
+    }
+
+    static func autoscaling(_ members: [String: JSONValue]) -> ModelServiceManifest {
+        var base: [String: JSONValue] = ["maxReplicas": 4, "metric": "queue", "target": 3]
+        base.merge(members) { _, new in new }
+        return ModelServiceManifest().with("autoscaling", .object(base))
+    }
+
+    @Test(arguments: [
+        (
+            ["minReplicas": JSONValue.int(5)],
+            "spec.autoscaling.minReplicas: Invalid value: 5: must be <= spec.autoscaling.maxReplicas (4)"
+        ),
+        (["minReplicas": -1], "spec.autoscaling.minReplicas: Invalid value: -1: must be >= 0"),
+        (["maxReplicas": 0], "spec.autoscaling.maxReplicas: Invalid value: 0: must be >= 1"),
+        (["target": -2], "spec.autoscaling.target: Invalid value: -2.0: must be a positive number"),
+        (
+            ["metric": "kvCache", "target": 80],
+            "spec.autoscaling.target: Invalid value: 80.0: KV-cache usage is a fraction, at most 1"
+        ),
+        (
+            ["metric": "latency"],
+            "spec.autoscaling.metric: Unsupported value: \"latency\": supported values: \"queue\", \"kvCache\", \"concurrency\""
+        ),
+        (
+            ["scaleDown": .object(["stabilizationWindowSeconds": 7200])],
+            "spec.autoscaling.scaleDown.stabilizationWindowSeconds: Invalid value: 7200: must be 0 to 3600"
+        ),
+        (
+            ["scaleUp": .object(["policies": .array([.object(["type": "Pods", "value": 4, "periodSeconds": 15])])])],
+            "spec.autoscaling.scaleUp.policies[0].type: Unsupported value: \"Pods\": supported values: \"Replicas\", \"Percent\""
+        ),
+        (
+            ["scaleUp": .object(["policies": .array([.object(["type": "Percent", "value": 0, "periodSeconds": 0])])])],
+            "spec.autoscaling.scaleUp.policies[0].value: Invalid value: 0: must be >= 1"
+        ),
+        (["scaleToZeroAfterSeconds": -5], "spec.autoscaling.scaleToZeroAfterSeconds: Invalid value: -5: must be >= 0"),
+        (["target": .null], "spec.autoscaling.target: Required value"),
+    ])
+    func badAutoscalingNamesTheField(members: [String: JSONValue], expected: String) {
+        let errors = Self.autoscaling(members).errors()
+        #expect(errors.contains(expected), "got \(errors)")
+    }
+
+    @Test func autoscalingWithAPinningPartitionOrBadHoldSettingsIsRefused() {
+        let pinned = Self.autoscaling([:]).with("rollout.partition", .int(2)).errors()
+        #expect(pinned.contains { $0.hasPrefix("spec.rollout.partition: Invalid value: 2: a partition pins replicas") })
+        let hold = ModelServiceManifest().with("routing.holdTimeoutSeconds", .int(0)).with(
+            "routing.maxHeldRequests", .int(-1)
+        )
+        .errors()
+        #expect(hold.contains("spec.routing.holdTimeoutSeconds: Invalid value: 0: must be >= 1"), "got \(hold)")
+        #expect(hold.contains("spec.routing.maxHeldRequests: Invalid value: -1: must be >= 0"), "got \(hold)")
+        let good = Self.autoscaling([
+            "minReplicas": 0, "scaleToZeroAfterSeconds": 60,
+            "scaleDown": .object([
+                "stabilizationWindowSeconds": 30,
+                "policies": .array([.object(["type": "Percent", "value": 50, "periodSeconds": 15])]),
+            ]),
+        ]).errors()
+        #expect(good.isEmpty, "got \(good)")
     }
 
     @Test func commandEngineNeedsCommand() {
