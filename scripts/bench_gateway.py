@@ -311,7 +311,8 @@ def replica_flags(args):
     # the regime where routing by prefix matters. With the H100's full 27k blocks every replica holds every prefix
     # and round-robin hits the cache as often as any policy; and a prefill-bound replica saturates at a rate two
     # CPU cores can stream (a decode-bound one would need far more tokens per second than they push).
-    flags = ["--num-gpu-blocks", str(args.num_gpu_blocks)]
+    # --startup-seconds 0: these benchmarks measure routing, not the profile's modelled cold start.
+    flags = ["--num-gpu-blocks", str(args.num_gpu_blocks), "--startup-seconds", "0"]
     if args.max_num_seqs:
         flags += ["--max-num-seqs", str(args.max_num_seqs)]
     return flags

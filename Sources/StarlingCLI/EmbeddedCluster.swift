@@ -123,6 +123,13 @@ public struct EmbeddedCluster {
                     ClusterPoolSource(
                         client: client, gateway: made, informers: informers,
                         logger: logger.labelled("starling.gateway.source"))))
+            // The autoscaler reads the gateway's scrapes and held requests directly.
+            services.append(
+                reported(
+                    "autoscaler",
+                    AutoscalerController(
+                        client: client, informers: informers, signals: GatewayAutoscaleSignals(gateway: made),
+                        logger: logger.labelled("starling.autoscaler"))))
             gateway = made
         } else {
             gatewayContinuation.finish()

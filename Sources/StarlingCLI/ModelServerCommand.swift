@@ -58,6 +58,13 @@ struct ModelServerCommand: AsyncParsableCommand {
     @Option(help: "Run the simulated clock this many times faster than real time (reported times stay simulated).")
     var timeScale: Double = 1
 
+    @Option(
+        help: """
+            Simulated seconds the server loads before it listens (scaled by --time-scale; default: the profile's, \
+            e.g. 82 for llama-3.1-8b-h100, 0 for tiny).
+            """)
+    var startupSeconds: Double?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -101,6 +108,7 @@ struct ModelServerCommand: AsyncParsableCommand {
         configuration.port = port
         configuration.seed = seed
         configuration.timeScale = timeScale
+        configuration.startupSeconds = startupSeconds
         configuration.loraModules = try loraModules.map { entry in
             let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2 else {
@@ -127,9 +135,19 @@ struct ModelServerCommand: AsyncParsableCommand {
                     "sim.kv_blocks": "\(blocks)", "sim.time_scale": "\(scale)",
                 ])
         }
+        if settings.startupDelay > .zero {
+            logger.info(
+                "loading the model before listening",
+                metadata: [
+                    "sim.startup_seconds": "\(settings.startupSeconds ?? chosen.startupSeconds)",
+                    "sim.startup_wall": "\(settings.startupDelay)",
+                ])
+        }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: server.engine), .init(service: app)],
+                services: [
+                    .init(service: server.engine), .init(service: LoadingDelay(settings.startupDelay, then: app)),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }

@@ -17,5 +17,7 @@ enum Quickstart {
           server:
             engine: sim
             profile: llama-3.1-8b-h100
+            # A real Llama-3.1-8B server loads for about 82 s (the profile's default); the demo loads in 3.
+            args: ["--startup-seconds", "3"]
         """
 }

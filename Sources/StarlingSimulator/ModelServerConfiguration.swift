@@ -12,6 +12,14 @@ public struct ModelServerConfiguration: Sendable {
     public var seed: UInt64 = 0
     /// Adapters loaded at start (`--lora-modules name=path`).
     public var loraModules: [(name: String, path: String)] = []
+    /// Simulated seconds before the server listens (a model loading); nil: the profile's `startupSeconds`.
+    public var startupSeconds: Double?
+
+    /// How long, in wall-clock time, the server loads before it listens.
+    public var startupDelay: Duration {
+        let simulated = startupSeconds ?? engine.profile.startupSeconds
+        return .nanoseconds(Int64((simulated / timeScale * 1e9).rounded()))
+    }
 
     public init(engine: EngineConfiguration, servedModelNames: [String]? = nil) {
         self.engine = engine
@@ -22,6 +30,9 @@ public struct ModelServerConfiguration: Sendable {
     public func validate() -> [String] {
         var problems = engine.validate()
         if !(timeScale > 0 && timeScale.isFinite) { problems.append("--time-scale must be positive, got \(timeScale)") }
+        if let startupSeconds, !(startupSeconds >= 0 && startupSeconds.isFinite) {
+            problems.append("--startup-seconds must be 0 or more, got \(startupSeconds)")
+        }
         if !(0...65535).contains(port) { problems.append("--port must be between 0 and 65535, got \(port)") }
         if servedModelNames.isEmpty || servedModelNames.contains(where: \.isEmpty) {
             problems.append("--served-model-name must not be empty")

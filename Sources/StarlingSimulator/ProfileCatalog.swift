@@ -42,7 +42,7 @@ public enum ProfileCatalog {
         prefillEfficiency: 0.56, decodeEfficiency: 0.80, stepOverhead: 0.0007, communicationPerStep: 0,
         frontendOverhead: 0.024, reservedBytesPerDevice: 4e9, memoryUtilization: 0.9,
         maxNumSeqs: 1024, maxNumBatchedTokens: 8192, maxLoras: 1, loraLoadSeconds: 0.02,
-        sources: llama8BSources)
+        sources: llama8BSources + [startupSource8B], startupSeconds: 82)
 
     /// Llama-3.1-8B-Instruct, bf16, one A100-80GB SXM.
     public static let llama31_8B_A100 = SimulatorProfile(
@@ -56,8 +56,15 @@ public enum ProfileCatalog {
         frontendOverhead: 0.024, reservedBytesPerDevice: 4e9, memoryUtilization: 0.9,
         maxNumSeqs: 256, maxNumBatchedTokens: 2048, maxLoras: 1, loraLoadSeconds: 0.03,
         sources: llama8BSources + [
-            "johnmusgrave.com vLLM sweep: A100-40GB (1.555 TB/s) batch-1 decode ~75 tok/s with vLLM 0.23"
-        ])
+            "johnmusgrave.com vLLM sweep: A100-40GB (1.555 TB/s) batch-1 decode ~75 tok/s with vLLM 0.23",
+            startupSource8B,
+        ], startupSeconds: 82)
+
+    static let startupSource8B =
+        "Startup: Llama-3.1-8B with weights and compile caches warm ~82 s, ~5 min uncached (tensorfuse.io); "
+        + "Qwen3-32B on 1xH100 90.7 s, 43.3 s tuned (llm-d blog, 2026-08-26)"
+    static let startupSource70B =
+        "Startup: 70B with tensor parallelism takes several minutes (vLLM issue #19824); 240 s assumed"
 
     static let llama70BSources = [
         "Model shape: meta-llama/Llama-3.1-70B config.json (80 layers, hidden 8192, 8 KV heads of 128; 70.6e9 params)",
@@ -79,7 +86,7 @@ public enum ProfileCatalog {
         prefillEfficiency: 0.50, decodeEfficiency: 0.50, stepOverhead: 0.001, communicationPerStep: 0.004,
         frontendOverhead: 0.024, reservedBytesPerDevice: 5e9, memoryUtilization: 0.9,
         maxNumSeqs: 1024, maxNumBatchedTokens: 8192, maxLoras: 1, loraLoadSeconds: 0.06,
-        sources: llama70BSources)
+        sources: llama70BSources + [startupSource70B], startupSeconds: 240)
 
     /// Llama-3.1-70B-Instruct, bf16, eight H100-80GB with tensor parallelism.
     public static let llama31_70B_H100_TP8 = SimulatorProfile(
@@ -92,7 +99,7 @@ public enum ProfileCatalog {
         prefillEfficiency: 0.45, decodeEfficiency: 0.37, stepOverhead: 0.001, communicationPerStep: 0.0045,
         frontendOverhead: 0.024, reservedBytesPerDevice: 5e9, memoryUtilization: 0.9,
         maxNumSeqs: 1024, maxNumBatchedTokens: 8192, maxLoras: 1, loraLoadSeconds: 0.06,
-        sources: llama70BSources)
+        sources: llama70BSources + [startupSource70B], startupSeconds: 240)
 
     /// A small, fast, made-up model for tests and demos: steps of a few milliseconds and a KV cache of a few
     /// hundred blocks, so queueing, preemption and prefix reuse show up with little load.

@@ -53,6 +53,9 @@ public struct SimulatorProfile: Sendable, Equatable {
 
     /// Where the numbers come from.
     public var sources: [String]
+    /// Simulated seconds from start to serving: loading weights, profiling memory, capturing CUDA graphs
+    /// (`starling model-server --startup-seconds` overrides it).
+    public var startupSeconds: Double = 0
 
     /// Bytes of weights per device.
     public var weightBytesPerDevice: Double {

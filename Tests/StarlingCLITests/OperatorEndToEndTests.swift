@@ -69,7 +69,7 @@ import Testing
               replicas: 2
               group: {size: 2}
               accelerators: {type: NVIDIA-H100-80GB-HBM3, count: 8}
-              server: {engine: sim, profile: llama-3.1-70b-h100-tp8}
+              server: {engine: sim, profile: llama-3.1-70b-h100-tp8, args: ["--startup-seconds", "0"]}
             """
         let applied = try cluster.kubectl(["apply", "-f", "-"], input: manifest)
         #expect(applied.status == 0, "\(applied.output)")
@@ -173,7 +173,7 @@ import Testing
               replicas: 16
               group: {size: 2}
               accelerators: {type: NVIDIA-H100-80GB-HBM3, count: 8}
-              server: {engine: sim, profile: llama-3.1-70b-h100-tp8}
+              server: {engine: sim, profile: llama-3.1-70b-h100-tp8, args: ["--startup-seconds", "0"]}
             """
         let applied = try cluster.kubectl(["apply", "-f", "-"], input: manifest)
         #expect(applied.status == 0, "\(applied.output)")

@@ -78,3 +78,30 @@ import FoundationNetworking
 @Test func apiProfileListMatchesTheSimulatorCatalog() {
     #expect(WellKnown.simulatorProfiles == ProfileCatalog.names)
 }
+
+/// A simulated server loads for its startup time (scaled by --time-scale) before it listens, as vLLM binds only once
+/// its engine is up; the profiles carry published cold-start figures.
+@Suite struct ModelServerStartupTests {
+    @Test func theServerListensOnlyAfterItsLoadTime() async throws {
+        let started = ContinuousClock.now
+        let server = try ModelServerProcess(["--startup-seconds", "3", "--time-scale", "2"])
+        defer { server.stop() }
+        try await server.waitListening()
+        #expect(ContinuousClock.now - started >= .milliseconds(1500), "3 simulated seconds at 2x")
+        #expect(server.output.contains("loading the model before listening"))
+        let loading = try #require(server.output.range(of: "loading the model"))
+        let listening = try #require(server.output.range(of: "model server listening"))
+        #expect(loading.lowerBound < listening.lowerBound)
+    }
+
+    @Test func profilesCarryTheirColdStartAndBadValuesAreNamed() throws {
+        #expect(ProfileCatalog.profile(named: "llama-3.1-8b-h100")?.startupSeconds == 82)
+        #expect(ProfileCatalog.profile(named: "tiny")?.startupSeconds == 0)
+        #expect(
+            ProfileCatalog.all.allSatisfy { $0.startupSeconds == 0 || $0.sources.contains { $0.hasPrefix("Startup:") } }
+        )
+        var configuration = ModelServerConfiguration(engine: EngineConfiguration(profile: ProfileCatalog.tiny))
+        configuration.startupSeconds = -1
+        #expect(configuration.validate().contains("--startup-seconds must be 0 or more, got -1.0"))
+    }
+}

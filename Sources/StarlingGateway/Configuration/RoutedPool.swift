@@ -7,12 +7,21 @@ public struct RoutedPool: Sendable, Equatable {
     public var models: [String]
     public var endpoints: [EndpointAddress]
     public var criticality: Criticality?
+    /// How long and how many requests are held while no endpoint is ready (from the ModelService's `routing`);
+    /// nil keeps the pool settings' defaults.
+    public var holdTimeout: Duration?
+    public var maxHeld: Int?
 
-    public init(name: String, models: [String], endpoints: [EndpointAddress], criticality: Criticality? = nil) {
+    public init(
+        name: String, models: [String], endpoints: [EndpointAddress], criticality: Criticality? = nil,
+        holdTimeout: Duration? = nil, maxHeld: Int? = nil
+    ) {
         self.name = name
         self.models = models
         self.endpoints = endpoints
         self.criticality = criticality
+        self.holdTimeout = holdTimeout
+        self.maxHeld = maxHeld
     }
 
     /// One pool per ModelService (named `name`, or `namespace/name` outside the default namespace). Endpoints
@@ -33,10 +42,13 @@ public struct RoutedPool: Sendable, Equatable {
         return services.filter { $0.metadata.deletionTimestamp == nil }.map { service in
             let name = key(namespace: service.metadata.namespace, name: service.metadata.nameOrEmpty)
             let models = [service.spec.model] + (service.spec.adapters ?? []).map(\.name)
-            let criticality = service.spec.routing?.criticality.flatMap { Criticality(name: $0.rawValue) }
+            let routing = service.spec.routing
+            let criticality = routing?.criticality.flatMap { Criticality(name: $0.rawValue) }
             return RoutedPool(
                 name: name, models: models, endpoints: (endpointsByService[name] ?? []).sorted { $0.id < $1.id },
-                criticality: criticality)
+                criticality: criticality,
+                holdTimeout: .seconds(routing?.holdTimeoutSeconds ?? RoutingSpec.defaultHoldTimeoutSeconds),
+                maxHeld: routing?.maxHeldRequests ?? RoutingSpec.defaultMaxHeldRequests)
         }.sorted { $0.name < $1.name }
     }
 
@@ -50,7 +62,8 @@ public struct RoutedPool: Sendable, Equatable {
         return table
     }
 
-    static func key(namespace: String?, name: String) -> String {
+    /// The pool name of a ModelService or InferencePool: `name` in the default namespace, else `namespace/name`.
+    public static func key(namespace: String?, name: String) -> String {
         let namespace = namespace ?? WellKnown.defaultNamespace
         return namespace == WellKnown.defaultNamespace ? name : "\(namespace)/\(name)"
     }

@@ -150,6 +150,9 @@ public final class Gateway: Sendable {
             let endpoints = Dictionary(plan.endpoints.map { ($0.id, $0.baseURL) }, uniquingKeysWith: { a, _ in a })
             pool.update { state in
                 state.setModels(plan.models)
+                if let timeout = plan.holdTimeout {
+                    state.setHolding(timeout: timeout, maxHeld: plan.maxHeld ?? state.settings.maxHeld)
+                }
                 state.setEndpoints(endpoints)
             }
             created.append(pool)
@@ -161,6 +164,11 @@ public final class Gateway: Sendable {
             routing.pools = created
             routing.objectives = merged
         }
+    }
+
+    /// The load of the pool named `name` (for an autoscaler in the same process), nil when there is none.
+    public func load(pool name: String) -> PoolLoad? {
+        pools.first { $0.name == name }?.read { $0.load }
     }
 
     /// A fresh request id.

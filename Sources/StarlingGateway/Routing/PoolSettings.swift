@@ -9,6 +9,8 @@ public struct PoolSettings: Sendable {
     public var queueTimeout: Duration = .seconds(30)
     /// Longest a request waits for an endpoint to appear (a pool scaling from zero) before a 503.
     public var noEndpointWait: Duration = .seconds(10)
+    /// Most requests held at once while no endpoint serves the model; beyond it, 429 with `retry-after`.
+    public var maxHeld = 1000
     /// A scrape older than this counts as unknown.
     public var staleAfter: Duration = .milliseconds(200)
     /// Consecutive failed scrapes after which an endpoint is taken out.

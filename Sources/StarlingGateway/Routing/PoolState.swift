@@ -94,6 +94,8 @@ public struct PoolState: Sendable {
     /// Leases whose prefill is pending: id → endpoint and tokens.
     private var pendingPrefills: [UInt64: (endpoint: String, tokens: Int)] = [:]
     private var nextLease: UInt64 = 0
+    /// When the pool last got a request.
+    public private(set) var lastRequestAt: ContinuousClock.Instant?
 
     public init(settings: PoolSettings) {
         self.settings = settings
@@ -118,6 +120,12 @@ public struct PoolState: Sendable {
 
     /// Sets the models the pool serves before its endpoints say (a pool that follows a ModelService).
     public mutating func setModels(_ models: [String]) { settings.models = models }
+
+    /// Sets how long and how many requests the pool holds while no endpoint serves their model.
+    public mutating func setHolding(timeout: Duration, maxHeld: Int) {
+        settings.noEndpointWait = timeout
+        settings.maxHeld = maxHeld
+    }
 
     /// Stops sending to `id`; it is dropped once its requests are done.
     public mutating func drain(_ id: String) {
@@ -208,9 +216,16 @@ public struct PoolState: Sendable {
 
     /// Admits, queues or rejects a new request (`id` names it if it waits). A retry bypasses admission.
     public mutating func request(_ ask: Ask, id: UInt64, now: ContinuousClock.Instant) -> Outcome {
+        lastRequestAt = now
         let candidates = candidates(for: ask, now: now)
         if candidates.isEmpty {
             if ask.isRetry { return .fail(.noEndpoint("every endpoint that serves `\(ask.model)` failed")) }
+            if heldForEndpoint >= settings.maxHeld {
+                return .fail(
+                    .shed(
+                        "the gateway already holds \(settings.maxHeld) requests for `\(ask.model)` while no replica "
+                            + "is ready, the most it holds"))
+            }
             enqueue(Waiter(id: id, ask: ask, deadline: now + settings.noEndpointWait, forEndpoint: true))
             return .wait
         }
@@ -298,6 +313,21 @@ public struct PoolState: Sendable {
 
     /// Whether any request waits.
     public var hasWaiting: Bool { waiting.values.contains { !$0.isEmpty } }
+
+    /// Requests waiting for an endpoint to appear.
+    var heldForEndpoint: Int { waiting.values.reduce(0) { $0 + $1.filter(\.forEndpoint).count } }
+
+    /// The pool's load for an autoscaler: each serving endpoint's latest scrape, the requests held at the gateway
+    /// (for an endpoint or for room), those in flight, and when the last request came.
+    public var load: PoolLoad {
+        var metrics: [String: EndpointMetrics] = [:]
+        for (id, endpoint) in endpoints where !endpoint.draining && endpoint.healthy {
+            metrics[id] = endpoint.metrics ?? EndpointMetrics()
+        }
+        return PoolLoad(
+            endpoints: metrics, held: waiting.values.reduce(0) { $0 + $1.count },
+            inFlight: endpoints.values.reduce(0) { $0 + max(0, $1.inFlight) }, lastRequestAt: lastRequestAt)
+    }
 
     /// Requests waiting per criticality.
     public var waitingCounts: [Criticality: Int] { waiting.mapValues(\.count) }
