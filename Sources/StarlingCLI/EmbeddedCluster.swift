@@ -133,6 +133,9 @@ public struct EmbeddedCluster {
             gateway = made
         } else {
             gatewayContinuation.finish()
+            logger.notice(
+                "no gateway: ModelServices with spec.autoscaling keep their replicas (the autoscaler reads the gateway's signals)"
+            )
         }
         let bootstrap = Bootstrap(
             client: client, nodes: options.nodes, manifests: options.manifests, demo: options.demo,

@@ -238,6 +238,23 @@ import Testing
         #expect(message.contains("no ready endpoint serves `m`"))
     }
 
+    @Test func heldRequestsAreBoundedAndCountInTheLoad() {
+        var state = pool()
+        state.setEndpoints([:])
+        state.setHolding(timeout: .seconds(600), maxHeld: 2)
+        #expect(state.request(.init(model: "m"), id: 1, now: Self.t0) == .wait)
+        #expect(state.request(.init(model: "m"), id: 2, now: Self.t0) == .wait)
+        guard case .fail(.shed(let reason)) = state.request(.init(model: "m"), id: 3, now: Self.t0) else {
+            Issue.record("expected a 429 past the bound")
+            return
+        }
+        #expect(reason.contains("already holds 2 requests for `m`"))
+        #expect(state.load.held == 2 && state.load.lastActivityAt == Self.t0)
+        // The hold timeout is the pool's: nothing fails before it.
+        #expect(state.serveWaiting(now: Self.t0 + .seconds(599)).isEmpty)
+        #expect(state.serveWaiting(now: Self.t0 + .seconds(600)).map(\.id) == [1, 2])
+    }
+
     @Test func drainingEndpointsFinishButTakeNothingNew() {
         var state = pool(policy: .roundRobin)
         guard case .lease(let lease) = state.request(.init(model: "m"), id: 1, now: Self.t0) else {

@@ -149,7 +149,7 @@ public actor InMemoryKubeAPI: KubeAPI {
         _ type: T.Type, namespace: String?, name: String, patch: JSONValue, patchType: PatchType,
         subresource: String?
     ) async throws -> T {
-        let patched = try await patchRaw(
+        let patched = try patchRaw(
             T.descriptor, namespace: namespace, name: name, patch: patch, patchType: patchType,
             subresource: subresource, validate: { value in _ = try self.validated(value, as: T.self) })
         return try decode(patched, as: T.self)
@@ -159,7 +159,7 @@ public actor InMemoryKubeAPI: KubeAPI {
         _ d: ResourceDescriptor, namespace: String?, name: String, patch: JSONValue, patchType: PatchType,
         subresource: String?
     ) async throws -> JSONValue {
-        try await patchRaw(
+        try patchRaw(
             d, namespace: namespace, name: name, patch: patch, patchType: patchType, subresource: subresource,
             validate: { _ in })
     }

@@ -23,15 +23,16 @@ extension Gateway {
         case "/metrics":
             guard method == .GET else { return await methodNotAllowed(writer, allowed: "GET") }
             for pool in pools {
-                let (waiting, healthy, unhealthy, draining) = pool.read { state in
+                let (waiting, healthy, unhealthy, draining, load) = pool.read { state in
                     let all = state.endpoints.values
                     return (
                         state.waitingCounts, all.filter { $0.healthy && !$0.draining }.count,
-                        all.filter { !$0.healthy && !$0.draining }.count, all.filter(\.draining).count
+                        all.filter { !$0.healthy && !$0.draining }.count, all.filter(\.draining).count, state.load
                     )
                 }
                 metrics.observe(
                     pool: pool.name, waiting: waiting, healthy: healthy, unhealthy: unhealthy, draining: draining)
+                metrics.observe(pool: pool.name, load: load)
             }
             try? await writer.full(
                 .ok, ["content-type": "text/plain; version=0.0.4; charset=utf-8"],

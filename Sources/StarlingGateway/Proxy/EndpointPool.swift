@@ -72,7 +72,8 @@ final class EndpointPool: Sendable {
 
     /// Hands an endpoint back; a freed slot may let a waiting request go.
     func release(_ lease: PoolState.Lease) {
-        update { $0.release(lease) }
+        let now = ContinuousClock.now
+        update { $0.release(lease, now: now) }
     }
 
     /// Serves or times out waiting requests; called on every tick of the maintenance loop.

@@ -32,6 +32,9 @@ final class GatewayMetrics: Sendable {
     static let scrapeErrors = "starling_gateway_scrape_errors_total"
     static let waiting = "starling_gateway_queue_length"
     static let endpoints = "starling_gateway_endpoints"
+    static let poolRunning = "starling_gateway_pool_requests_running"
+    static let poolServerWaiting = "starling_gateway_pool_requests_waiting"
+    static let poolKVCache = "starling_gateway_pool_kv_cache_usage"
     static let connectionLimits = "starling_gateway_connection_limit_total"
 
     init() {
@@ -130,6 +133,20 @@ final class GatewayMetrics: Sendable {
         for (state, count) in [("healthy", healthy), ("unhealthy", unhealthy), ("draining", draining)] {
             Gauge(label: Self.endpoints, dimensions: [("pool", pool), ("state", state)], factory: factory).record(count)
         }
+    }
+
+    /// A pool's autoscaling signals, for KEDA or an HPA on external metrics: requests running and waiting at its
+    /// model servers (their latest scrapes, summed) and their mean KV-cache usage. Requests held at the gateway
+    /// are `starling_gateway_queue_length`.
+    func observe(pool: String, load: PoolLoad) {
+        let scrapes = load.endpoints.values
+        let running = scrapes.reduce(0) { $0 + ($1.running ?? 0) }
+        let waiting = scrapes.reduce(0) { $0 + ($1.waiting ?? 0) }
+        let kv = scrapes.compactMap(\.kvCacheUsage)
+        Gauge(label: Self.poolRunning, dimensions: [("pool", pool)], factory: factory).record(running)
+        Gauge(label: Self.poolServerWaiting, dimensions: [("pool", pool)], factory: factory).record(waiting)
+        Gauge(label: Self.poolKVCache, dimensions: [("pool", pool)], factory: factory).record(
+            kv.isEmpty ? 0 : kv.reduce(0, +) / Double(kv.count))
     }
 
     /// The Prometheus text exposition.

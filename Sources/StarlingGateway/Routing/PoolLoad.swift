@@ -6,15 +6,15 @@ public struct PoolLoad: Sendable, Equatable {
     public var held: Int
     /// Requests proxied and not finished.
     public var inFlight: Int
-    /// When the pool last got a request.
-    public var lastRequestAt: ContinuousClock.Instant?
+    /// When the pool last got or finished a request.
+    public var lastActivityAt: ContinuousClock.Instant?
 
     public init(
-        endpoints: [String: EndpointMetrics], held: Int, inFlight: Int, lastRequestAt: ContinuousClock.Instant?
+        endpoints: [String: EndpointMetrics], held: Int, inFlight: Int, lastActivityAt: ContinuousClock.Instant?
     ) {
         self.endpoints = endpoints
         self.held = held
         self.inFlight = inFlight
-        self.lastRequestAt = lastRequestAt
+        self.lastActivityAt = lastActivityAt
     }
 }

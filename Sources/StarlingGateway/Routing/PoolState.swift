@@ -94,8 +94,8 @@ public struct PoolState: Sendable {
     /// Leases whose prefill is pending: id → endpoint and tokens.
     private var pendingPrefills: [UInt64: (endpoint: String, tokens: Int)] = [:]
     private var nextLease: UInt64 = 0
-    /// When the pool last got a request.
-    public private(set) var lastRequestAt: ContinuousClock.Instant?
+    /// When the pool last got a request or finished one (`release` with a time).
+    public private(set) var lastActivityAt: ContinuousClock.Instant?
 
     public init(settings: PoolSettings) {
         self.settings = settings
@@ -216,7 +216,7 @@ public struct PoolState: Sendable {
 
     /// Admits, queues or rejects a new request (`id` names it if it waits). A retry bypasses admission.
     public mutating func request(_ ask: Ask, id: UInt64, now: ContinuousClock.Instant) -> Outcome {
-        lastRequestAt = now
+        lastActivityAt = now
         let candidates = candidates(for: ask, now: now)
         if candidates.isEmpty {
             if ask.isRetry { return .fail(.noEndpoint("every endpoint that serves `\(ask.model)` failed")) }
@@ -248,8 +248,9 @@ public struct PoolState: Sendable {
         endpoints[pending.endpoint]?.pendingPrefill -= pending.tokens
     }
 
-    /// Hands an endpoint back when its request is over.
-    public mutating func release(_ lease: Lease) {
+    /// Hands an endpoint back when its request is over (at `now`, which counts as activity for idle time).
+    public mutating func release(_ lease: Lease, now: ContinuousClock.Instant? = nil) {
+        if let now { lastActivityAt = now }
         prefillDone(lease)
         guard var endpoint = endpoints[lease.endpoint] else { return }
         endpoint.inFlight -= 1
@@ -326,7 +327,7 @@ public struct PoolState: Sendable {
         }
         return PoolLoad(
             endpoints: metrics, held: waiting.values.reduce(0) { $0 + $1.count },
-            inFlight: endpoints.values.reduce(0) { $0 + max(0, $1.inFlight) }, lastRequestAt: lastRequestAt)
+            inFlight: endpoints.values.reduce(0) { $0 + max(0, $1.inFlight) }, lastActivityAt: lastActivityAt)
     }
 
     /// Requests waiting per criticality.
