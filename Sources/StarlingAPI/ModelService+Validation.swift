@@ -134,6 +134,10 @@ extension ServerSpec {
         default:
             errors.append(.notSupported("\(path).engine", engine.rawValue, allowed: Engine.allowedValues))
         }
+        if let grace = terminationGracePeriodSeconds, !(0...3600).contains(grace) {
+            errors.append(
+                FieldError("\(path).terminationGracePeriodSeconds", "Invalid value: \(grace): must be 0 to 3600"))
+        }
         if let port, !(1...65535).contains(port) {
             errors.append(FieldError("\(path).port", "Invalid value: \(port): must be between 1 and 65535, inclusive"))
         }

@@ -151,6 +151,8 @@ public struct ServerSpec: Codable, Sendable, Equatable {
     public var readinessPath: String?
     /// HTTP path of the server's Prometheus metrics; default `/metrics`.
     public var metricsPath: String?
+    /// Longest a replica being removed may take to finish its requests (the drain) and stop; default 60.
+    public var terminationGracePeriodSeconds: Int?
 
     public init(engine: Engine, command: [String]? = nil, port: Int? = nil, readinessPath: String? = nil) {
         self.engine = engine
@@ -162,6 +164,9 @@ public struct ServerSpec: Codable, Sendable, Equatable {
     public static let defaultPort = 8000
     public static let defaultReadinessPath = "/health"
     public static let defaultMetricsPath = "/metrics"
+    /// `terminationGracePeriodSeconds`' default: room for most streams to finish (vLLM's own drain,
+    /// `--shutdown-timeout`, and KServe's 45 s drain are of the same order).
+    public static let defaultTerminationGracePeriodSeconds = 60
 }
 
 /// The kind of model server.

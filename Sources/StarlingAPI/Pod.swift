@@ -110,6 +110,8 @@ public struct Container: Codable, Sendable, Equatable {
     public var ports: [ContainerPort]?
     public var readinessProbe: Probe?
     public var resources: ResourceRequirements?
+    /// Hooks around the container's life: `preStop` runs before the stop signal when the pod is deleted.
+    public var lifecycle: Lifecycle?
 
     public init(
         name: String, image: String? = nil, command: [String]? = nil, args: [String]? = nil, env: [EnvVar]? = nil,
@@ -211,6 +213,29 @@ public struct Probe: Codable, Sendable, Equatable {
         self.httpGet = httpGet
         self.periodSeconds = periodSeconds
     }
+}
+
+/// Core v1 `Lifecycle` subset.
+public struct Lifecycle: Codable, Sendable, Equatable {
+    /// Runs when the pod is deleted, before the container gets SIGTERM; the termination grace period covers both.
+    public var preStop: LifecycleHandler?
+
+    public init(preStop: LifecycleHandler?) { self.preStop = preStop }
+}
+
+/// Core v1 `LifecycleHandler` subset: a command run in the container.
+public struct LifecycleHandler: Codable, Sendable, Equatable {
+    public var exec: ExecAction?
+
+    public init(exec: ExecAction?) { self.exec = exec }
+}
+
+/// Core v1 `ExecAction`.
+public struct ExecAction: Codable, Sendable, Equatable {
+    /// The command and its arguments, run without a shell (`$(VAR)` is not expanded, as in Kubernetes).
+    public var command: [String]
+
+    public init(command: [String]) { self.command = command }
 }
 
 /// Core v1 `HTTPGetAction`; the port is a number or a named container port.

@@ -44,3 +44,10 @@ public enum WellKnown {
     public static let foregroundDeletionFinalizer = "foregroundDeletion"
     public static let orphanFinalizer = "orphan"
 }
+
+/// How `starling drain` waits by default.
+public enum DrainDefaults {
+    /// Seconds a removed replica keeps serving what reaches it before it may stop: room for gateways watching the
+    /// API server to learn it is going.
+    public static let settleSeconds = 2.0
+}

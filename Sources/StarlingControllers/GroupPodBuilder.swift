@@ -42,6 +42,20 @@ public struct GroupPodBuilder: Sendable {
         return command
     }
 
+    /// A leader's preStop hook: the drain. The pod is already out of every gateway's endpoints (it is being
+    /// deleted); `starling drain` waits until its server has no request running or waiting, after a settle time
+    /// for gateways that learn late, so SIGTERM comes only once the streams are done (or the grace period is up).
+    /// An image without Starling waits the settle time only; vLLM's `--shutdown-timeout` then drains on SIGTERM.
+    static func drain(_ spec: ModelServiceSpec) -> ExecAction {
+        if spec.server.engine == .image {
+            return ExecAction(command: ["sleep", String(Int(DrainDefaults.settleSeconds))])
+        }
+        return ExecAction(command: [
+            WellKnown.starlingExecutable, "drain", "--metrics-path",
+            spec.server.metricsPath ?? ServerSpec.defaultMetricsPath,
+        ])
+    }
+
     /// The pod for `worker` of `group`.
     public func pod(group: Int, worker: Int) -> Pod {
         let spec = service.spec
@@ -77,6 +91,7 @@ public struct GroupPodBuilder: Sendable {
                     path: spec.server.readinessPath ?? ServerSpec.defaultReadinessPath, port: .string("http")),
                 periodSeconds: 1))
         container.image = spec.server.engine == .sim ? options.starlingImage : spec.server.image
+        if worker == 0 { container.lifecycle = Lifecycle(preStop: LifecycleHandler(exec: Self.drain(spec))) }
         if let accelerators = spec.accelerators, accelerators.wholeDevices > 0 {
             container.resources = ResourceRequirements(limits: [
                 WellKnown.acceleratorResource: String(accelerators.wholeDevices)
@@ -89,7 +104,8 @@ public struct GroupPodBuilder: Sendable {
         podSpec.priority = spec.priority
         podSpec.hostname = podName
         podSpec.subdomain = name
-        podSpec.terminationGracePeriodSeconds = 10
+        podSpec.terminationGracePeriodSeconds = Int64(
+            spec.server.terminationGracePeriodSeconds ?? ServerSpec.defaultTerminationGracePeriodSeconds)
         if size > 1 {
             // One host per node: a group's pods repel each other.
             podSpec.affinity = Affinity(

@@ -311,6 +311,7 @@ actor NodeAgentState {
                     cgroupProcs: cgroupProcs)
             }
             rt.process = process
+            rt.environment = env
             rt.waitingReason = nil
             rt.waitingMessage = nil
             writePidFile(rt.uid, process.pid)
@@ -345,25 +346,43 @@ actor NodeAgentState {
         containment.signal(uid: rt.uid, sig)
     }
 
-    /// Stops a pod that is being deleted: SIGTERM to every process it started, SIGKILL to what is left after the
-    /// grace period; once none is left, confirms the deletion to the API server.
+    /// Stops a pod that is being deleted, as a kubelet does: its preStop hook first (the drain), then SIGTERM to every
+    /// process it started, SIGKILL to what is left after the grace period (2 s more when the hook took all of it);
+    /// once none is left, confirms the deletion to the API server.
     func terminate(_ pod: Pod, uid: String, now: ContinuousClock.Instant) async {
         if var rt = runtimes[uid] {
             let grace = Duration.seconds(pod.metadata.deletionGracePeriodSeconds ?? 30)
             // Reaped once only: a pid polled again after that may be another child's by now.
             if let process = rt.process, process.poll() != nil { rt.process = nil }
             let mainRunning = rt.process != nil
-            if mainRunning || !containment.isEmpty(uid: uid) {
+            if mainRunning || !containment.isEmpty(uid: uid) || rt.preStop != nil {
                 if rt.stopRequestedAt == nil {
                     rt.stopRequestedAt = now
+                    rt.ready = false
+                    if mainRunning, let hook = pod.spec.containers.first?.lifecycle?.preStop?.exec?.command,
+                        !hook.isEmpty
+                    {
+                        rt.preStop = await startPreStop(hook, rt)
+                    }
+                }
+                let elapsed = now - rt.stopRequestedAt!
+                if let hook = rt.preStop {
+                    let done = hook.poll() != nil
+                    if done || elapsed >= grace || !mainRunning {
+                        if !done { hook.signalGroup(SIGKILL) }
+                        rt.preStop = nil
+                        if !done { _ = hook.poll() }
+                    }
+                }
+                if rt.preStop == nil && rt.terminatedAt == nil {
+                    rt.terminatedAt = now
                     signal(rt, SIGTERM)
-                } else if now - rt.stopRequestedAt! >= grace && !rt.killed {
-                    signal(rt, SIGKILL)
-                    rt.killed = true
-                } else if !mainRunning && !rt.killed {
-                    // The main process has stopped: the pod is done; nothing it started may linger.
-                    signal(rt, SIGKILL)
-                    rt.killed = true
+                } else if let terminatedAt = rt.terminatedAt, !rt.killed {
+                    if !mainRunning || (elapsed >= grace && now - terminatedAt >= .seconds(2)) {
+                        // Out of time, or the main process has stopped: nothing the pod started may linger.
+                        signal(rt, SIGKILL)
+                        rt.killed = true
+                    }
                 }
                 runtimes[uid] = rt
                 return
@@ -380,6 +399,32 @@ actor NodeAgentState {
         } catch {
             logger.debug(
                 "cannot confirm pod deletion", metadata: ["pod": "\(pod.metadata.nameOrEmpty)", "error": "\(error)"])
+        }
+    }
+
+    /// Starts a pod's preStop command in its environment and containment, its output in the pod's log; nil when it
+    /// cannot start (the stop goes on, as a kubelet's does after a failed hook).
+    func startPreStop(_ hook: [String], _ rt: PodRuntime) async -> ChildProcess? {
+        var resolved = hook
+        if resolved.first == WellKnown.starlingExecutable, let own = Self.ownExecutable { resolved[0] = own }
+        let command = resolved
+        let logPath = NodeAgentConfiguration.logPath(
+            directory: configuration.logDirectory, namespace: rt.namespace, pod: rt.name)
+        let env = rt.environment
+        do {
+            let cgroupProcs = try containment.prepare(uid: rt.uid)
+            defer { if cgroupProcs >= 0 { close(cgroupProcs) } }
+            let process = try await SpawnThread.shared.run {
+                try ChildProcess.start(command: command, environment: env, logPath: logPath, cgroupProcs: cgroupProcs)
+            }
+            logger.info(
+                "running the preStop hook", metadata: ["pod": "\(rt.namespace)/\(rt.name)", "hook": "\(hook)"])
+            return process
+        } catch {
+            logger.warning(
+                "preStop hook failed to start; stopping at once",
+                metadata: ["pod": "\(rt.namespace)/\(rt.name)", "error": "\(error)"])
+            return nil
         }
     }
 

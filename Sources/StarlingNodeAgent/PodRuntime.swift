@@ -24,7 +24,13 @@ struct PodRuntime {
     var waitingMessage: String?
     var finished = false
     var stopRequestedAt: ContinuousClock.Instant?
+    /// The preStop hook while it runs (the drain); SIGTERM waits for it, within the grace period.
+    var preStop: ChildProcess?
+    /// When SIGTERM was sent.
+    var terminatedAt: ContinuousClock.Instant?
     var killed = false
+    /// The environment the main process started with, for the preStop hook.
+    var environment: [String: String] = [:]
     /// What was last written to the API server, to skip writes that change nothing.
     var lastReported: PodStatus?
 }
