@@ -65,6 +65,13 @@ struct ModelServerCommand: AsyncParsableCommand {
             """)
     var startupSeconds: Double?
 
+    @Option(
+        help: """
+            Seconds requests already admitted may run after SIGTERM before they are aborted (as vLLM's; 0, the \
+            default, aborts them at once).
+            """)
+    var shutdownTimeout: Double = 0
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -109,6 +116,7 @@ struct ModelServerCommand: AsyncParsableCommand {
         configuration.seed = seed
         configuration.timeScale = timeScale
         configuration.startupSeconds = startupSeconds
+        configuration.shutdownTimeoutSeconds = shutdownTimeout
         configuration.loraModules = try loraModules.map { entry in
             let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2 else {
@@ -145,8 +153,10 @@ struct ModelServerCommand: AsyncParsableCommand {
         }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
+                // The engine last, so it is the first to hear of a shutdown: it refuses new requests and gives the
+                // admitted ones --shutdown-timeout before aborting them; then the HTTP server stops.
                 services: [
-                    .init(service: server.engine), .init(service: LoadingDelay(settings.startupDelay, then: app)),
+                    .init(service: LoadingDelay(settings.startupDelay, then: app)), .init(service: server.engine),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

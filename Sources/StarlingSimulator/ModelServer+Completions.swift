@@ -152,7 +152,11 @@ extension ModelServer {
                 try await writer.write(ByteBuffer(string: "data: \(role)\n\n"))
             }
             for await event in events {
-                if event.finishReason == .abort { break }
+                // Aborted (the server stopping): the stream ends without [DONE], the connection cut, as vLLM's does.
+                if event.finishReason == .abort {
+                    throw OpenAIError(
+                        status: 503, message: "The server is shutting down", type: "ServiceUnavailableError")
+                }
                 var text = ""
                 for _ in 0..<event.tokens {
                     text += generator.nextToken(first: produced == 0)

@@ -29,7 +29,9 @@ public final class ModelServer: Sendable {
     public init(configuration: ModelServerConfiguration, logger: Logger = Logger(label: "starling.model-server")) {
         self.configuration = configuration
         self.engine = SimulatedEngine(
-            configuration: configuration.engine, timeScale: configuration.timeScale, logger: logger)
+            configuration: configuration.engine, timeScale: configuration.timeScale,
+            shutdownTimeout: .nanoseconds(Int64((configuration.shutdownTimeoutSeconds * 1e9).rounded())), logger: logger
+        )
         self.adapters = LoRARegistry(configuration.loraModules)
         self.logger = logger
     }

@@ -12,6 +12,9 @@ public struct ModelServerConfiguration: Sendable {
     public var seed: UInt64 = 0
     /// Adapters loaded at start (`--lora-modules name=path`).
     public var loraModules: [(name: String, path: String)] = []
+    /// Seconds requests already admitted may run after SIGTERM before they are aborted (vLLM's
+    /// `--shutdown-timeout`; 0, the default, aborts them at once).
+    public var shutdownTimeoutSeconds = 0.0
     /// Simulated seconds before the server listens (a model loading); nil: the profile's `startupSeconds`.
     public var startupSeconds: Double?
 
@@ -30,6 +33,9 @@ public struct ModelServerConfiguration: Sendable {
     public func validate() -> [String] {
         var problems = engine.validate()
         if !(timeScale > 0 && timeScale.isFinite) { problems.append("--time-scale must be positive, got \(timeScale)") }
+        if !(shutdownTimeoutSeconds >= 0 && shutdownTimeoutSeconds.isFinite) {
+            problems.append("--shutdown-timeout must be 0 or more, got \(shutdownTimeoutSeconds)")
+        }
         if let startupSeconds, !(startupSeconds >= 0 && startupSeconds.isFinite) {
             problems.append("--startup-seconds must be 0 or more, got \(startupSeconds)")
         }

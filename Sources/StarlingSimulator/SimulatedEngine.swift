@@ -10,6 +10,9 @@ public final class SimulatedEngine: Service, Sendable {
     private let state: Mutex<State>
     private let doorbell = Doorbell()
     private let logger: Logger
+    /// On graceful shutdown, how long requests already admitted may run before they are aborted (vLLM's
+    /// `--shutdown-timeout`; zero aborts them at once, as vLLM's default does).
+    public let shutdownTimeout: Duration
 
     struct State: ~Copyable {
         var core: EngineCore
@@ -23,9 +26,11 @@ public final class SimulatedEngine: Service, Sendable {
     public static let latenessBounds: [Double] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1]
 
     public init(
-        configuration: EngineConfiguration, timeScale: Double = 1, logger: Logger = Logger(label: "starling.sim")
+        configuration: EngineConfiguration, timeScale: Double = 1, shutdownTimeout: Duration = .zero,
+        logger: Logger = Logger(label: "starling.sim")
     ) {
         self.configuration = configuration
+        self.shutdownTimeout = shutdownTimeout
         self.clock = SimulationClock(timeScale: timeScale)
         self.state = Mutex(State(core: EngineCore(configuration: configuration)))
         self.logger = logger
@@ -74,10 +79,22 @@ public final class SimulatedEngine: Service, Sendable {
         }
     }
 
+    /// Runs until cancelled or, on graceful shutdown, until the requests already admitted have finished or
+    /// `shutdownTimeout` has passed (new ones are refused meanwhile); whatever is left is aborted.
     public func run() async throws {
-        do {
-            try await cancelWhenGracefulShutdown { try await self.loop() }
-        } catch is CancellationError {}
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await self.loop() }
+            group.addTask {
+                do { try await gracefulShutdown() } catch { return }
+                self.state.withLock { $0.stopped = true }
+                let deadline = ContinuousClock.now + self.shutdownTimeout
+                while ContinuousClock.now < deadline, self.state.withLock({ !$0.streams.isEmpty }) {
+                    do { try await Task.sleep(for: .milliseconds(10)) } catch { return }
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
         let streams = state.withLock { state in
             state.stopped = true
             defer { state.streams.removeAll() }

@@ -121,6 +121,13 @@ import Testing
                 .init(second: 40, current: 1, signals: ready(1, idle: 70), desired: 0),
             ]),
         .init(
+            testDescription: "a service at zero with no request stays there, idle long or not",
+            spec: spec(min: 0, toZeroAfter: 300),
+            steps: [
+                .init(second: 0, current: 0, signals: ready(0, idle: 1), desired: 0),
+                .init(second: 1, current: 0, signals: ready(0), desired: 0),
+            ]),
+        .init(
             testDescription: "minReplicas 1 keeps one however idle",
             spec: spec(toZeroAfter: 1),
             steps: [.init(second: 0, current: 1, signals: ready(1, idle: 1000), desired: 1)]),

@@ -96,7 +96,10 @@ public struct Autoscaler: Sendable, Equatable {
         let minimum = spec.effectiveMinReplicas
         if desired < max(minimum, 1) {
             let idle = signals.idleFor.map { $0 >= .seconds(spec.effectiveScaleToZeroAfterSeconds) } ?? false
-            if minimum == 0 && idle && !signals.hasDemand {
+            if minimum == 0 && current == 0 && !signals.hasDemand {
+                desired = 0
+                reason = "no request"
+            } else if minimum == 0 && idle && !signals.hasDemand {
                 desired = 0
                 reason = "no request for \(spec.effectiveScaleToZeroAfterSeconds)s"
             } else {
