@@ -2,6 +2,7 @@ import Foundation
 import StarlingAPI
 import StarlingClient
 import StarlingTestSupport
+import Synchronization
 import Testing
 
 @testable import StarlingControllers
@@ -157,5 +158,68 @@ import Testing
         }
         #expect(try await pods(of: "future").count == 1)
         #expect(await requests(since: start, "delete", "pods") == 0)
+    }
+}
+
+/// The autoscaler's shell on the in-memory API server with the ModelService controller: signals in, whole groups
+/// out — a two-host service grows and shrinks by groups, with an Event per change and `status.autoscaling`.
+@Suite struct AutoscalerControllerTests {
+    /// Signals set by the test: every Ready leader reports the same load.
+    final class StubSignals: AutoscaleSignalSource {
+        let replica = Mutex(AutoscaleSignals.Replica())
+
+        func load(of service: ObjectKey, endpoints: [String]) async -> ObservedLoad? {
+            let replica = self.replica.withLock { $0 }
+            return ObservedLoad(
+                replicas: Dictionary(uniqueKeysWithValues: endpoints.map { ($0, replica) }), held: 0, idleFor: nil)
+        }
+    }
+
+    @Test func aTwoHostServiceScalesByWholeGroups() async throws {
+        let api = InMemoryKubeAPI()
+        let signals = StubSignals()
+        let controller = ModelServiceController(
+            client: api, workers: 1, planner: ModelServicePlanner(template: .kubernetes(starlingImage: "starling:test"))
+        )
+        let autoscaler = AutoscalerController(client: api, signals: signals, interval: .milliseconds(20))
+        let running = [Task { try await controller.run() }, Task { try await autoscaler.run() }]
+        defer { for task in running { task.cancel() } }
+        var service = ModelServiceControllerTests.service("big", replicas: 1, groupSize: 2)
+        var autoscaling = AutoscalingSpec(minReplicas: 1, maxReplicas: 4, metric: .queue, target: 2)
+        autoscaling.scaleDown = ScalingBehavior(stabilizationWindowSeconds: 0)
+        service.spec.autoscaling = autoscaling
+        _ = try await api.create(service)
+        func pods() async throws -> [Pod] { try await api.list(Pod.self).items }
+        func readyAll() async throws {
+            for pod in try await pods() where !pod.isReady {
+                var status = PodStatus(phase: .running, conditions: [Condition(type: "Ready", status: "True")])
+                status.podIP = "10.0.\(Int.random(in: 0...255)).\(Int.random(in: 2...250))"
+                _ = try await api.patch(
+                    Pod.self, namespace: pod.metadata.namespace, name: pod.metadata.nameOrEmpty,
+                    patch: .object(["status": try JSONValue(encoding: status)]), subresource: "status")
+            }
+        }
+        try await eventually("one group of two") { try await pods().count == 2 }
+        try await readyAll()
+
+        signals.replica.withLock { $0 = AutoscaleSignals.Replica(waiting: 10, running: 20, kvCache: 0.9) }
+        try await eventually("four groups of two") { try await pods().count == 8 }
+        let groups = Dictionary(grouping: try await pods()) { $0.metadata.labels?[WellKnown.groupIndexLabel] ?? "" }
+        #expect(groups.keys.sorted() == ["0", "1", "2", "3"] && groups.values.allSatisfy { $0.count == 2 })
+        try await readyAll()
+
+        signals.replica.withLock { $0 = AutoscaleSignals.Replica() }
+        try await eventually("back to one group") {
+            try await pods().map(\.metadata.nameOrEmpty).sorted() == ["big-0", "big-0-1"]
+        }
+        let events = try await api.list(Event.self).items
+        #expect(events.contains { $0.reason == "ScaledUp" && $0.message?.hasSuffix("1 → 4 replicas") == true })
+        #expect(events.contains { $0.reason == "ScaledDown" && $0.message?.hasSuffix("4 → 1 replicas") == true })
+        try await eventually("status.autoscaling") {
+            try await api.get(ModelService.self, name: "big").status?.autoscaling?.desiredReplicas == 1
+        }
+        // The autoscaler writes the count through the scale subresource, never the whole object.
+        #expect(await api.requests.contains(APIAccess("patch", "modelservices/scale", group: WellKnown.group)))
+        #expect(!(await api.requests.contains { $0.verb == "update" && $0.resource == "modelservices" }))
     }
 }

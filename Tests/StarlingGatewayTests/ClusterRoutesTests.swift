@@ -1,4 +1,5 @@
 import StarlingAPI
+import StarlingTestSupport
 import Testing
 
 @testable import StarlingGateway
@@ -171,5 +172,28 @@ import Testing
         gateway.syncPools([], objectives: ObjectiveTable())
         #expect(gateway.pools.map(\.name) == ["static"])
         try await gateway.shutdown()
+    }
+}
+
+/// Requests for a pool with no ready replica are held, and a client that goes away while held leaves the queue.
+@Suite struct HeldRequestTests {
+    @Test func aClientThatDisconnectsWhileHeldLeavesTheQueue() async throws {
+        var settings = PoolSettings(name: "p")
+        settings.models = ["m"]
+        settings.noEndpointWait = .seconds(600)
+        var configuration = GatewayConfiguration(pools: [.init(settings: settings)])
+        configuration.port = 0
+        let gateway = Gateway(configuration: configuration)
+        try await gateway.withRunning { port in
+            let body = #"{"model":"m","prompt":"hi","max_tokens":2}"#
+            let connection = try RawConnection(port: port)
+            #expect(
+                connection.send(
+                    "POST /v1/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+                        + "content-length: \(body.utf8.count)\r\n\r\n\(body)"))
+            try await eventually("the request held") { gateway.load(pool: "p")?.held == 1 }
+            connection.close()
+            try await eventually("the queue empty once the client is gone") { gateway.load(pool: "p")?.held == 0 }
+        }
     }
 }
