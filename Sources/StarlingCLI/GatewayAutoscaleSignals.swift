@@ -9,8 +9,8 @@ struct GatewayAutoscaleSignals: AutoscaleSignalSource {
     /// Idle time counts from here for a pool that never had a request.
     let started = ContinuousClock.now
 
-    func load(of service: ObjectKey, endpoints: [String]) async -> ObservedLoad? {
-        let pool = RoutedPool.key(namespace: service.namespace, name: service.name)
+    func load(of service: ModelService, endpoints: [String]) async -> ObservedLoad? {
+        let pool = RoutedPool.key(namespace: service.metadata.namespace, name: service.metadata.nameOrEmpty)
         guard let load = gateway.load(pool: pool) else { return nil }
         var replicas: [String: AutoscaleSignals.Replica] = [:]
         for (id, m) in load.endpoints where m.running != nil || m.waiting != nil || m.kvCacheUsage != nil {

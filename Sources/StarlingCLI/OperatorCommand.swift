@@ -52,6 +52,15 @@ struct OperatorCommand: AsyncParsableCommand {
 
     @OptionGroup var objectLimits: ObjectLimitsOptions
 
+    @Option(help: "Namespace of the gateway pods whose held requests the autoscaler reads (default: the Lease's).")
+    var gatewayNamespace: String?
+
+    @Option(help: "Label selector of those gateway pods.")
+    var gatewaySelector = "app.kubernetes.io/component=gateway,app.kubernetes.io/part-of=starling"
+
+    @Option(help: "Base URL of a gateway running outside the cluster, whose held requests count too (repeatable).")
+    var gatewayURL: [String] = []
+
     @Option(help: "Address the /healthz and /readyz probes listen on.")
     var healthHost = "0.0.0.0"
 
@@ -72,6 +81,14 @@ struct OperatorCommand: AsyncParsableCommand {
             throw ValidationError("--lease-duration/--renew-deadline/--retry-period: \(first)")
         }
         if image.isEmpty { throw ValidationError("--image: must not be empty") }
+        do {
+            _ = try LabelSelector.parse(gatewaySelector)
+        } catch {
+            throw ValidationError("--gateway-selector: \(error)")
+        }
+        for url in gatewayURL where !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+            throw ValidationError("--gateway-url: expected http://HOST:PORT, got \"\(url)\"")
+        }
     }
 
     func run() async throws {
@@ -85,6 +102,18 @@ struct OperatorCommand: AsyncParsableCommand {
         let informers = SharedInformers(client: client, logger: logger)
         let controller = ModelServiceController(
             client: client, informers: informers, planner: planner, namespace: watchNamespace, logger: logger)
+        // The autoscaler reads replicas' metrics by pod IP and the gateways' held requests from their /metrics.
+        let gateways = await informers.informer(
+            Pod.self, namespace: gatewayNamespace ?? leaseNamespace ?? config.namespace, labelSelector: gatewaySelector)
+        let autoscaler = AutoscalerController(
+            client: client, informers: informers,
+            signals: ScrapedAutoscaleSignals(
+                client: .shared,
+                gatewayMetricsURLs: { [gatewayURL] in
+                    ScrapedAutoscaleSignals.metricsURLs(of: await gateways.list())
+                        + gatewayURL.map { ($0.hasSuffix("/") ? String($0.dropLast()) : $0) + "/metrics" }
+                }),
+            namespace: watchNamespace, logger: logger.labelled("starling.autoscaler"))
         let elector: LeaderElector? =
             leaderElect
             ? LeaderElector(
@@ -97,7 +126,14 @@ struct OperatorCommand: AsyncParsableCommand {
                 "kube.server": "\(config.server)", "operator.leader_elect": "\(leaderElect)",
                 "operator.lease": "\(leaseNamespace ?? config.namespace)/\(leaseName)",
             ])
-        let service = LeadingService(elector: elector, lead: { try? await controller.run() })
+        let service = LeadingService(
+            elector: elector,
+            lead: {
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { try? await controller.run() }
+                    group.addTask { try? await autoscaler.run() }
+                }
+            })
         // A standby is as ready as the leader: it has nothing to serve, and must not be restarted for waiting.
         let probes = ProbeServer(host: healthHost, port: healthPort, ready: { true }, logger: logger)
         let group = ServiceGroup(

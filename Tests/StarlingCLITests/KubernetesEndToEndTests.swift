@@ -56,13 +56,6 @@ import Testing
                 "--state-dir", "\(directory)/agent",
             ])
         defer { agent.stop() }
-        let operatorProcess = try StarlingProcess(
-            directory: directory,
-            command: [
-                "operator", "--kubeconfig", operatorConfig, "--watch-namespace", namespace, "--image", "starling:test",
-                "--health-host", "127.0.0.1", "--health-port", "0",
-            ])
-        defer { operatorProcess.stop() }
         let gateway = try StarlingProcess(
             directory: directory,
             command: [
@@ -70,6 +63,15 @@ import Testing
                 "--port", "0", "--scrape-interval", "50ms",
             ])
         defer { gateway.stop() }
+        let base = try await Self.gatewayURL(gateway)
+        // The gateway runs outside the cluster here: the operator's autoscaler reads its held requests by URL.
+        let operatorProcess = try StarlingProcess(
+            directory: directory,
+            command: [
+                "operator", "--kubeconfig", operatorConfig, "--watch-namespace", namespace, "--image", "starling:test",
+                "--health-host", "127.0.0.1", "--health-port", "0", "--gateway-url", base,
+            ])
+        defer { operatorProcess.stop() }
 
         try await waitUntil("both nodes registered and Ready", timeout: .seconds(60)) {
             let nodes = try await admin.list(Node.self, labelSelector: "nvidia.com/gpu.product=\(accelerator)").items
@@ -107,7 +109,6 @@ import Testing
             pods.filter { $0.metadata.labels?[WellKnown.workerIndexLabel] == "0" }.compactMap(\.status?.podIP))
         #expect(leaders.count == 2)
 
-        let base = try await Self.gatewayURL(gateway)
         try await waitUntil("the gateway routes to both leaders", timeout: .seconds(60)) {
             let metrics = try await Self.fetch(base + "/metrics")
             return metrics.contains(#"starling_gateway_endpoints{pool="\#(namespace)/llama",state="healthy"} 2"#)
@@ -133,6 +134,47 @@ import Testing
         try await waitUntil("the pods gone", timeout: .seconds(90)) {
             try await admin.list(Pod.self, namespace: namespace).items.isEmpty
         }
+
+        // Scale from zero on the cluster: the gateway holds a request for a service at zero replicas, the operator's
+        // autoscaler reads the held count from the gateway's /metrics and scales it up, the request is served, and
+        // the idle service goes back to zero.
+        let scaled = """
+            apiVersion: starling.dev/v1alpha1
+            kind: ModelService
+            metadata: {name: scaled, namespace: \(namespace)}
+            spec:
+              model: scaled-chat
+              replicas: 0
+              accelerators: {type: \(accelerator), count: 1}
+              server: {engine: sim, profile: tiny}
+              autoscaling:
+                minReplicas: 0
+                maxReplicas: 2
+                metric: concurrency
+                target: 4
+                scaleToZeroAfterSeconds: 2
+                scaleDown: {stabilizationWindowSeconds: 0}
+            """
+        #expect(try cluster.kubectl(["apply", "-f", "-"], input: scaled).status == 0)
+        try await waitUntil("the gateway knows the pool", timeout: .seconds(30)) {
+            try await Self.fetch(base + "/v1/models").contains("scaled-chat")
+        }
+        var held = HTTPClientRequest(url: base + "/v1/completions")
+        held.method = .POST
+        held.body = .bytes(ByteBuffer(string: #"{"model":"scaled-chat","prompt":"Hello","max_tokens":3}"#))
+        let answer = try await HTTPClient.shared.execute(held, timeout: .seconds(90))
+        let answerBody = String(buffer: try await answer.body.collect(upTo: 1 << 20))
+        #expect(answer.status.code == 200, "\(answerBody)")
+        #expect(try await admin.get(ModelService.self, namespace: namespace, name: "scaled").spec.replicas == 1)
+        try await waitUntil("back to zero", timeout: .seconds(90)) {
+            let replicas = try await admin.get(ModelService.self, namespace: namespace, name: "scaled").spec.replicas
+            let pods = try await admin.list(Pod.self, namespace: namespace).items
+            return replicas == 0 && pods.isEmpty
+        }
+        let scaleEvents = try await admin.list(Event.self, namespace: namespace).items.filter {
+            $0.source?.component == "autoscaler"
+        }
+        #expect(Set(scaleEvents.compactMap(\.reason)) == ["ScaledUp", "ScaledDown"], "\(scaleEvents.map(\.reason))")
         await gateway.stopped()
         await operatorProcess.stopped()
         await agent.stopped()

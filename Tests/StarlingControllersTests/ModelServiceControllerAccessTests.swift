@@ -49,3 +49,61 @@ import Testing
             "missing: \(declared.subtracting(seen).sorted()), not declared: \(seen.subtracting(declared).sorted())")
     }
 }
+
+/// The autoscaler on both API servers with every request recorded: exactly `AutoscalerController.apiAccess`, which
+/// the operator's ClusterRole adds to the controller's.
+@Suite struct AutoscalerControllerAccessTests {
+    @Test(arguments: TestBackend.allCases) func requestsAreExactlyTheDeclaredAccess(_ backend: TestBackend) async throws
+    {
+        let log = APIAccessLog()
+        let connection = try await backend.connect(accessLog: log)
+        defer { connection.stop() }
+        let namespace = connection.namespace
+        let admin = try KubeClient(config: connection.client.config)
+        let signals = AutoscalerControllerTests.StubSignals()
+        signals.replica.withLock { $0 = AutoscaleSignals.Replica(waiting: 9, running: 4, kvCache: 0.5) }
+        let autoscaler = AutoscalerController(
+            client: connection.client, signals: signals, interval: .milliseconds(100), namespace: namespace)
+        let running = Task { try await autoscaler.run() }
+        defer { running.cancel() }
+        var spec = ModelServiceSpec(model: "m", server: ServerSpec(engine: .sim))
+        spec.server.profile = "tiny"
+        spec.replicas = 1
+        spec.autoscaling = AutoscalingSpec(minReplicas: 1, maxReplicas: 3, metric: .queue, target: 2)
+        _ = try await admin.create(ModelService(metadata: ObjectMeta(name: "svc", namespace: namespace), spec: spec))
+        // A Ready leader the signals report on; no controller runs, so the pod is the test's.
+        _ = try await admin.create(
+            Pod(
+                metadata: ObjectMeta(
+                    name: "svc-0", namespace: namespace,
+                    labels: [WellKnown.modelServiceLabel: "svc", WellKnown.workerIndexLabel: "0"],
+                    ownerReferences: [
+                        try await admin.get(ModelService.self, namespace: namespace, name: "svc").ownerReference()
+                    ]),
+                spec: PodSpec(
+                    containers: [
+                        Container(name: "server", image: "x", ports: [ContainerPort(name: "http", containerPort: 8000)])
+                    ], nodeName: "nowhere")))
+        var status = PodStatus(phase: .running, conditions: [Condition(type: "Ready", status: "True")])
+        status.podIP = "127.9.8.5"
+        _ = try await admin.patch(
+            Pod.self, namespace: namespace, name: "svc-0", patch: .object(["status": try JSONValue(encoding: status)]),
+            subresource: "status")
+        try await eventually("scaled up by the scale subresource", timeout: .seconds(30)) {
+            try await admin.get(ModelService.self, namespace: namespace, name: "svc").spec.replicas == 3
+        }
+        // Set back by hand: the same decision again, whose Event is folded into the first (a patch of its count).
+        _ = try await admin.updateScale(ModelService.self, namespace: namespace, name: "svc", replicas: 1)
+        try await eventually("scaled up again", timeout: .seconds(30)) {
+            try await admin.get(ModelService.self, namespace: namespace, name: "svc").spec.replicas == 3
+        }
+        let declared = Set(AutoscalerController.apiAccess)
+        try? await eventually("every declared access", timeout: .seconds(10)) {
+            await log.seen.isSuperset(of: declared)
+        }
+        let seen = await log.seen
+        #expect(
+            seen == declared,
+            "missing: \(declared.subtracting(seen).sorted()), not declared: \(seen.subtracting(declared).sorted())")
+    }
+}

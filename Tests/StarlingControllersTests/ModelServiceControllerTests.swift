@@ -168,7 +168,7 @@ import Testing
     final class StubSignals: AutoscaleSignalSource {
         let replica = Mutex(AutoscaleSignals.Replica())
 
-        func load(of service: ObjectKey, endpoints: [String]) async -> ObservedLoad? {
+        func load(of service: ModelService, endpoints: [String]) async -> ObservedLoad? {
             let replica = self.replica.withLock { $0 }
             return ObservedLoad(
                 replicas: Dictionary(uniqueKeysWithValues: endpoints.map { ($0, replica) }), held: 0, idleFor: nil)

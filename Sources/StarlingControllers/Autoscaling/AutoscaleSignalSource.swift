@@ -5,7 +5,7 @@ import StarlingAPI
 public protocol AutoscaleSignalSource: Sendable {
     /// The load of `service`, whose Ready leaders serve at `endpoints` (`host:port`); nil when unknown (no pool
     /// for it yet), in which case the autoscaler leaves the service alone.
-    func load(of service: ObjectKey, endpoints: [String]) async -> ObservedLoad?
+    func load(of service: ModelService, endpoints: [String]) async -> ObservedLoad?
 }
 
 /// A service's load as a signal source sees it.

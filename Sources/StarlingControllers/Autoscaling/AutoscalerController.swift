@@ -88,7 +88,7 @@ public struct AutoscalerController: Service {
             namespace: key.namespace, selector: LabelSelector(matching: [WellKnown.modelServiceLabel: key.name])
         ).filter { $0.metadata.ownerReferences?.contains { $0.uid == service.metadata.uid } ?? false }
         let endpoints = Self.readyLeaders(owned)
-        guard let load = await signals.load(of: key, endpoints: endpoints) else { return }
+        guard let load = await signals.load(of: service, endpoints: endpoints) else { return }
         let current = service.spec.desiredReplicas
         let ready = endpoints.compactMap { load.replicas[$0] }
         let observed = AutoscaleSignals(
