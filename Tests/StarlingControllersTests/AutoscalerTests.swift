@@ -172,3 +172,45 @@ import Testing
         #expect(up.reason == "queue 7.2 per replica > target 3" && up.value == 7.2)
     }
 }
+
+/// The HorizontalPodAutoscaler's algorithm, the benchmark's baseline, table-driven like Starling's.
+@Suite struct HPAAlgorithmTests {
+    static let spec = Autoscaler.hpaBehavior(AutoscalerTests.spec(min: 0, max: 8))
+
+    static let cases: [AutoscalerTests.Case] = [
+        .init(
+            testDescription: "a step: ratio × pods, limited to max(100%, 4 pods) per 15 s", spec: spec,
+            steps: [
+                .init(second: 0, current: 2, signals: AutoscalerTests.ready(2, waiting: 10), desired: 6),
+                .init(second: 15, current: 6, signals: AutoscalerTests.ready(6, waiting: 10), desired: 8),
+            ]),
+        .init(
+            testDescription: "within 10% of the target nothing changes", spec: spec,
+            steps: [.init(second: 0, current: 2, signals: AutoscalerTests.ready(2, waiting: 3.2), desired: 2)]),
+        .init(
+            testDescription: "pods not Ready count as idle when scaling up", spec: spec,
+            steps: [
+                .init(second: 0, current: 6, signals: AutoscalerTests.ready(2, waiting: 4, starting: 4), desired: 6)
+            ]),
+        .init(
+            testDescription: "scale-down waits out the 300 s window, and never below one", spec: spec,
+            steps: [
+                .init(second: 0, current: 6, signals: AutoscalerTests.ready(6, waiting: 3), desired: 6),
+                .init(second: 15, current: 6, signals: AutoscalerTests.ready(6), desired: 6),
+                .init(second: 290, current: 6, signals: AutoscalerTests.ready(6, idle: 280), desired: 6),
+                .init(second: 301, current: 6, signals: AutoscalerTests.ready(6, idle: 290), desired: 1),
+            ]),
+        .init(
+            testDescription: "held requests are not seen, and an HPA keeps at least one replica", spec: spec,
+            steps: [.init(second: 0, current: 0, signals: AutoscalerTests.ready(0, held: 5), desired: 1)]),
+    ]
+
+    @Test(arguments: cases) func decides(_ c: AutoscalerTests.Case) {
+        var autoscaler = Autoscaler(algorithm: .hpa)
+        for step in c.steps {
+            let decision = autoscaler.decide(
+                c.spec, current: step.current, signals: step.signals, now: .seconds(step.second))
+            #expect(decision.desired == step.desired, "at \(step.second)s: \(decision.reason)")
+        }
+    }
+}

@@ -58,16 +58,28 @@ public struct Autoscaler: Sendable, Equatable {
     /// With metric `queue`, removing a replica must leave the others' KV-cache usage below this.
     public static let queueScaleDownKVCache = 0.7
 
+    /// How the need is computed.
+    public enum Algorithm: String, Sendable, Equatable, CaseIterable {
+        /// Starling's: absolute needs with starting replicas as capacity, held requests, scale to and from zero.
+        case starling
+        /// The HorizontalPodAutoscaler's (`hpaNeed`), the benchmark's baseline.
+        case hpa
+    }
+
     private var recommendations: [Recommendation] = []
     private var events: [ScaleEvent] = []
+    public let algorithm: Algorithm
 
-    public init() {}
+    public init(algorithm: Algorithm = .starling) { self.algorithm = algorithm }
 
     /// Decides at `now` (a duration since any fixed origin) for a service whose `spec.replicas` is `current`.
     public mutating func decide(
         _ spec: AutoscalingSpec, current: Int, signals: AutoscaleSignals, now: Duration
     ) -> Decision {
-        let (need, value, why) = Self.need(spec, current: current, signals: signals)
+        let (need, value, why) =
+            algorithm == .hpa
+            ? Self.hpaNeed(spec, current: current, signals: signals)
+            : Self.need(spec, current: current, signals: signals)
         recommendations.append(Recommendation(at: now, replicas: need))
         let upWindow = Duration.seconds(spec.scaleUp?.stabilizationWindowSeconds ?? 0)
         let downWindow = Duration.seconds(
@@ -77,7 +89,7 @@ public struct Autoscaler: Sendable, Equatable {
         events.removeAll { now - $0.at > longest }
 
         // From zero with a request held: at once, windows and limits notwithstanding.
-        if current == 0 && signals.held > 0 {
+        if algorithm == .starling && current == 0 && signals.held > 0 {
             let desired = min(max(need, spec.effectiveMinReplicas, 1), spec.maxReplicas)
             return record(
                 Decision(desired: desired, value: value, reason: "\(signals.held) requests held with no replica"),
