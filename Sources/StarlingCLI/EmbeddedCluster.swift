@@ -28,12 +28,16 @@ public struct EmbeddedCluster {
         public var demo: Bool
         /// Ceilings on what one object may ask for.
         public var limits: ObjectLimits
+        /// How the autoscaler decides (the HPA's only as a benchmark baseline).
+        public var autoscalerAlgorithm: Autoscaler.Algorithm
 
         public init(
             dataDirectory: String, apiPort: Int, nodes: [Node], manifests: [String], logLevel: Logger.Level = .info,
-            gatewayPort: Int? = nil, demo: Bool = false, limits: ObjectLimits = .default
+            gatewayPort: Int? = nil, demo: Bool = false, limits: ObjectLimits = .default,
+            autoscalerAlgorithm: Autoscaler.Algorithm = .starling
         ) {
             self.limits = limits
+            self.autoscalerAlgorithm = autoscalerAlgorithm
             self.dataDirectory = dataDirectory
             self.apiPort = apiPort
             self.nodes = nodes
@@ -129,7 +133,7 @@ public struct EmbeddedCluster {
                     "autoscaler",
                     AutoscalerController(
                         client: client, informers: informers, signals: GatewayAutoscaleSignals(gateway: made),
-                        logger: logger.labelled("starling.autoscaler"))))
+                        algorithm: options.autoscalerAlgorithm, logger: logger.labelled("starling.autoscaler"))))
             gateway = made
         } else {
             gatewayContinuation.finish()

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import StarlingAPI
+import StarlingControllers
 import StarlingServerLimits
 
 /// `starling up`: the embedded control plane in the foreground.
@@ -41,6 +42,12 @@ struct UpCommand: AsyncParsableCommand {
 
     @OptionGroup var objectLimits: ObjectLimitsOptions
 
+    @Option(
+        help: ArgumentHelp(
+            "The autoscaler's algorithm: starling, or hpa (a HorizontalPodAutoscaler's, every 15 s: a baseline "
+                + "for benchmarks).", valueName: "algorithm"))
+    var autoscalerAlgorithm = Autoscaler.Algorithm.starling.rawValue
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -55,6 +62,11 @@ struct UpCommand: AsyncParsableCommand {
             throw ValidationError("--gateway-port: must be between 0 and 65535")
         }
         let limits = try objectLimits.limits()
+        guard let algorithm = Autoscaler.Algorithm(rawValue: autoscalerAlgorithm) else {
+            throw ValidationError(
+                "--autoscaler-algorithm: unsupported value \"\(autoscalerAlgorithm)\": use "
+                    + Autoscaler.Algorithm.allCases.map(\.rawValue).joined(separator: " or "))
+        }
         let nodeList: [Node]
         if let nodes {
             nodeList = try NodeInventory.load(path: nodes)
@@ -71,7 +83,7 @@ struct UpCommand: AsyncParsableCommand {
         let options = EmbeddedCluster.Options(
             dataDirectory: dataDir ?? DataDirectory.default, apiPort: apiPort, nodes: nodeList, manifests: files,
             logLevel: level, gatewayPort: noGateway ? nil : gatewayPort, demo: files.isEmpty && !noDemo,
-            limits: limits)
+            limits: limits, autoscalerAlgorithm: algorithm)
         try await EmbeddedCluster(options: options, logger: logger).run()
     }
 }

@@ -11,6 +11,7 @@ public struct AutoscalerController: Service {
     let informers: SharedInformers?
     let signals: any AutoscaleSignalSource
     let interval: Duration
+    let algorithm: Autoscaler.Algorithm
     /// The one namespace watched, or nil for all.
     let namespace: String?
     let logger: Logger
@@ -22,23 +23,25 @@ public struct AutoscalerController: Service {
         + APIAccess.on(ModelService.descriptor, subresource: "status", "patch")
         + APIAccess.on(Pod.descriptor, "list", "watch") + EventRecorder.apiAccess
 
-    /// `informers`, when given, must be run by its owner.
+    /// `informers`, when given, must be run by its owner. With `algorithm` `.hpa` (a benchmark's baseline) the
+    /// interval defaults to the HPA's 15 s and each spec gets the HPA's default behavior.
     public init(
         client: any KubeAPI, informers: SharedInformers? = nil, signals: any AutoscaleSignalSource,
-        interval: Duration = .seconds(1), namespace: String? = nil,
+        interval: Duration? = nil, algorithm: Autoscaler.Algorithm = .starling, namespace: String? = nil,
         logger: Logger = Logger(label: "starling.controller.autoscaler")
     ) {
         self.client = client
         self.informers = informers
         self.signals = signals
-        self.interval = interval
+        self.algorithm = algorithm
+        self.interval = interval ?? (algorithm == .hpa ? Autoscaler.hpaSyncPeriod : .seconds(1))
         self.namespace = namespace
         self.logger = logger
     }
 
     /// What the loop remembers of one service between evaluations.
     struct Tracked {
-        var autoscaler = Autoscaler()
+        var autoscaler: Autoscaler
         var written: AutoscalingStatus?
         var writtenAt: Duration?
     }
@@ -60,11 +63,12 @@ public struct AutoscalerController: Service {
                         let now = ContinuousClock.now - origin
                         var seen = Set<String>()
                         for service in await services.list() {
-                            guard let spec = service.spec.autoscaling, service.metadata.deletionTimestamp == nil,
+                            guard let declared = service.spec.autoscaling, service.metadata.deletionTimestamp == nil,
                                 let uid = service.metadata.uid, service.validate().isEmpty
                             else { continue }
                             seen.insert(uid)
-                            var state = tracked[uid] ?? Tracked()
+                            let spec = algorithm == .hpa ? Autoscaler.hpaBehavior(declared) : declared
+                            var state = tracked[uid] ?? Tracked(autoscaler: Autoscaler(algorithm: algorithm))
                             await evaluate(
                                 service, spec: spec, pods: pods, state: &state, now: now, recorder: recorder)
                             tracked[uid] = state
