@@ -12,6 +12,9 @@ import Testing
 /// (`ModelServiceControllerAccessTests` and the end-to-end tests run it on the real API servers.)
 @Suite struct ModelServiceControllerTests {
     let api = InMemoryKubeAPI()
+    /// What each wait allows: these take milliseconds, but a full parallel run can keep the two cooperative threads
+    /// busy for seconds (other suites' subprocesses and blocking kubectl calls).
+    static let patience = Duration.seconds(60)
 
     static func service(_ name: String, replicas: Int, groupSize: Int = 1) -> ModelService {
         var spec = ModelServiceSpec(model: "m-\(name)", server: ServerSpec(engine: .sim))
@@ -50,18 +53,18 @@ import Testing
     @Test func createsEveryGroupsPodsItsHeadlessServiceAndStatus() async throws {
         try await withController {
             _ = try await api.create(Self.service("llm", replicas: 3, groupSize: 2))
-            try await eventually("6 pods") { try await pods(of: "llm").count == 6 }
+            try await eventually("6 pods", timeout: Self.patience) { try await pods(of: "llm").count == 6 }
             let created = try await pods(of: "llm")
             let groups = Dictionary(grouping: created) { $0.metadata.labels?[WellKnown.groupIndexLabel] ?? "" }
             #expect(groups.keys.sorted() == ["0", "1", "2"] && groups.values.allSatisfy { $0.count == 2 })
             let service = try await api.get(ModelService.self, name: "llm")
             #expect(created.allSatisfy { $0.metadata.ownerReferences?.first?.uid == service.metadata.uid })
             _ = try await api.get(KubeService.self, name: "llm")
-            try await eventually("status counts 3 replicas") {
+            try await eventually("status counts 3 replicas", timeout: Self.patience) {
                 try await api.get(ModelService.self, name: "llm").status?.replicas == 3
             }
             for pod in created { try await markReady(pod) }
-            try await eventually("3 ready replicas") {
+            try await eventually("3 ready replicas", timeout: Self.patience) {
                 try await api.get(ModelService.self, name: "llm").status?.readyReplicas == 3
             }
             // Status goes through the subresource as a patch; the spec is never written.
@@ -73,11 +76,11 @@ import Testing
     @Test func scalingDownDeletesTheHighestGroupsOnly() async throws {
         try await withController {
             _ = try await api.create(Self.service("llm", replicas: 3))
-            try await eventually("3 pods") { try await pods(of: "llm").count == 3 }
+            try await eventually("3 pods", timeout: Self.patience) { try await pods(of: "llm").count == 3 }
             let kept = try await pods(of: "llm").first { $0.metadata.labels?[WellKnown.groupIndexLabel] == "0" }
             _ = try await api.patch(
                 ModelService.self, name: "llm", patch: .object(["spec": .object(["replicas": .int(1)])]))
-            try await eventually("1 pod") { try await pods(of: "llm").count == 1 }
+            try await eventually("1 pod", timeout: Self.patience) { try await pods(of: "llm").count == 1 }
             #expect(try await pods(of: "llm").first?.metadata.uid == kept?.metadata.uid)
         }
     }
@@ -85,9 +88,9 @@ import Testing
     @Test func aControllerWithColdCachesLeavesConvergedPodsAlone() async throws {
         try await withController {
             _ = try await api.create(Self.service("a", replicas: 2, groupSize: 2))
-            try await eventually("4 pods") { try await pods(of: "a").count == 4 }
+            try await eventually("4 pods", timeout: Self.patience) { try await pods(of: "a").count == 4 }
             for pod in try await pods(of: "a") { try await markReady(pod) }
-            try await eventually("2 ready") {
+            try await eventually("2 ready", timeout: Self.patience) {
                 try await api.get(ModelService.self, name: "a").status?.readyReplicas == 2
             }
         }
@@ -95,9 +98,11 @@ import Testing
         let start = await api.requests.count
         try await withController {
             // One worker: "a", queued when the caches filled, is handled before "b", created afterwards.
-            try await eventually("the new controller listed") { await requests(since: start, "list", "pods") > 0 }
+            try await eventually("the new controller listed", timeout: Self.patience) {
+                await requests(since: start, "list", "pods") > 0
+            }
             _ = try await api.create(Self.service("b", replicas: 1))
-            try await eventually("b's pod") { try await pods(of: "b").count == 1 }
+            try await eventually("b's pod", timeout: Self.patience) { try await pods(of: "b").count == 1 }
         }
         #expect(try await pods(of: "a").map(\.metadata.uid) == before)
         #expect(await requests(since: start, "delete", "pods") == 0)
@@ -108,7 +113,7 @@ import Testing
         await api.fail(APIAccess("create", "pods"), with: Status.internalError("etcd is slow"), times: 2)
         try await withController {
             _ = try await api.create(Self.service("llm", replicas: 2))
-            try await eventually("2 pods despite two failed creates", timeout: .seconds(30)) {
+            try await eventually("2 pods despite two failed creates", timeout: Self.patience) {
                 try await pods(of: "llm").count == 2
             }
         }
@@ -117,12 +122,14 @@ import Testing
     @Test func aLostWatchHistoryIsRelistedAndChangesMadeMeanwhileArrive() async throws {
         try await withController {
             _ = try await api.create(Self.service("llm", replicas: 1))
-            try await eventually("1 pod") { try await pods(of: "llm").count == 1 }
+            try await eventually("1 pod", timeout: Self.patience) { try await pods(of: "llm").count == 1 }
             await api.compactHistory()
             await api.endWatches()
             _ = try await api.patch(
                 ModelService.self, name: "llm", patch: .object(["spec": .object(["replicas": .int(3)])]))
-            try await eventually("3 pods after the relist") { try await pods(of: "llm").count == 3 }
+            try await eventually("3 pods after the relist", timeout: Self.patience) {
+                try await pods(of: "llm").count == 3
+            }
         }
     }
 
@@ -146,7 +153,7 @@ import Testing
         _ = try await api.create(pod)
         let start = await api.requests.count
         try await withController {
-            try await eventually("a DecodeFailed condition and a Warning Event") {
+            try await eventually("a DecodeFailed condition and a Warning Event", timeout: Self.patience) {
                 let raw = try await api.patchRaw(
                     ModelService.descriptor, namespace: nil, name: "future", patch: .object([:]), patchType: .merge,
                     subresource: nil)
@@ -164,6 +171,8 @@ import Testing
 /// The autoscaler's shell on the in-memory API server with the ModelService controller: signals in, whole groups
 /// out — a two-host service grows and shrinks by groups, with an Event per change and `status.autoscaling`.
 @Suite struct AutoscalerControllerTests {
+    static let patience = ModelServiceControllerTests.patience
+
     /// Signals set by the test: every Ready leader reports the same load.
     final class StubSignals: AutoscaleSignalSource {
         let replica = Mutex(AutoscaleSignals.Replica())
@@ -199,23 +208,23 @@ import Testing
                     patch: .object(["status": try JSONValue(encoding: status)]), subresource: "status")
             }
         }
-        try await eventually("one group of two") { try await pods().count == 2 }
+        try await eventually("one group of two", timeout: Self.patience) { try await pods().count == 2 }
         try await readyAll()
 
         signals.replica.withLock { $0 = AutoscaleSignals.Replica(waiting: 10, running: 20, kvCache: 0.9) }
-        try await eventually("four groups of two") { try await pods().count == 8 }
+        try await eventually("four groups of two", timeout: Self.patience) { try await pods().count == 8 }
         let groups = Dictionary(grouping: try await pods()) { $0.metadata.labels?[WellKnown.groupIndexLabel] ?? "" }
         #expect(groups.keys.sorted() == ["0", "1", "2", "3"] && groups.values.allSatisfy { $0.count == 2 })
         try await readyAll()
 
         signals.replica.withLock { $0 = AutoscaleSignals.Replica() }
-        try await eventually("back to one group") {
+        try await eventually("back to one group", timeout: Self.patience) {
             try await pods().map(\.metadata.nameOrEmpty).sorted() == ["big-0", "big-0-1"]
         }
         let events = try await api.list(Event.self).items
         #expect(events.contains { $0.reason == "ScaledUp" && $0.message?.hasSuffix("1 → 4 replicas") == true })
         #expect(events.contains { $0.reason == "ScaledDown" && $0.message?.hasSuffix("4 → 1 replicas") == true })
-        try await eventually("status.autoscaling") {
+        try await eventually("status.autoscaling", timeout: Self.patience) {
             try await api.get(ModelService.self, name: "big").status?.autoscaling?.desiredReplicas == 1
         }
         // The autoscaler writes the count through the scale subresource, never the whole object.
