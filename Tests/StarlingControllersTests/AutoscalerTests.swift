@@ -74,6 +74,27 @@ import Testing
                 .init(second: 31, current: 4, signals: ready(4, running: 2, kv: 0.2), desired: 2),
             ]),
         .init(
+            testDescription: "a replica seen full teaches its batch slots: a lull keeps enough for what runs",
+            spec: spec(down: ScalingBehavior(stabilizationWindowSeconds: 0)),
+            steps: [
+                .init(second: 0, current: 8, signals: ready(8, waiting: 1, running: 2, kv: 0.01), desired: 8),
+                // 6 running over 2-request slots at most 70% full: 5 replicas, though the KV cache would allow 1.
+                .init(second: 1, current: 8, signals: ready(8, running: 0.75, kv: 0.01), desired: 5),
+            ]),
+        .init(
+            testDescription:
+                "a stray waiting request does not hold the count: the queue and the slots ask for their share",
+            spec: spec(down: ScalingBehavior(stabilizationWindowSeconds: 0)),
+            steps: [
+                .init(
+                    second: 0, current: 8,
+                    signals: AutoscaleSignals(
+                        ready: [.init(waiting: 1, running: 2, kvCache: 0.05)]
+                            + Array(repeating: .init(running: 0.25, kvCache: 0.02), count: 7)),
+                    // 3.75 running over 2-request slots at most 70% full: 3 replicas.
+                    desired: 3)
+            ]),
+        .init(
             testDescription: "flapping input: the count holds at the window's highest need",
             spec: spec(),
             steps: [

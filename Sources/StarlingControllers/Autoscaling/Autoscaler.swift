@@ -10,9 +10,10 @@ import StarlingAPI
 ///    - `concurrency`: ceil((running + waiting + held) / target);
 ///    - `kvCache`: ceil(Σ usage over Ready replicas / target);
 ///    - `queue`: with q = waiting + held over the replicas there or starting, above target: those replicas plus
-///      ceil(excess / target); at or below target, the count holds while anything queues, and with an empty
-///      queue it may fall to as many as keep KV-cache usage under `queueScaleDownKVCache` (a replica is removed
-///      only when the others can take its running requests without queueing them).
+///      ceil(excess / target); at or below target, it may fall to what the queue asks for (ceil(q / target)) and
+///      the running requests need: batch slots (learned from replicas seen running while requests waited) and KV
+///      cache each at most `queueScaleDownKVCache` used — a replica is removed only when the others can take its
+///      running requests without queueing them.
 ///    Within `tolerance` (10%, as an HPA) of the target per replica the count stays.
 /// 2. **Stabilization**, as an HPA: the count goes up only as far as the lowest need of the scale-up window
 ///    (default 0 s: at once) and down only as far as the highest need of the scale-down window (default 30 s).
@@ -68,6 +69,9 @@ public struct Autoscaler: Sendable, Equatable {
 
     private var recommendations: [Recommendation] = []
     private var events: [ScaleEvent] = []
+    /// The most requests a replica has been seen running while others waited on it: its batch slots
+    /// (`max_num_seqs` or the KV cache's limit), learned, so a scale-down keeps enough for what runs.
+    private(set) var slotsPerReplica: Double?
     public let algorithm: Algorithm
 
     public init(algorithm: Algorithm = .starling) { self.algorithm = algorithm }
@@ -76,10 +80,13 @@ public struct Autoscaler: Sendable, Equatable {
     public mutating func decide(
         _ spec: AutoscalingSpec, current: Int, signals: AutoscaleSignals, now: Duration
     ) -> Decision {
+        for replica in signals.ready where replica.waiting > 0 && replica.running > 0 {
+            slotsPerReplica = max(slotsPerReplica ?? 0, replica.running)
+        }
         let (need, value, why) =
             algorithm == .hpa
             ? Self.hpaNeed(spec, current: current, signals: signals)
-            : Self.need(spec, current: current, signals: signals)
+            : Self.need(spec, current: current, signals: signals, slots: slotsPerReplica)
         recommendations.append(Recommendation(at: now, replicas: need))
         let upWindow = Duration.seconds(spec.scaleUp?.stabilizationWindowSeconds ?? 0)
         let downWindow = Duration.seconds(
@@ -128,7 +135,9 @@ public struct Autoscaler: Sendable, Equatable {
     }
 
     /// The replicas the metric asks for, the metric per replica, and why.
-    static func need(_ spec: AutoscalingSpec, current: Int, signals: AutoscaleSignals) -> (Int, Double, String) {
+    static func need(
+        _ spec: AutoscalingSpec, current: Int, signals: AutoscaleSignals, slots: Double? = nil
+    ) -> (Int, Double, String) {
         let target = spec.target
         let capacity = signals.ready.count + signals.starting
         let held = Double(signals.held)
@@ -165,13 +174,15 @@ public struct Autoscaler: Sendable, Equatable {
                     "queue \(text(perReplica)) per replica > target \(text(target))"
                 )
             }
-            // At or under target: hold while anything queues; with an empty queue, keep the replicas the running
-            // requests' KV cache needs (never more than there are: the queue, not the KV cache, asks for more).
+            // At or under target: keep what the queue asks for and what the running requests need — batch slots
+            // (learned from replicas seen full) at most 70% used, KV cache under `queueScaleDownKVCache` — never
+            // more than there are (the queue, not these, asks for more).
             let kv = signals.ready.reduce(0) { $0 + $1.kvCache }
             let running = signals.ready.reduce(0) { $0 + $1.running }
-            var keep = Int((kv / queueScaleDownKVCache).rounded(.up))
-            if running > 0 { keep = max(keep, 1) }
-            let need = queued > 0 ? current : min(keep, current)
+            var keep = max(Int((kv / queueScaleDownKVCache).rounded(.up)), Int((queued / target).rounded(.up)))
+            if let slots, slots > 0 { keep = max(keep, Int((running / (slots * queueScaleDownKVCache)).rounded(.up))) }
+            if running > 0 || queued > 0 { keep = max(keep, 1) }
+            let need = min(keep, current)
             return (
                 need, perReplica,
                 "queue \(text(perReplica)) per replica <= target \(text(target)); KV cache \(text(kv)) in use"
