@@ -20,6 +20,7 @@ struct GatewayAutoscaleSignals: AutoscaleSignalSource {
         let busy = load.held > 0 || load.inFlight > 0 || replicas.values.contains { $0.running > 0 || $0.waiting > 0 }
         return ObservedLoad(
             replicas: replicas, held: load.held,
-            idleFor: busy ? nil : ContinuousClock.now - (load.lastActivityAt ?? started))
+            idleFor: busy ? nil : ContinuousClock.now - (load.lastActivityAt ?? started), arrivals: load.arrivals,
+            completions: load.completions)
     }
 }

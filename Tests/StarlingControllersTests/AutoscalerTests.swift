@@ -40,6 +40,14 @@ import Testing
             starting: starting, held: held, idleFor: idle.map { .seconds($0) })
     }
 
+    /// `signals` with the gateways' cumulative arrivals and completions.
+    static func counted(_ signals: AutoscaleSignals, _ arrivals: Int, _ completions: Int) -> AutoscaleSignals {
+        var counted = signals
+        counted.arrivals = arrivals
+        counted.completions = completions
+        return counted
+    }
+
     static let cases: [Case] = [
         .init(
             testDescription: "a queue step adds the replicas its excess needs, at once",
@@ -93,6 +101,25 @@ import Testing
                             + Array(repeating: .init(running: 0.25, kvCache: 0.02), count: 7)),
                     // 3.75 running over 2-request slots at most 70% full: 3 replicas.
                     desired: 3)
+            ]),
+        .init(
+            testDescription: "a step in arrivals scales up within a second, once a replica's throughput is known",
+            spec: spec(),
+            steps: [
+                .init(second: 0, current: 5, signals: counted(ready(5, waiting: 1, running: 2), 0, 0), desired: 5),
+                // All five full, finishing 42 a second (8.4 a replica) while 30 arrive.
+                .init(second: 1, current: 5, signals: counted(ready(5, waiting: 1, running: 2), 30, 42), desired: 5),
+                .init(second: 2, current: 5, signals: counted(ready(5, running: 1), 42, 54), desired: 5),
+                // 48 a second, a queue forming: 48 / (8.4 × 0.85) = 6.7, before the queue reaches its target.
+                .init(second: 3, current: 5, signals: counted(ready(5, waiting: 0.4, running: 2), 90, 96), desired: 7),
+            ]),
+        .init(
+            testDescription: "a second of high arrivals with no queue forming adds nothing",
+            spec: spec(),
+            steps: [
+                .init(second: 0, current: 3, signals: counted(ready(3, waiting: 1, running: 2), 0, 0), desired: 3),
+                .init(second: 1, current: 3, signals: counted(ready(3, waiting: 1, running: 2), 25, 30), desired: 3),
+                .init(second: 2, current: 3, signals: counted(ready(3, running: 1), 65, 60), desired: 3),
             ]),
         .init(
             testDescription: "flapping input: the count holds at the window's highest need",

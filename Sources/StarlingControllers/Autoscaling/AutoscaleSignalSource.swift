@@ -17,10 +17,18 @@ public struct ObservedLoad: Sendable, Equatable {
     public var held: Int
     /// How long the service has had no request at all; nil while it has some.
     public var idleFor: Duration?
+    /// Requests received and finished at the gateways, cumulative; nil where unknown.
+    public var arrivals: Int?
+    public var completions: Int?
 
-    public init(replicas: [String: AutoscaleSignals.Replica], held: Int, idleFor: Duration?) {
+    public init(
+        replicas: [String: AutoscaleSignals.Replica], held: Int, idleFor: Duration?, arrivals: Int? = nil,
+        completions: Int? = nil
+    ) {
         self.replicas = replicas
         self.held = held
         self.idleFor = idleFor
+        self.arrivals = arrivals
+        self.completions = completions
     }
 }

@@ -25,12 +25,20 @@ public struct AutoscaleSignals: Sendable, Equatable {
     public var held: Int
     /// How long the service has had no request at all (none running, waiting or held); nil while it has some.
     public var idleFor: Duration?
+    /// Requests the gateways have received and finished for the service, cumulative; nil where unknown.
+    public var arrivals: Int?
+    public var completions: Int?
 
-    public init(ready: [Replica] = [], starting: Int = 0, held: Int = 0, idleFor: Duration? = nil) {
+    public init(
+        ready: [Replica] = [], starting: Int = 0, held: Int = 0, idleFor: Duration? = nil, arrivals: Int? = nil,
+        completions: Int? = nil
+    ) {
         self.ready = ready
         self.starting = starting
         self.held = held
         self.idleFor = idleFor
+        self.arrivals = arrivals
+        self.completions = completions
     }
 
     /// Whether any request is running, waiting or held.

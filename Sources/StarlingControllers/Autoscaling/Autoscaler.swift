@@ -72,7 +72,22 @@ public struct Autoscaler: Sendable, Equatable {
     /// The most requests a replica has been seen running while others waited on it: its batch slots
     /// (`max_num_seqs` or the KV cache's limit), learned, so a scale-down keeps enough for what runs.
     private(set) var slotsPerReplica: Double?
+    /// Requests a replica has been seen finishing per second while every replica had requests waiting: its
+    /// throughput, learned, which turns an arrival rate into replicas.
+    private(set) var servicePerReplica: Double?
+    /// Cumulative arrivals and completions at a time.
+    struct Counts: Sendable, Equatable {
+        var at: Duration
+        var arrivals: Int
+        var completions: Int
+    }
+
+    /// Recent cumulative arrivals and completions, for rates.
+    private var counts: [Counts] = []
     public let algorithm: Algorithm
+
+    /// How much of a replica's learned throughput the arrival rate may use before another replica is asked for.
+    public static let rateHeadroom = 0.85
 
     public init(algorithm: Algorithm = .starling) { self.algorithm = algorithm }
 
@@ -83,10 +98,25 @@ public struct Autoscaler: Sendable, Equatable {
         for replica in signals.ready where replica.waiting > 0 && replica.running > 0 {
             slotsPerReplica = max(slotsPerReplica ?? 0, replica.running)
         }
-        let (need, value, why) =
+        let rates = observeRates(signals, now: now)
+        var (need, value, why) =
             algorithm == .hpa
             ? Self.hpaNeed(spec, current: current, signals: signals)
             : Self.need(spec, current: current, signals: signals, slots: slotsPerReplica)
+        // A step in arrivals is seen before a queue builds: with a replica's throughput learned, the arrival rate
+        // asks for replicas at once (confirmed by a queue forming, so a second of Poisson noise does not).
+        if algorithm == .starling, spec.metric == .queue, let arrivalRate = rates?.arrivals,
+            let perReplica = servicePerReplica, perReplica > 0
+        {
+            let byRate = Int((arrivalRate / (perReplica * Self.rateHeadroom)).rounded(.up))
+            let queued = signals.ready.reduce(Double(signals.held)) { $0 + $1.waiting }
+            if byRate > need && (byRate <= current || queued > 0) {
+                need = byRate
+                why =
+                    "arrivals \(Int(arrivalRate.rounded()))/s need \(byRate) replicas at "
+                    + "\(Int(perReplica.rounded()))/s each"
+            }
+        }
         recommendations.append(Recommendation(at: now, replicas: need))
         let upWindow = Duration.seconds(spec.scaleUp?.stabilizationWindowSeconds ?? 0)
         let downWindow = Duration.seconds(
@@ -127,6 +157,31 @@ public struct Autoscaler: Sendable, Equatable {
         }
         desired = min(desired, spec.maxReplicas)
         return record(Decision(desired: desired, value: value, reason: reason), current: current, now: now)
+    }
+
+    /// Arrivals and completions per second over about the last second, and the per-replica throughput learned
+    /// while every Ready replica had requests waiting.
+    private mutating func observeRates(
+        _ signals: AutoscaleSignals, now: Duration
+    ) -> (arrivals: Double, completions: Double)? {
+        guard let arrivals = signals.arrivals, let completions = signals.completions else { return nil }
+        counts.append(Counts(at: now, arrivals: arrivals, completions: completions))
+        counts.removeAll { now - $0.at > .seconds(3) }
+        guard let earlier = counts.last(where: { now - $0.at >= .milliseconds(800) }) else { return nil }
+        let seconds = Self.seconds(now - earlier.at)
+        let rates = (
+            arrivals: Double(arrivals - earlier.arrivals) / seconds,
+            completions: Double(completions - earlier.completions) / seconds
+        )
+        let saturated = !signals.ready.isEmpty && signals.ready.allSatisfy { $0.waiting > 0 }
+        if saturated && rates.completions > 0 {
+            servicePerReplica = max(servicePerReplica ?? 0, rates.completions / Double(signals.ready.count))
+        }
+        return rates
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
     private mutating func record(_ decision: Decision, current: Int, now: Duration) -> Decision {

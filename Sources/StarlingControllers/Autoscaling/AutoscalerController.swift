@@ -96,7 +96,8 @@ public struct AutoscalerController: Service {
         let current = service.spec.desiredReplicas
         let ready = endpoints.compactMap { load.replicas[$0] }
         let observed = AutoscaleSignals(
-            ready: ready, starting: max(0, current - ready.count), held: load.held, idleFor: load.idleFor)
+            ready: ready, starting: max(0, current - ready.count), held: load.held, idleFor: load.idleFor,
+            arrivals: load.arrivals, completions: load.completions)
         let decision = state.autoscaler.decide(spec, current: current, signals: observed, now: now)
         var status = service.status?.autoscaling ?? AutoscalingStatus()
         status.currentValue = (decision.value * 100).rounded() / 100

@@ -8,10 +8,16 @@ public struct PoolLoad: Sendable, Equatable {
     public var inFlight: Int
     /// When the pool last got or finished a request.
     public var lastActivityAt: ContinuousClock.Instant?
+    /// Requests received and finished since the pool was made.
+    public var arrivals: Int
+    public var completions: Int
 
     public init(
-        endpoints: [String: EndpointMetrics], held: Int, inFlight: Int, lastActivityAt: ContinuousClock.Instant?
+        endpoints: [String: EndpointMetrics], held: Int, inFlight: Int, lastActivityAt: ContinuousClock.Instant?,
+        arrivals: Int = 0, completions: Int = 0
     ) {
+        self.arrivals = arrivals
+        self.completions = completions
         self.endpoints = endpoints
         self.held = held
         self.inFlight = inFlight

@@ -96,6 +96,10 @@ public struct PoolState: Sendable {
     private var nextLease: UInt64 = 0
     /// When the pool last got a request or finished one (`release` with a time).
     public private(set) var lastActivityAt: ContinuousClock.Instant?
+    /// Requests the pool has received (retries not counted again) and finished, since it was made: an
+    /// autoscaler's arrival and service rates.
+    public private(set) var arrivals = 0
+    public private(set) var completions = 0
 
     public init(settings: PoolSettings) {
         self.settings = settings
@@ -217,6 +221,7 @@ public struct PoolState: Sendable {
     /// Admits, queues or rejects a new request (`id` names it if it waits). A retry bypasses admission.
     public mutating func request(_ ask: Ask, id: UInt64, now: ContinuousClock.Instant) -> Outcome {
         lastActivityAt = now
+        if !ask.isRetry { arrivals += 1 }
         let candidates = candidates(for: ask, now: now)
         if candidates.isEmpty {
             if ask.isRetry { return .fail(.noEndpoint("every endpoint that serves `\(ask.model)` failed")) }
@@ -251,6 +256,7 @@ public struct PoolState: Sendable {
     /// Hands an endpoint back when its request is over (at `now`, which counts as activity for idle time).
     public mutating func release(_ lease: Lease, now: ContinuousClock.Instant? = nil) {
         if let now { lastActivityAt = now }
+        completions += 1
         prefillDone(lease)
         guard var endpoint = endpoints[lease.endpoint] else { return }
         endpoint.inFlight -= 1
@@ -327,7 +333,8 @@ public struct PoolState: Sendable {
         }
         return PoolLoad(
             endpoints: metrics, held: waiting.values.reduce(0) { $0 + $1.count },
-            inFlight: endpoints.values.reduce(0) { $0 + max(0, $1.inFlight) }, lastActivityAt: lastActivityAt)
+            inFlight: endpoints.values.reduce(0) { $0 + max(0, $1.inFlight) }, lastActivityAt: lastActivityAt,
+            arrivals: arrivals, completions: completions)
     }
 
     /// Requests waiting per criticality.
