@@ -8,7 +8,7 @@ extension KubeClient {
     public func serves(_ descriptor: ResourceDescriptor) async throws -> Bool {
         let data: Data
         do {
-            data = try await send(.GET, path: descriptor.groupVersionPath)
+            data = try await send(.GET, path: descriptor.groupVersionPath, timeout: .seconds(5))
         } catch let status as Status where status.code == 404 {
             return false
         }

@@ -118,9 +118,12 @@ public struct ClusterPoolSource: Service {
         _ inference: InferenceInformers, shared: SharedInformers, onChange: @escaping @Sendable () -> Void
     ) async {
         for descriptor in Self.inferenceKinds where await !inference.started(descriptor) {
+            // A source stopped before its server answered returns at once (as at start-up failures).
+            if Task.isCancelled { return }
             do {
                 guard try await client.serves(descriptor) else { continue }
             } catch {
+                if Task.isCancelled { return }
                 logger.warning(
                     "discovery failed; asking again later",
                     metadata: ["kube.resource": "\(descriptor)", "error": "\(error)"])
