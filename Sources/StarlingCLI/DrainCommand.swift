@@ -73,16 +73,9 @@ struct DrainCommand: AsyncParsableCommand {
         }
     }
 
-    /// Requests running plus waiting, or nil when the server does not answer.
+    /// Requests running plus waiting, or nil when the server does not answer (the autoscaler's scrape).
     static func inFlight(_ url: String, client: HTTPClient) async -> Double? {
-        do {
-            let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(2))
-            guard response.status == .ok else { return nil }
-            let body = try await response.body.collect(upTo: 16 << 20)
-            let metrics = EndpointMetrics(prometheusText: body.readableBytesView)
-            return (metrics.running ?? 0) + (metrics.waiting ?? 0)
-        } catch {
-            return nil
-        }
+        guard let metrics = await ScrapedAutoscaleSignals.scrape(url, client: client) else { return nil }
+        return (metrics.running ?? 0) + (metrics.waiting ?? 0)
     }
 }
