@@ -7,15 +7,15 @@ import StarlingControllers
 import StarlingGateway
 
 /// The autoscaler's signals on a cluster, where the gateways run apart from the operator: each Ready leader's
-/// vLLM metrics read at its pod IP, and the requests every gateway replica holds for the service (their
-/// `starling_gateway_queue_length`, summed over the gateway pods, read at most once a second for all services).
+/// vLLM metrics read at its pod IP, and from every gateway replica's `/metrics` the requests it holds for the
+/// service and its arrivals and completions (`GatewayPoolSignals`), read at most twice a second for all services.
 actor ScrapedAutoscaleSignals: AutoscaleSignalSource {
     let client: HTTPClient
     /// The `/metrics` URLs of the gateways: their pods' (from the operator's cache) and any given by address.
     let gatewayMetricsURLs: @Sendable () async -> [String]
-    /// Held requests per pool, summed over the gateways, and when that was read.
-    private var held: [String: Int] = [:]
-    private var heldReadAt: ContinuousClock.Instant?
+    /// The gateways' held requests and counts per pool, and when they were last read.
+    private var gateways = GatewayPoolSignals()
+    private var gatewaysReadAt: ContinuousClock.Instant?
     /// When each service (by uid) was last seen with a request running, waiting or held.
     private var lastBusy: [String: ContinuousClock.Instant] = [:]
     private let started = ContinuousClock.now
@@ -49,32 +49,34 @@ actor ScrapedAutoscaleSignals: AutoscaleSignalSource {
             }
         }
         let now = ContinuousClock.now
-        if heldReadAt.map({ now - $0 >= .seconds(1) }) ?? true {
-            held = await readGateways()
-            heldReadAt = now
+        // The autoscaler asks once a second per service: one reading serves every service of a pass.
+        if gatewaysReadAt.map({ now - $0 >= .milliseconds(500) }) ?? true {
+            gateways.record(await readGateways())
+            gatewaysReadAt = now
         }
         let pool = RoutedPool.key(namespace: service.metadata.namespace, name: service.metadata.nameOrEmpty)
-        let heldHere = held[pool] ?? 0
+        let heldHere = gateways.held[pool] ?? 0
         let uid = service.metadata.uid ?? pool
         if heldHere > 0 || replicas.values.contains(where: { $0.running > 0 || $0.waiting > 0 }) {
             lastBusy[uid] = now
         }
         let busy = lastBusy[uid] == now
         return ObservedLoad(
-            replicas: replicas, held: heldHere, idleFor: busy ? nil : now - (lastBusy[uid] ?? started))
+            replicas: replicas, held: heldHere, idleFor: busy ? nil : now - (lastBusy[uid] ?? started),
+            arrivals: gateways.arrivals[pool], completions: gateways.completions[pool])
     }
 
-    /// Held requests per pool over every gateway.
-    func readGateways() async -> [String: Int] {
-        var total: [String: Int] = [:]
+    /// Each answering gateway's exposition, by URL.
+    func readGateways() async -> [String: String] {
         let urls = await gatewayMetricsURLs()
-        await withTaskGroup(of: [String: Int].self) { group in
+        return await withTaskGroup(of: (String, String?).self) { group in
             for url in urls {
-                group.addTask { [client] in await Self.heldRequests(url, client: client) }
+                group.addTask { [client] in (url, await Self.exposition(url, client: client)) }
             }
-            for await counts in group { total.merge(counts, uniquingKeysWith: +) }
+            var texts: [String: String] = [:]
+            for await (url, text) in group { texts[url] = text }
+            return texts
         }
-        return total
     }
 
     static func scrape(_ url: String, client: HTTPClient) async -> EndpointMetrics? {
@@ -88,27 +90,13 @@ actor ScrapedAutoscaleSignals: AutoscaleSignalSource {
         }
     }
 
-    static func heldRequests(_ url: String, client: HTTPClient) async -> [String: Int] {
+    static func exposition(_ url: String, client: HTTPClient) async -> String? {
         do {
             let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(1))
-            guard response.status == .ok else { return [:] }
-            return Self.heldRequests(inExposition: String(buffer: try await response.body.collect(upTo: 16 << 20)))
+            guard response.status == .ok else { return nil }
+            return String(buffer: try await response.body.collect(upTo: 16 << 20))
         } catch {
-            return [:]
+            return nil
         }
-    }
-
-    /// `starling_gateway_queue_length{pool="p",criticality="c"} n` summed per pool.
-    static func heldRequests(inExposition text: String) -> [String: Int] {
-        var counts: [String: Int] = [:]
-        for line in text.split(separator: "\n") where line.hasPrefix("starling_gateway_queue_length{") {
-            guard let poolStart = line.range(of: #"pool=""#), let close = line.lastIndex(of: "}"),
-                let value = Double(line[line.index(after: close)...].trimmingCharacters(in: .whitespaces))
-            else { continue }
-            let rest = line[poolStart.upperBound...]
-            guard let quote = rest.firstIndex(of: "\"") else { continue }
-            counts[String(rest[..<quote]), default: 0] += Int(value)
-        }
-        return counts
     }
 }

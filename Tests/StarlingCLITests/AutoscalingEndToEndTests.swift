@@ -69,6 +69,9 @@ import Testing
         ] {
             #expect(exposition.contains("\(family){") && exposition.contains(#"pool="scaled""#), "\(family)")
         }
+        // So are its arrivals and completions, which the operator's autoscaler turns into rates.
+        #expect(exposition.contains(#"starling_gateway_pool_arrivals_total{pool="scaled"} 1"#), "\(exposition)")
+        #expect(exposition.contains(#"starling_gateway_pool_completions_total{pool="scaled"} 1"#))
 
         try await waitUntil("back to zero once idle", timeout: .seconds(60)) {
             try await kube.get(ModelService.self, name: "scaled").spec.replicas == 0

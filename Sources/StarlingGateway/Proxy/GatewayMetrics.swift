@@ -18,6 +18,8 @@ final class GatewayMetrics: Sendable {
 
     private let counters = Mutex<[Key: CoreMetrics.Counter]>([:])
     private let timers = Mutex<[Key: CoreMetrics.Timer]>([:])
+    /// Each pool's arrivals and completions at the last export, so the counters grow by what came since.
+    private let exportedCounts = Mutex<[String: (arrivals: Int, completions: Int)]>([:])
 
     static let requests = "starling_gateway_requests_total"
     /// The `code` of a request whose client closed its connection before the answer was complete (nginx's 499).
@@ -35,6 +37,8 @@ final class GatewayMetrics: Sendable {
     static let poolRunning = "starling_gateway_pool_requests_running"
     static let poolServerWaiting = "starling_gateway_pool_requests_waiting"
     static let poolKVCache = "starling_gateway_pool_kv_cache_usage"
+    static let poolArrivals = "starling_gateway_pool_arrivals_total"
+    static let poolCompletions = "starling_gateway_pool_completions_total"
     static let connectionLimits = "starling_gateway_connection_limit_total"
 
     init() {
@@ -136,9 +140,20 @@ final class GatewayMetrics: Sendable {
     }
 
     /// A pool's autoscaling signals, for KEDA or an HPA on external metrics: requests running and waiting at its
-    /// model servers (their latest scrapes, summed) and their mean KV-cache usage. Requests held at the gateway
-    /// are `starling_gateway_queue_length`.
+    /// model servers (their latest scrapes, summed) and their mean KV-cache usage, and the requests it has received
+    /// and finished (counters, for rates). Requests held at the gateway are `starling_gateway_queue_length`.
     func observe(pool: String, load: PoolLoad) {
+        let (arrived, completed) = exportedCounts.withLock { exported in
+            let before = exported[pool] ?? (0, 0)
+            exported[pool] = (load.arrivals, load.completions)
+            // A pool made again (its routes replaced) counts from zero: all of its count is new.
+            return (
+                load.arrivals >= before.arrivals ? load.arrivals - before.arrivals : load.arrivals,
+                load.completions >= before.completions ? load.completions - before.completions : load.completions
+            )
+        }
+        counter(Self.poolArrivals, [("pool", pool)]).increment(by: arrived)
+        counter(Self.poolCompletions, [("pool", pool)]).increment(by: completed)
         let scrapes = load.endpoints.values
         let running = scrapes.reduce(0) { $0 + ($1.running ?? 0) }
         let waiting = scrapes.reduce(0) { $0 + ($1.waiting ?? 0) }
