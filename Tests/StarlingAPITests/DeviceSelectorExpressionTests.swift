@@ -47,7 +47,8 @@ import Testing
         Case(expression: #"device.attributes["gpu.nvidia.com"].driverVersion.major() == 550"#, gpu: true, mig: false),
         // An attribute the device lacks is no match, and `||` lets the other side decide.
         Case(
-            expression: #"device.attributes["gpu.nvidia.com"].mig == false || device.attributes["gpu.nvidia.com"].profile == "3g.40gb""#,
+            expression:
+                #"device.attributes["gpu.nvidia.com"].mig == false || device.attributes["gpu.nvidia.com"].profile == "3g.40gb""#,
             gpu: true, mig: true),
         Case(
             expression: #"device.attributes["gpu.nvidia.com"].profile == "3g.40gb" && device.driver == "x""#,
@@ -56,7 +57,9 @@ import Testing
         Case(expression: #""profile" in device.attributes["gpu.nvidia.com"]"#, gpu: false, mig: true),
         Case(expression: #"device.attributes["gpu.nvidia.com"].type in ["gpu", "vgpu"]"#, gpu: true, mig: false),
         Case(expression: #"device.attributes["topology.starling.dev"].rack == 'rack-a'"#, gpu: true, mig: false),
-        Case(expression: #"device.attributes["gpu.nvidia.com"].productName.startsWith("NVIDIA H100")"#, gpu: true, mig: false),
+        Case(
+            expression: #"device.attributes["gpu.nvidia.com"].productName.startsWith("NVIDIA H100")"#, gpu: true,
+            mig: false),
         Case(expression: #"device.attributes["other.vendor"].type == "gpu""#, gpu: false, mig: false),
         Case(expression: "true", gpu: true, mig: true),
     ]
@@ -68,7 +71,10 @@ import Testing
     }
 
     static let refused: [(String, String)] = [
-        (#"device.attributes["a"].x + 1 > 2"#, "unsupported `+`: arithmetic is outside the selector subset at column 26"),
+        (
+            #"device.attributes["a"].x + 1 > 2"#,
+            "unsupported `+`: arithmetic is outside the selector subset at column 26"
+        ),
         (#"device.attributes["a"].x > 1 ? true : false"#, "the conditional operator"),
         (#"device.attributes["a"].all(x, x)"#, "unsupported method `all`"),
         (#"device.attributes["a"].name.matches("H1.*")"#, "unsupported method `matches`"),
@@ -108,7 +114,9 @@ import Testing
     }
 
     @Test func versionsOrderBySemver() throws {
-        let ordered = ["1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "1.2.0", "10.0.0"]
+        let ordered = [
+            "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "1.2.0", "10.0.0",
+        ]
         let versions = try ordered.map { try #require(SemanticVersion($0)) }
         #expect(versions == versions.sorted())
         #expect(SemanticVersion("1.0.0+build.5") == SemanticVersion("1.0.0"))

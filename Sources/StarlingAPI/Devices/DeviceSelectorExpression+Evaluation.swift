@@ -91,8 +91,9 @@ extension DeviceSelectorExpression {
             guard case .success(let x) = evaluate(a, device), case .success(let y) = evaluate(b, device) else {
                 return fail("a side of `\(comparison.rawValue)` has no value")
             }
-            return compare(comparison, x, y).map { .success(.bool($0)) } ?? fail(
-                "`\(comparison.rawValue)` cannot compare \(typeName(x)) with \(typeName(y))")
+            return compare(comparison, x, y).map { .success(.bool($0)) }
+                ?? fail(
+                    "`\(comparison.rawValue)` cannot compare \(typeName(x)) with \(typeName(y))")
         case .membership(let element, let container):
             guard case .success(let x) = evaluate(element, device), case .success(let c) = evaluate(container, device)
             else { return fail("a side of `in` has no value") }

@@ -178,7 +178,8 @@ extension DeviceSelectorExpression {
                                     "unsupported method `\(name)`: the selector subset has "
                                     + Self.methods.keys.sorted().joined(separator: ", "))
                         }
-                        node = .call(receiver: node, name: name, arguments: try parseArguments(name, arity: arity, at: start))
+                        node = .call(
+                            receiver: node, name: name, arguments: try parseArguments(name, arity: arity, at: start))
                     } else {
                         if node == .device && !Self.deviceFields.contains(name) {
                             throw DeviceSelectorSyntaxError(
@@ -198,7 +199,9 @@ extension DeviceSelectorExpression {
             }
         }
 
-        mutating func parseArguments(_ name: String, arity: Int, at start: Int) throws(DeviceSelectorSyntaxError)
+        mutating func parseArguments(
+            _ name: String, arity: Int, at start: Int
+        ) throws(DeviceSelectorSyntaxError)
             -> [Node]
         {
             try expect("(")
@@ -226,11 +229,13 @@ extension DeviceSelectorExpression {
                 let opaque = types.compactMap({ $0 }).first(where: { $0 == "version" || $0 == "quantity" })
             {
                 throw DeviceSelectorSyntaxError(
-                    offset: at, message: "`\(c.rawValue)` does not order a \(opaque): use compareTo, isGreaterThan or isLessThan")
+                    offset: at,
+                    message: "`\(c.rawValue)` does not order a \(opaque): use compareTo, isGreaterThan or isLessThan")
             }
             if let x = types[0], let y = types[1], x != y, !(Set([x, y]) == ["int", "double"]) {
                 throw DeviceSelectorSyntaxError(
-                    offset: at, message: "`\(c.rawValue)` cannot compare \(Self.article(x)) \(x) with \(Self.article(y)) \(y)")
+                    offset: at,
+                    message: "`\(c.rawValue)` cannot compare \(Self.article(x)) \(x) with \(Self.article(y)) \(y)")
             }
         }
 
