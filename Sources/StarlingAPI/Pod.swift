@@ -55,8 +55,40 @@ public struct Pod: KubernetesResource {
                 }
             }
         }
+        errors += resourceClaimErrors()
         if let policy = spec.restartPolicy, !["Always", "OnFailure", "Never"].contains(policy) {
             errors.append(.notSupported("spec.restartPolicy", policy, allowed: ["Always", "OnFailure", "Never"]))
+        }
+        return errors
+    }
+
+    /// `spec.resourceClaims`: unique names, each from exactly one source; containers use only claims the pod has.
+    func resourceClaimErrors() -> [FieldError] {
+        var errors: [FieldError] = []
+        var claims = Set<String>()
+        for (i, claim) in (spec.resourceClaims ?? []).enumerated() {
+            let path = "spec.resourceClaims[\(i)]"
+            errors += Validation.dnsLabelErrors(claim.name, path: "\(path).name")
+            if !claims.insert(claim.name).inserted {
+                errors.append(FieldError("\(path).name", "Duplicate value: \"\(claim.name)\""))
+            }
+            switch (claim.resourceClaimName, claim.resourceClaimTemplateName) {
+            case (nil, nil), (.some, .some):
+                errors.append(
+                    FieldError(path, "Invalid value: exactly one of `resourceClaimName` or `resourceClaimTemplateName`")
+                )
+            case (let name?, nil): errors += Validation.dnsSubdomainErrors(name, path: "\(path).resourceClaimName")
+            case (nil, let name?):
+                errors += Validation.dnsSubdomainErrors(name, path: "\(path).resourceClaimTemplateName")
+            }
+        }
+        for (i, container) in spec.containers.enumerated() {
+            for (j, used) in (container.resources?.claims ?? []).enumerated() where !claims.contains(used.name) {
+                errors.append(
+                    FieldError(
+                        "spec.containers[\(i)].resources.claims[\(j)].name",
+                        "Invalid value: \"\(used.name)\": must be the name of one of spec.resourceClaims"))
+            }
         }
         return errors
     }
@@ -91,6 +123,8 @@ public struct PodSpec: Codable, Sendable, Equatable {
     public var subdomain: String?
     public var affinity: Affinity?
     public var serviceAccountName: String?
+    /// The DRA claims the pod uses, each from an existing claim or made for the pod from a template.
+    public var resourceClaims: [PodResourceClaim]?
 
     public init(containers: [Container], nodeName: String? = nil, nodeSelector: [String: String]? = nil) {
         self.containers = containers
@@ -276,6 +310,8 @@ public enum IntOrString: Codable, Sendable, Equatable, Hashable {
 public struct ResourceRequirements: Codable, Sendable, Equatable {
     public var limits: [String: String]?
     public var requests: [String: String]?
+    /// The pod's `resourceClaims` (by name) whose devices this container gets.
+    public var claims: [ResourceClaimReference]?
 
     public init(limits: [String: String]? = nil, requests: [String: String]? = nil) {
         self.limits = limits
@@ -307,6 +343,8 @@ public struct PodStatus: Codable, Sendable, Equatable {
     /// Deprecated and no longer written: earlier embedded node agents put each pod on its own loopback port here.
     /// Pods now serve their declared `containerPort` on their own `podIP`. Kept so older state still decodes.
     public var ports: [PodPortStatus]?
+    /// The claim made for each of the pod's templated `resourceClaims`.
+    public var resourceClaimStatuses: [PodResourceClaimStatus]?
 
     public init(phase: PodPhase? = nil, conditions: [Condition]? = nil) {
         self.phase = phase
@@ -389,5 +427,42 @@ public struct ContainerState: Codable, Sendable, Equatable {
             self.reason = reason
             self.finishedAt = finishedAt
         }
+    }
+}
+
+/// A claim a pod uses: `resourceClaimName` (an existing claim, shared) or `resourceClaimTemplateName` (a claim made
+/// for this pod, owned by it).
+public struct PodResourceClaim: Codable, Sendable, Equatable, Hashable {
+    public var name: String
+    public var resourceClaimName: String?
+    public var resourceClaimTemplateName: String?
+
+    public init(name: String, resourceClaimName: String? = nil, resourceClaimTemplateName: String? = nil) {
+        self.name = name
+        self.resourceClaimName = resourceClaimName
+        self.resourceClaimTemplateName = resourceClaimTemplateName
+    }
+}
+
+/// A container's use of one of its pod's claims.
+public struct ResourceClaimReference: Codable, Sendable, Equatable, Hashable {
+    public var name: String
+    /// One request of the claim; all of them when unset.
+    public var request: String?
+
+    public init(name: String, request: String? = nil) {
+        self.name = name
+        self.request = request
+    }
+}
+
+/// The claim made for a pod's templated claim, by the pod's claim name.
+public struct PodResourceClaimStatus: Codable, Sendable, Equatable, Hashable {
+    public var name: String
+    public var resourceClaimName: String?
+
+    public init(name: String, resourceClaimName: String?) {
+        self.name = name
+        self.resourceClaimName = resourceClaimName
     }
 }

@@ -2,7 +2,8 @@
 public enum ResourceTypes {
     public static let all: [any KubernetesResource.Type] = [
         ModelService.self, Pod.self, Node.self, Event.self, Lease.self, KubeService.self, InferencePool.self,
-        InferenceObjective.self, InferenceModelRewrite.self,
+        InferenceObjective.self, InferenceModelRewrite.self, ResourceSlice.self, DeviceClass.self, ResourceClaim.self,
+        ResourceClaimTemplate.self,
     ]
 
     /// The type for an `apiVersion` and `kind` pair.

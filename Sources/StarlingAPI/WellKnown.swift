@@ -3,6 +3,8 @@ public enum WellKnown {
     public static let group = "starling.dev"
     /// The Gateway API Inference Extension's stable group (`InferencePool`).
     public static let inferenceGroup = "inference.networking.k8s.io"
+    /// Dynamic Resource Allocation's group (`resource.k8s.io/v1`).
+    public static let resourceGroup = "resource.k8s.io"
     /// The Inference Extension's experimental group (`InferenceObjective`, `InferenceModelRewrite`).
     public static let inferenceExperimentalGroup = "inference.networking.x-k8s.io"
     /// Extended resource name for whole accelerators on a node.

@@ -1,50 +1,22 @@
-/// A device attribute as `resource.k8s.io/v1` writes it: exactly one of `int`, `bool`, `string`, `version`.
-public enum DeviceAttribute: Sendable, Hashable, Codable, CustomStringConvertible {
-    case int(Int)
-    case bool(Bool)
-    case string(String)
+/// A device attribute as `resource.k8s.io/v1` writes it: exactly one of `int`, `bool`, `string`, `version`
+/// (validation names an attribute with none or several).
+public struct DeviceAttribute: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var int: Int?
+    public var bool: Bool?
+    public var string: String?
     /// A semantic version, written as text (`"12.4.0"`).
-    case version(String)
+    public var version: String?
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case int, bool, string, version
-    }
+    public static func int(_ v: Int) -> Self { Self(int: v) }
+    public static func bool(_ v: Bool) -> Self { Self(bool: v) }
+    public static func string(_ v: String) -> Self { Self(string: v) }
+    public static func version(_ v: String) -> Self { Self(version: v) }
 
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let present = CodingKeys.allCases.filter { container.contains($0) }
-        guard present.count == 1, let key = present.first else {
-            throw DecodingError.dataCorrupted(
-                .init(
-                    codingPath: decoder.codingPath,
-                    debugDescription:
-                        "an attribute has exactly one of int, bool, string, version (got \(present.count))"))
-        }
-        switch key {
-        case .int: self = .int(try container.decode(Int.self, forKey: .int))
-        case .bool: self = .bool(try container.decode(Bool.self, forKey: .bool))
-        case .string: self = .string(try container.decode(String.self, forKey: .string))
-        case .version: self = .version(try container.decode(String.self, forKey: .version))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        switch self {
-        case .int(let v): try container.encode(v, forKey: .int)
-        case .bool(let v): try container.encode(v, forKey: .bool)
-        case .string(let v): try container.encode(v, forKey: .string)
-        case .version(let v): try container.encode(v, forKey: .version)
-        }
-    }
+    /// How many of the four values are set; valid attributes have one.
+    var valueCount: Int { [int != nil, bool != nil, string != nil, version != nil].filter { $0 }.count }
 
     public var description: String {
-        switch self {
-        case .int(let v): "\(v)"
-        case .bool(let v): "\(v)"
-        case .string(let v): v
-        case .version(let v): v
-        }
+        int.map(String.init) ?? bool.map(String.init) ?? string ?? version ?? ""
     }
 }
 

@@ -106,13 +106,12 @@ extension DeviceSelectorExpression {
     }
 
     static func value(of attribute: DeviceAttribute) -> Value {
-        switch attribute {
-        case .int(let v): .int(v)
-        case .bool(let v): .bool(v)
-        case .string(let v): .string(v)
+        if let v = attribute.int { return .int(v) }
+        if let v = attribute.bool { return .bool(v) }
+        if let v = attribute.string { return .string(v) }
         // A version attribute that is not semver is still comparable as text with `==`.
-        case .version(let v): SemanticVersion(v).map { .version($0) } ?? .string(v)
-        }
+        if let v = attribute.version { return SemanticVersion(v).map { .version($0) } ?? .string(v) }
+        return .string("")
     }
 
     static func compare(_ c: Comparison, _ x: Value, _ y: Value) -> Bool? {

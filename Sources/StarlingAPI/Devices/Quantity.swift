@@ -1,6 +1,6 @@
 /// A Kubernetes resource quantity (`40Gi`, `80G`, `500m`, `1.5`, `2e3`), as DRA capacities and counters carry
 /// them. Held as a Double of base units: exact for the integer byte and slice counts devices publish.
-public struct Quantity: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+public struct Quantity: Sendable, Hashable, Comparable, Codable, CustomStringConvertible, OpenAPISchemaProviding {
     public var value: Double
     /// The text it was written as, kept so objects round-trip unchanged.
     public var text: String
@@ -68,6 +68,14 @@ public struct Quantity: Sendable, Hashable, Comparable, Codable, CustomStringCon
         var container = encoder.singleValueContainer()
         try container.encode(text)
     }
+
+    public static let openAPISchema: JSONValue = .object([
+        "x-kubernetes-int-or-string": .bool(true),
+        "anyOf": .array([.object(["type": .string("integer")]), .object(["type": .string("string")])]),
+        "pattern": .string(
+            #"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"#
+        ),
+    ])
 
     public static func < (a: Self, b: Self) -> Bool { a.value < b.value }
     public static func == (a: Self, b: Self) -> Bool { a.value == b.value }
