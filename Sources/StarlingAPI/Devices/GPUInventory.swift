@@ -1,0 +1,159 @@
+/// A node's accelerators as DRA devices: each GPU as a device, and on GPUs in MIG mode every placement of every
+/// profile as a device too. A GPU's counter set has one counter per memory slice and per compute slice; a
+/// partition consumes the slices it occupies and the whole GPU consumes all of them, so allocating one device
+/// makes every overlapping one unavailable (KEP-4815's partitionable devices).
+public struct GPUInventory: Sendable, Equatable {
+    public var node: String
+    /// `H100-80GB`.
+    public var acceleratorType: String
+    public var gpus: [GPU]
+
+    public struct GPU: Sendable, Equatable {
+        public var index: Int
+        /// `GPU-…` on real hardware; a stable made-up one for simulated GPUs.
+        public var uuid: String
+        public var migEnabled: Bool
+        /// MIG devices' UUIDs by device name, where the hardware reports them.
+        public var migUUIDs: [String: String]
+
+        public init(index: Int, uuid: String, migEnabled: Bool = false, migUUIDs: [String: String] = [:]) {
+            self.index = index
+            self.uuid = uuid
+            self.migEnabled = migEnabled
+            self.migUUIDs = migUUIDs
+        }
+    }
+
+    /// Starling's DRA driver name: the domain of the attributes it publishes.
+    public static let driver = "gpu.starling.dev"
+    /// Classes of whole GPUs and of MIG partitions.
+    public static let gpuClass = "gpu.starling.dev"
+    public static let migClass = "mig.starling.dev"
+
+    public init(node: String, acceleratorType: String, gpus: [GPU]) {
+        self.node = node
+        self.acceleratorType = acceleratorType
+        self.gpus = gpus
+    }
+
+    /// A simulated node: `count` GPUs, those in `mig` in MIG mode, with UUIDs made from the node's name.
+    public static func simulated(node: String, acceleratorType: String, count: Int, mig: Set<Int> = []) -> Self {
+        Self(
+            node: node, acceleratorType: acceleratorType,
+            gpus: (0..<count).map { GPU(index: $0, uuid: "GPU-sim-\(node)-\($0)", migEnabled: mig.contains($0)) })
+    }
+
+    /// The device name of GPU `index` (`gpu-3`) and of a partition on it (`gpu-3-mig-3g-40gb-4`).
+    public static func deviceName(gpu index: Int) -> String { "gpu-\(index)" }
+    public static func deviceName(gpu index: Int, profile: MIGProfile, start: Int) -> String {
+        "gpu-\(index)-mig-\(profile.name.replacingOccurrences(of: ".", with: "-"))-\(start)"
+    }
+
+    static func counterSetName(gpu index: Int) -> String { "gpu-\(index)" }
+    static func memoryCounter(_ slice: Int) -> String { "memory-slice-\(slice)" }
+    static func computeCounter(_ slice: Int) -> String { "compute-slice-\(slice)" }
+
+    /// The pool's slices: counter sets (at most 8 to a slice), then one slice of devices per GPU, all at
+    /// `generation`, named after the node.
+    public func resourceSlices(generation: Int = 0) -> [ResourceSlice] {
+        let profiles = MIGProfile.profiles(for: acceleratorType)
+        let counterChunks = stride(from: 0, to: gpus.count, by: ResourceSlice.maxCounterSets).map {
+            Array(gpus[$0..<min($0 + ResourceSlice.maxCounterSets, gpus.count)])
+        }
+        let partitioned = !profiles.isEmpty
+        let count = gpus.count + (partitioned ? counterChunks.count : 0)
+        let pool = ResourcePool(name: node, generation: generation, resourceSliceCount: max(count, 1))
+        var slices: [ResourceSlice] = []
+        if partitioned {
+            for (i, chunk) in counterChunks.enumerated() {
+                let sets = chunk.map { gpu in
+                    var counters: [String: Counter] = [:]
+                    for s in 0..<MIGProfile.totalMemorySlices { counters[Self.memoryCounter(s)] = Counter(Quantity(1)) }
+                    for s in 0..<MIGProfile.totalComputeSlices {
+                        counters[Self.computeCounter(s)] = Counter(Quantity(1))
+                    }
+                    return CounterSet(name: Self.counterSetName(gpu: gpu.index), counters: counters)
+                }
+                slices.append(
+                    ResourceSlice(
+                        metadata: ObjectMeta(name: "\(node)-\(Self.driver)-counters-\(i)"),
+                        spec: ResourceSliceSpec(
+                            driver: Self.driver, pool: pool, nodeName: node, sharedCounters: sets)))
+            }
+        }
+        for gpu in gpus {
+            var devices = [wholeDevice(gpu, partitioned: partitioned)]
+            if gpu.migEnabled {
+                for profile in profiles {
+                    for start in profile.starts { devices.append(partition(gpu, profile, start)) }
+                }
+            }
+            slices.append(
+                ResourceSlice(
+                    metadata: ObjectMeta(name: "\(node)-\(Self.driver)-\(Self.deviceName(gpu: gpu.index))"),
+                    spec: ResourceSliceSpec(driver: Self.driver, pool: pool, nodeName: node, devices: devices)))
+        }
+        return slices
+    }
+
+    func wholeDevice(_ gpu: GPU, partitioned: Bool) -> Device {
+        var counters: [String: Counter] = [:]
+        for s in 0..<MIGProfile.totalMemorySlices { counters[Self.memoryCounter(s)] = Counter(Quantity(1)) }
+        for s in 0..<MIGProfile.totalComputeSlices { counters[Self.computeCounter(s)] = Counter(Quantity(1)) }
+        return Device(
+            name: Self.deviceName(gpu: gpu.index),
+            attributes: [
+                "type": .string("gpu"), "productName": .string(acceleratorType), "index": .int(gpu.index),
+                "uuid": .string(gpu.uuid), "migEnabled": .bool(gpu.migEnabled),
+            ],
+            capacity: ["memory": DeviceCapacity(Quantity("\(Self.memoryGiB(acceleratorType))Gi")!)],
+            consumesCounters: partitioned
+                ? [DeviceCounterConsumption(counterSet: Self.counterSetName(gpu: gpu.index), counters: counters)] : nil)
+    }
+
+    func partition(_ gpu: GPU, _ profile: MIGProfile, _ start: Int) -> Device {
+        var counters: [String: Counter] = [:]
+        for s in start..<(start + profile.memorySlices) { counters[Self.memoryCounter(s)] = Counter(Quantity(1)) }
+        for s in start..<min(start + profile.computeSlices, MIGProfile.totalComputeSlices) {
+            counters[Self.computeCounter(s)] = Counter(Quantity(1))
+        }
+        let name = Self.deviceName(gpu: gpu.index, profile: profile, start: start)
+        return Device(
+            name: name,
+            attributes: [
+                "type": .string("mig"), "productName": .string(acceleratorType), "profile": .string(profile.name),
+                "parentIndex": .int(gpu.index), "parentUUID": .string(gpu.uuid), "placementStart": .int(start),
+                "uuid": .string(gpu.migUUIDs[name] ?? "MIG-\(gpu.uuid)-\(profile.name)-\(start)"),
+            ],
+            capacity: [
+                "memory": DeviceCapacity(Quantity("\(profile.memoryGiB)Gi")!),
+                "computeSlices": DeviceCapacity(Quantity(Double(profile.computeSlices))),
+            ],
+            consumesCounters: [
+                DeviceCounterConsumption(counterSet: Self.counterSetName(gpu: gpu.index), counters: counters)
+            ])
+    }
+
+    /// A GPU's memory in GiB, from its type's name (`H100-80GB` → 80); 0 when the name does not say.
+    static func memoryGiB(_ type: String) -> Int {
+        guard let suffix = type.split(separator: "-").last, suffix.hasSuffix("GB"), let n = Int(suffix.dropLast(2))
+        else { return 0 }
+        return n
+    }
+
+    /// The DeviceClasses Starling's devices are asked for by: whole GPUs, and MIG partitions.
+    public static func deviceClasses() -> [DeviceClass] {
+        [
+            DeviceClass(
+                metadata: ObjectMeta(name: gpuClass),
+                spec: DeviceClassSpec(selectors: [
+                    DeviceSelector(#"device.driver == "\#(driver)" && device.attributes["\#(driver)"].type == "gpu""#)
+                ])),
+            DeviceClass(
+                metadata: ObjectMeta(name: migClass),
+                spec: DeviceClassSpec(selectors: [
+                    DeviceSelector(#"device.driver == "\#(driver)" && device.attributes["\#(driver)"].type == "mig""#)
+                ])),
+        ]
+    }
+}
