@@ -26,6 +26,10 @@ public enum WellKnown {
     public static let devicesAnnotation = "starling.dev/devices"
     /// Set by the embedded node agent when a node's devices are real GPUs.
     public static let realDevicesAnnotation = "starling.dev/real-devices"
+    /// Indexes of a node's GPUs in MIG mode, comma-separated: their partitions are published as devices too.
+    public static let migDevicesAnnotation = "starling.dev/mig-devices"
+    /// A node's GPU UUIDs in index order, comma-separated, where the hardware reports them.
+    public static let gpuUUIDsAnnotation = "starling.dev/gpu-uuids"
 
     public static let envLeaderAddress = "STARLING_LEADER_ADDRESS"
     public static let envGroupSize = "STARLING_GROUP_SIZE"

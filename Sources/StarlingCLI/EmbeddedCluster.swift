@@ -230,6 +230,7 @@ struct Bootstrap: Service {
     func bootstrap() async throws {
         for await _ in listening { break }
         for node in nodes { try await register(node) }
+        try await publishDevices()
         var lines: [String] = []
         for file in manifests {
             lines += try await Applier(client: client).apply(file: file)
@@ -265,6 +266,20 @@ struct Bootstrap: Service {
                 "  Try:         starling get modelservices    |    kubectl --kubeconfig \(kubeconfig) get pods"
             ] + lines.map { "  \($0)" }
         FileHandle.standardOutput.write(Data((out.joined(separator: "\n") + "\n").utf8))
+    }
+
+    /// Publishes the nodes' accelerators as ResourceSlices, and the DeviceClasses claims ask for them by.
+    func publishDevices() async throws {
+        for deviceClass in GPUInventory.deviceClasses() {
+            do {
+                _ = try await client.create(deviceClass)
+            } catch let status as Status where status.isConflict {
+                var existing = try await client.get(DeviceClass.self, name: deviceClass.metadata.nameOrEmpty)
+                existing.spec = deviceClass.spec
+                _ = try await client.update(existing)
+            }
+        }
+        try await ResourceSlicePublisher(client: client, logger: logger).publish(nodes)
     }
 
     /// Creates the node or brings its labels and capacity up to date.

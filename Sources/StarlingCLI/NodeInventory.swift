@@ -15,6 +15,7 @@ import StarlingAPI
 ///     racks: 2
 ///     accelerator: H100-80GB
 ///     devices: 8
+///     mig: 2               # the first 2 GPUs of each node in MIG mode (`true`: all of them)
 /// ```
 public enum NodeInventory {
     public struct InventoryError: Error, CustomStringConvertible {
@@ -27,7 +28,8 @@ public enum NodeInventory {
     }
 
     public static func makeNode(
-        name: String, accelerator: String?, devices: Int, labels: [String: String] = [:], real: Bool = false
+        name: String, accelerator: String?, devices: Int, labels: [String: String] = [:], real: Bool = false,
+        mig: [Int] = [], uuids: [String] = []
     )
         -> Node
     {
@@ -35,7 +37,11 @@ public enum NodeInventory {
         allLabels["kubernetes.io/hostname"] = name
         if let accelerator { allLabels[WellKnown.acceleratorTypeLabel] = accelerator }
         var meta = ObjectMeta(name: name, labels: allLabels)
-        if real { meta.annotations = [WellKnown.realDevicesAnnotation: "true"] }
+        var annotations: [String: String] = [:]
+        if real { annotations[WellKnown.realDevicesAnnotation] = "true" }
+        if !mig.isEmpty { annotations[WellKnown.migDevicesAnnotation] = mig.map(String.init).joined(separator: ",") }
+        if !uuids.isEmpty { annotations[WellKnown.gpuUUIDsAnnotation] = uuids.joined(separator: ",") }
+        if !annotations.isEmpty { meta.annotations = annotations }
         let resources = [WellKnown.acceleratorResource: String(devices)]
         return Node(
             metadata: meta, spec: NodeSpec(),
@@ -88,7 +94,7 @@ public enum NodeInventory {
 
     static func parseEntry(_ entry: JSONValue, path: String) throws -> [Node] {
         guard let fields = entry.objectValue else { throw InventoryError(description: "\(path): expected an object") }
-        let known: Set<String> = ["name", "namePrefix", "count", "racks", "accelerator", "devices", "labels"]
+        let known: Set<String> = ["name", "namePrefix", "count", "racks", "accelerator", "devices", "labels", "mig"]
         if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
             throw InventoryError(
                 description: "\(path).\(unknown): unknown field (known: \(known.sorted().joined(separator: ", ")))")
@@ -97,6 +103,22 @@ public enum NodeInventory {
         guard let devices = fields["devices"]?.intValue ?? (accelerator == nil ? 0 : nil), devices >= 0, devices <= 64
         else {
             throw InventoryError(description: "\(path).devices: Required value: a whole number of devices from 0 to 64")
+        }
+        var mig: [Int] = []
+        switch fields["mig"] {
+        case nil: break
+        case .bool(let all)?: mig = all ? Array(0..<Int(devices)) : []
+        case let value? where value.intValue.map({ $0 >= 0 && $0 <= devices }) == true:
+            mig = Array(0..<Int(value.intValue ?? 0))
+        default:
+            throw InventoryError(
+                description: "\(path).mig: must be true, false, or how many of the \(devices) devices are in MIG mode")
+        }
+        if !mig.isEmpty && MIGProfile.profiles(for: accelerator).isEmpty {
+            throw InventoryError(
+                description:
+                    "\(path).mig: \(accelerator ?? "no accelerator") has no MIG profiles Starling knows "
+                    + "(it partitions H100-80GB and A100-80GB)")
         }
         var labels: [String: String] = [:]
         for (k, v) in fields["labels"]?.objectValue ?? [:] {
@@ -108,7 +130,7 @@ public enum NodeInventory {
         if let name = fields["name"]?.stringValue {
             let errors = Validation.dnsSubdomainErrors(name, path: "\(path).name")
             if let e = errors.first { throw InventoryError(description: e.description) }
-            return [makeNode(name: name, accelerator: accelerator, devices: Int(devices), labels: labels)]
+            return [makeNode(name: name, accelerator: accelerator, devices: Int(devices), labels: labels, mig: mig)]
         }
         guard let prefix = fields["namePrefix"]?.stringValue, let count = fields["count"]?.intValue, count >= 1 else {
             throw InventoryError(description: "\(path): give `name`, or `namePrefix` with `count` >= 1")
@@ -118,7 +140,7 @@ public enum NodeInventory {
         return (0..<Int(count)).map { i in
             var l = labels
             if l[WellKnown.rackLabel] == nil { l[WellKnown.rackLabel] = "rack-\(i * racks / Int(count))" }
-            return makeNode(name: "\(prefix)\(i)", accelerator: accelerator, devices: Int(devices), labels: l)
+            return makeNode(name: "\(prefix)\(i)", accelerator: accelerator, devices: Int(devices), labels: l, mig: mig)
         }
     }
 
@@ -130,7 +152,9 @@ public enum NodeInventory {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: smi)
-        process.arguments = ["--query-gpu=index,name,memory.total", "--format=csv,noheader,nounits"]
+        process.arguments = [
+            "--query-gpu=index,name,memory.total,uuid,mig.mode.current", "--format=csv,noheader,nounits",
+        ]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
@@ -145,7 +169,14 @@ public enum NodeInventory {
         let type = acceleratorType(name: first[1], memoryMiB: Int(first[2]) ?? 0)
         let host =
             ProcessInfo.processInfo.hostName.lowercased().split(separator: ".").first.map(String.init) ?? "gpu-node"
-        return [makeNode(name: host, accelerator: type, devices: rows.count, real: true)]
+        // MIG mode as the GPU reports it (`Enabled`; `[N/A]` on GPUs without MIG).
+        let mig = rows.enumerated().compactMap { i, row in row.count >= 5 && row[4] == "Enabled" ? i : nil }
+        let uuids = rows.compactMap { $0.count >= 4 ? $0[3] : nil }
+        return [
+            makeNode(
+                name: host, accelerator: type, devices: rows.count, real: true,
+                mig: MIGProfile.profiles(for: type).isEmpty ? [] : mig, uuids: uuids.count == rows.count ? uuids : [])
+        ]
     }
 
     /// `NVIDIA H100 80GB HBM3` with 81559 MiB becomes `H100-80GB`.

@@ -7,7 +7,8 @@ import StarlingClient
 /// The kubelet's part of a node's life that a cluster's control plane relies on: registers the agent's Node
 /// objects (labels, capacity including the accelerators as an extended resource, Ready), renews each node's Lease
 /// in `kube-node-lease` every 10 s (kube-controller-manager marks a node unreachable when it stops), and refreshes
-/// the Ready condition's heartbeat every minute, as a kubelet with node leases does.
+/// the Ready condition's heartbeat every minute, as a kubelet with node leases does. Where the API server serves
+/// DRA, the node's accelerators are published as ResourceSlices on registration.
 public struct NodeRegistrar: Service {
     let client: KubeClient
     let nodes: [Node]
@@ -22,7 +23,7 @@ public struct NodeRegistrar: Service {
     /// The requests registration makes.
     public static let apiAccess: [APIAccess] =
         APIAccess.on(Node.descriptor, "create", "patch") + APIAccess.on(Node.descriptor, subresource: "status", "patch")
-        + APIAccess.on(Lease.descriptor, "get", "create", "update")
+        + APIAccess.on(Lease.descriptor, "get", "create", "update") + ResourceSlicePublisher.apiAccess
 
     /// Timing as the kubelet's defaults: a 40 s lease renewed every quarter of it, status every minute.
     public init(
@@ -46,6 +47,7 @@ public struct NodeRegistrar: Service {
                 do {
                     if !registered.contains(name) {
                         try await register(node)
+                        try await ResourceSlicePublisher(client: client, logger: logger).publish([node])
                         registered.insert(name)
                         lastStatus[name] = .now
                         logger.info("registered node", metadata: ["node": "\(name)"])

@@ -34,6 +34,11 @@ import Testing
         ("nodes:\n  - count: 2\n", "give `name`, or `namePrefix` with `count` >= 1"),
         ("nodes:\n  - name: a\n  - name: a\n", "duplicate node name \"a\""),
         ("hosts: []\n", "nodes: Required value"),
+        ("nodes:\n  - name: a\n    accelerator: H100-80GB\n    devices: 2\n    mig: 3\n", "nodes[0].mig: must be true"),
+        (
+            "nodes:\n  - name: a\n    accelerator: L40S-48GB\n    devices: 2\n    mig: true\n",
+            "L40S-48GB has no MIG profiles"
+        ),
     ])
     func badInventoriesNameTheField(text: String, expected: String) {
         #expect {
@@ -41,6 +46,30 @@ import Testing
         } throws: { error in
             "\(error)".contains(expected)
         }
+    }
+
+    @Test func migGPUsPublishTheirPartitions() throws {
+        let nodes = try NodeInventory.parse(
+            """
+            nodes:
+              - namePrefix: mig-
+                count: 2
+                accelerator: H100-80GB
+                devices: 4
+                mig: 1
+              - name: all
+                accelerator: A100-80GB
+                devices: 2
+                mig: true
+            """, source: "nodes.yaml")
+        #expect(nodes[0].metadata.annotations?[WellKnown.migDevicesAnnotation] == "0")
+        #expect(nodes[2].metadata.annotations?[WellKnown.migDevicesAnnotation] == "0,1")
+        let slices = try #require(GPUInventory(node: nodes[0])).resourceSlices()
+        let devices = slices.flatMap { $0.spec.devices ?? [] }.map(\.name)
+        // GPU 0 with its 18 placements, GPUs 1-3 whole.
+        #expect(devices.count == 4 + 18)
+        #expect(devices.contains("gpu-0-mig-3g-40gb-4") && !devices.contains("gpu-1-mig-3g-40gb-4"))
+        #expect(slices.allSatisfy { $0.validate().isEmpty && $0.spec.nodeName == "mig-0" })
     }
 
     @Test(arguments: [

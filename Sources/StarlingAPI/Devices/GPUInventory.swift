@@ -1,3 +1,5 @@
+import Foundation
+
 /// A node's accelerators as DRA devices: each GPU as a device, and on GPUs in MIG mode every placement of every
 /// profile as a device too. A GPU's counter set has one counter per memory slice and per compute slice; a
 /// partition consumes the slices it occupies and the whole GPU consumes all of them, so allocating one device
@@ -41,6 +43,23 @@ public struct GPUInventory: Sendable, Equatable {
         Self(
             node: node, acceleratorType: acceleratorType,
             gpus: (0..<count).map { GPU(index: $0, uuid: "GPU-sim-\(node)-\($0)", migEnabled: mig.contains($0)) })
+    }
+
+    /// A node's GPUs as its labels, capacity and annotations declare them; nil for a node without accelerators.
+    public init?(node: Node) {
+        guard let type = node.acceleratorType, node.acceleratorCount > 0 else { return nil }
+        let name = node.metadata.nameOrEmpty
+        let annotations = node.metadata.annotations ?? [:]
+        let mig = Set(
+            (annotations[WellKnown.migDevicesAnnotation] ?? "").split(separator: ",").compactMap {
+                Int($0.trimmingCharacters(in: .whitespaces))
+            })
+        let uuids = (annotations[WellKnown.gpuUUIDsAnnotation] ?? "").split(separator: ",").map(String.init)
+        self.init(
+            node: name, acceleratorType: type,
+            gpus: (0..<node.acceleratorCount).map { i in
+                GPU(index: i, uuid: i < uuids.count ? uuids[i] : "GPU-sim-\(name)-\(i)", migEnabled: mig.contains(i))
+            })
     }
 
     /// The device name of GPU `index` (`gpu-3`) and of a partition on it (`gpu-3-mig-3g-40gb-4`).

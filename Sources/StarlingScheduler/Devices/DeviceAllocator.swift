@@ -34,11 +34,11 @@ public struct DeviceAllocator: Sendable {
     public mutating func allocate(
         _ spec: ResourceClaimSpec, on node: String, state: inout DeviceState
     ) -> Result<[DeviceRequestAllocationResult], Failure> {
-        var trial = state
+        var view = View(local: state.nodes[node] ?? .init(), shared: state.nodes[""] ?? .init())
         var results: [DeviceRequestAllocationResult] = []
         for request in spec.devices?.requests ?? [] {
             if let exact = request.exactly {
-                switch allocate(exact, name: request.name, on: node, state: &trial) {
+                switch allocate(exact, name: request.name, on: node, view: &view) {
                 case .success(let r): results += r
                 case .failure(let reason): return .failure(Failure(request: request.name, reason: reason.text))
                 }
@@ -47,7 +47,7 @@ public struct DeviceAllocator: Sendable {
                 var found = false
                 for alternative in alternatives {
                     switch allocate(
-                        alternative.request, name: "\(request.name)/\(alternative.name)", on: node, state: &trial)
+                        alternative.request, name: "\(request.name)/\(alternative.name)", on: node, view: &view)
                     {
                     case .success(let r):
                         results += r
@@ -64,42 +64,67 @@ public struct DeviceAllocator: Sendable {
                 }
             }
         }
-        state = trial
+        if state.nodes[node] != nil { state.nodes[node] = view.local }
+        if state.nodes[""] != nil { state.nodes[""] = view.shared }
         return .success(results)
+    }
+
+    /// A node's devices and those every node reaches, as one allocation sees them.
+    struct View {
+        var local: DeviceState.NodeDevices
+        var shared: DeviceState.NodeDevices
+
+        var candidates: [DeviceState.Candidate] { local.candidates + shared.candidates }
+
+        func fits(_ c: DeviceState.Candidate) -> Bool {
+            local.byID[c.id] != nil ? local.fits(c) : shared.fits(c)
+        }
+
+        mutating func take(_ id: DeviceID) {
+            if local.byID[id] != nil { local.take(id) } else { shared.take(id) }
+        }
+
+        /// The devices drawing on a counter set.
+        func sharing(_ set: DeviceState.CounterKey) -> [DeviceState.Candidate] {
+            (local.bySet[set] ?? []).map { local.candidates[$0] }
+                + (shared.bySet[set] ?? []).map { shared.candidates[$0] }
+        }
     }
 
     /// One request: `count` devices (or all matching ones), or why not.
     mutating func allocate(
-        _ request: ExactDeviceRequest, name: String, on node: String, state: inout DeviceState
+        _ request: ExactDeviceRequest, name: String, on node: String, view: inout View
     ) -> Result<[DeviceRequestAllocationResult], Reason> {
         guard let deviceClass = classes[request.deviceClassName] else {
             return .failure("device class \(request.deviceClassName) does not exist")
         }
-        let expressions = (deviceClass.spec.selectors ?? []) + (request.selectors ?? [])
-        let matching = state.devices(on: node).filter { candidate in
-            expressions.allSatisfy { selector in
-                guard let text = selector.cel?.expression else { return false }
-                return expression(text)?.matches(candidate.selectable) ?? false
-            }
+        let expressions = ((deviceClass.spec.selectors ?? []) + (request.selectors ?? [])).map {
+            $0.cel?.expression ?? ""
+        }
+        let selectors = expressions.map { expression($0) }
+        let matching = view.candidates.filter { candidate in
+            selectors.allSatisfy { $0?.matches(candidate.selectable) ?? false }
         }
         let what = "\(request.deviceClassName)" + ((request.selectors ?? []).isEmpty ? "" : " with its selectors")
         if matching.isEmpty { return .failure("no device of \(what) on \(node)") }
         var chosen: [DeviceState.Candidate] = []
         if request.allocationMode == .all {
-            guard matching.allSatisfy(state.fits) else {
-                let busy = matching.filter { !state.fits($0) }.count
+            let busy = matching.filter { !view.fits($0) }.count
+            guard busy == 0 else {
                 return .failure("all \(matching.count) devices of \(what) are wanted; \(busy) are in use")
             }
             chosen = matching
-            for c in chosen { state.take(c.id) }
+            for c in chosen { view.take(c.id) }
         } else {
             let count = request.count ?? 1
             for _ in 0..<count {
-                guard let best = Self.best(matching.filter(state.fits), state: state) else {
-                    let free = matching.filter(state.fits).count + chosen.count
-                    return .failure("\(count) of \(what) wanted; \(free) of \(matching.count) on \(node) free")
+                let fitting = matching.filter(view.fits)
+                guard let best = Self.best(fitting, view: view) else {
+                    return .failure(
+                        "\(count) of \(what) wanted; \(fitting.count + chosen.count) of \(matching.count) on \(node) free"
+                    )
                 }
-                state.take(best.id)
+                view.take(best.id)
                 chosen.append(best)
             }
         }
@@ -119,25 +144,25 @@ public struct DeviceAllocator: Sendable {
 
     /// The fitting device whose taking costs least: the smallest drop in the largest device still allocatable on
     /// the counter sets it shares, then the fewest devices made unavailable, then the first by id.
-    static func best(_ fitting: [DeviceState.Candidate], state: DeviceState) -> DeviceState.Candidate? {
+    static func best(_ fitting: [DeviceState.Candidate], view: View) -> DeviceState.Candidate? {
         var best: (candidate: DeviceState.Candidate, cost: (Double, Int))?
         for candidate in fitting {
-            let cost = cost(of: candidate, state: state)
+            let cost = cost(of: candidate, view: view)
             if best == nil || cost < best!.cost { best = (candidate, cost) }
+            if cost == (0, 1) { break }
         }
         return best?.candidate
     }
 
-    static func cost(of candidate: DeviceState.Candidate, state: DeviceState) -> (Double, Int) {
-        guard !candidate.sets.isEmpty else { return (0, 0) }
-        var after = state
+    static func cost(of candidate: DeviceState.Candidate, view: View) -> (Double, Int) {
+        guard !candidate.sets.isEmpty else { return (0, 1) }
+        var after = view
         after.take(candidate.id)
         var drop = 0.0
         var lost = 0
         for set in candidate.sets {
-            let sharing = state.devicesBySet[set] ?? []
-            let before = sharing.filter(state.fits)
-            let still = before.filter { $0.id != candidate.id && after.fits($0) }
+            let before = view.sharing(set).filter(view.fits)
+            let still = before.filter { after.fits($0) }
             drop += (before.map(\.size).max() ?? 0) - (still.map(\.size).max() ?? 0)
             lost += before.count - still.count
         }

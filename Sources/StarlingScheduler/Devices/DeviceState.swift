@@ -20,8 +20,9 @@ public struct DeviceID: Sendable, Hashable, Comparable, CustomStringConvertible 
     public var description: String { "\(driver)/\(pool)/\(device)" }
 }
 
-/// Every published device and what is in use: allocated devices and the shared counters they consume. A value:
-/// the scheduler copies it to try a gang and keeps the copy only when the whole gang fits.
+/// Every published device and what is in use: allocated devices and the shared counters they consume, kept per
+/// node so that trying a placement copies one node's devices, not the cluster's. A value: the scheduler tries a
+/// gang on a copy and keeps it only when the whole gang fits.
 public struct DeviceState: Sendable {
     struct CounterKey: Hashable, Sendable {
         var driver: String
@@ -35,45 +36,70 @@ public struct DeviceState: Sendable {
         var selectable: SelectableDevice
         /// Counters used while allocated.
         var consumes: [CounterKey: Double]
-        /// The counter sets it draws on.
-        var sets: Set<CounterKey>
+        /// The counter sets it draws on (keys with an empty counter name).
+        var sets: [CounterKey]
         /// How much it consumes in all: partitions that consume more are larger.
         var size: Double
     }
 
-    /// Devices per node (`""` holds devices reachable from every node), in name order.
-    var devicesByNode: [String: [Candidate]] = [:]
-    /// Devices drawing on each counter set (keyed with an empty counter name).
-    var devicesBySet: [CounterKey: [Candidate]] = [:]
-    var byID: [DeviceID: Candidate] = [:]
-    var remaining: [CounterKey: Double] = [:]
-    public private(set) var allocated: Set<DeviceID> = []
+    /// One node's devices (or, under `""`, those reachable from every node) and their use.
+    struct NodeDevices: Sendable {
+        /// In id order.
+        var candidates: [Candidate] = []
+        var byID: [DeviceID: Int] = [:]
+        var bySet: [CounterKey: [Int]] = [:]
+        var remaining: [CounterKey: Double] = [:]
+        var allocated: Set<DeviceID> = []
+
+        func fits(_ c: Candidate) -> Bool {
+            !allocated.contains(c.id) && c.consumes.allSatisfy { remaining[$0.key, default: 0] >= $0.value }
+        }
+
+        mutating func take(_ id: DeviceID) {
+            guard let i = byID[id], allocated.insert(id).inserted else { return }
+            for (key, amount) in candidates[i].consumes { remaining[key, default: 0] -= amount }
+        }
+
+        mutating func release(_ id: DeviceID) {
+            guard let i = byID[id], allocated.remove(id) != nil else { return }
+            for (key, amount) in candidates[i].consumes { remaining[key, default: 0] += amount }
+        }
+    }
+
+    var nodes: [String: NodeDevices] = [:]
+    /// The node (or `""`) each pool's devices are on.
+    var poolNodes: [String: String] = [:]
 
     /// Builds the state from the newest generation of each pool's slices, with `allocated` (from claims'
-    /// allocations) in use. Devices consuming a counter set no slice of their pool publishes are left out.
-    public init(slices: [ResourceSlice], allocated: some Sequence<DeviceID> = []) {
+    /// allocations) in use. Devices consuming a counter set their pool does not publish are left out.
+    public init(slices: [ResourceSlice], allocated: some Sequence<DeviceID> = [DeviceID]()) {
         var newest: [String: Int] = [:]
         for slice in slices {
-            let key = "\(slice.spec.driver)/\(slice.spec.pool.name)"
+            let key = Self.poolKey(slice.spec.driver, slice.spec.pool.name)
             newest[key] = max(newest[key] ?? .min, slice.spec.pool.generation)
         }
-        let current = slices.filter { newest["\($0.spec.driver)/\($0.spec.pool.name)"] == $0.spec.pool.generation }
+        let current = slices.filter {
+            newest[Self.poolKey($0.spec.driver, $0.spec.pool.name)] == $0.spec.pool.generation
+        }
         for slice in current {
+            let node = slice.spec.nodeName ?? ""
+            poolNodes[Self.poolKey(slice.spec.driver, slice.spec.pool.name)] = node
             for set in slice.spec.sharedCounters ?? [] {
                 for (name, counter) in set.counters {
-                    remaining[
+                    nodes[node, default: NodeDevices()].remaining[
                         CounterKey(driver: slice.spec.driver, pool: slice.spec.pool.name, set: set.name, counter: name)
                     ] = counter.value.value
                 }
             }
         }
+        var byNode: [String: [Candidate]] = [:]
         for slice in current {
             let node = slice.spec.nodeName ?? ""
             for device in slice.spec.devices ?? [] {
                 var consumes: [CounterKey: Double] = [:]
-                var sets: Set<CounterKey> = []
+                var sets: [CounterKey] = []
                 for use in device.consumesCounters ?? [] {
-                    sets.insert(
+                    sets.append(
                         CounterKey(
                             driver: slice.spec.driver, pool: slice.spec.pool.name, set: use.counterSet, counter: ""))
                     for (name, counter) in use.counters {
@@ -84,50 +110,57 @@ public struct DeviceState: Sendable {
                         ] = counter.value.value
                     }
                 }
-                guard consumes.keys.allSatisfy({ remaining[$0] != nil }) else { continue }
-                let candidate = Candidate(
-                    id: DeviceID(driver: slice.spec.driver, pool: slice.spec.pool.name, device: device.name),
-                    selectable: SelectableDevice(
-                        driver: slice.spec.driver, attributes: device.attributes ?? [:],
-                        capacity: (device.capacity ?? [:]).mapValues(\.value)),
-                    consumes: consumes, sets: sets, size: consumes.values.reduce(0, +))
-                devicesByNode[node, default: []].append(candidate)
-                byID[candidate.id] = candidate
-                for set in sets { devicesBySet[set, default: []].append(candidate) }
+                guard consumes.keys.allSatisfy({ nodes[node]?.remaining[$0] != nil }) else { continue }
+                byNode[node, default: []].append(
+                    Candidate(
+                        id: DeviceID(driver: slice.spec.driver, pool: slice.spec.pool.name, device: device.name),
+                        selectable: SelectableDevice(
+                            driver: slice.spec.driver, attributes: device.attributes ?? [:],
+                            capacity: (device.capacity ?? [:]).mapValues(\.value)),
+                        consumes: consumes, sets: sets, size: consumes.values.reduce(0, +)))
             }
         }
-        for node in devicesByNode.keys { devicesByNode[node]!.sort { $0.id < $1.id } }
+        for (node, list) in byNode {
+            var devices = nodes[node] ?? NodeDevices()
+            devices.candidates = list.sorted { $0.id < $1.id }
+            for (i, c) in devices.candidates.enumerated() {
+                devices.byID[c.id] = i
+                for set in c.sets { devices.bySet[set, default: []].append(i) }
+            }
+            nodes[node] = devices
+        }
         for id in allocated { take(id) }
     }
 
-    /// Whether a device is free and every counter it consumes has enough left.
-    func fits(_ candidate: Candidate) -> Bool {
-        !allocated.contains(candidate.id) && candidate.consumes.allSatisfy { remaining[$0.key, default: 0] >= $0.value }
-    }
+    static func poolKey(_ driver: String, _ pool: String) -> String { "\(driver)/\(pool)" }
 
-    /// Marks a device allocated and consumes its counters (a device the state does not know is only marked).
-    mutating func take(_ id: DeviceID) {
-        guard allocated.insert(id).inserted else { return }
-        for (key, amount) in candidate(id)?.consumes ?? [:] { remaining[key, default: 0] -= amount }
+    /// The node a device is on (`""` for devices reachable from every node); nil for an unknown device.
+    func node(of id: DeviceID) -> String? { poolNodes[Self.poolKey(id.driver, id.pool)] }
+
+    /// Marks a device allocated and consumes its counters (an unknown device is ignored).
+    public mutating func take(_ id: DeviceID) {
+        guard let node = node(of: id) else { return }
+        nodes[node]?.take(id)
     }
 
     /// Frees a device and gives its counters back.
     public mutating func release(_ id: DeviceID) {
-        guard allocated.remove(id) != nil else { return }
-        for (key, amount) in candidate(id)?.consumes ?? [:] { remaining[key, default: 0] += amount }
+        guard let node = node(of: id) else { return }
+        nodes[node]?.release(id)
     }
 
-    func candidate(_ id: DeviceID) -> Candidate? { byID[id] }
+    /// Every allocated device.
+    public var allocated: Set<DeviceID> { nodes.values.reduce(into: []) { $0.formUnion($1.allocated) } }
 
-    /// The devices a node can use: its own and those reachable from every node.
-    func devices(on node: String) -> [Candidate] {
-        (devicesByNode[node] ?? []) + (devicesByNode[""] ?? [])
-    }
+    /// The names of nodes with published devices.
+    public var nodeNames: [String] { nodes.keys.filter { !$0.isEmpty }.sorted() }
 
     /// Counters left in a counter set, by counter name; for tests and explanations.
     public func remaining(driver: String, pool: String, set: String) -> [String: Double] {
+        guard let node = poolNodes[Self.poolKey(driver, pool)] else { return [:] }
         var out: [String: Double] = [:]
-        for (key, value) in remaining where key.driver == driver && key.pool == pool && key.set == set {
+        for (key, value) in nodes[node]?.remaining ?? [:]
+        where key.pool == pool && key.set == set && key.driver == driver {
             out[key.counter] = value
         }
         return out
