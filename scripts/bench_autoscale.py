@@ -247,6 +247,7 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the working directory")
     parser.add_argument("--out", default=".", help="where autoscale.json and autoscale.html go")
     args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
     workdir = tempfile.mkdtemp(prefix="starling-bench-autoscale-")
     results = []
     try:
@@ -258,10 +259,6 @@ def main():
             subprocess.run(["rm", "-rf", workdir])
         else:
             print(f"kept {workdir}")
-    with open(os.path.join(args.out, "autoscale.json"), "w") as f:
-        json.dump(results, f, indent=1)
-    with open(os.path.join(args.out, "autoscale.html"), "w") as f:
-        f.write(chart(results))
     rows = [("", "starling", "hpa")]
     keys = [("step -> decision (s)", "decision_s"), ("step -> new replicas serving (s)", "serving_s"),
             ("replicas asked at the step", "replicas_after_step"), ("peak replicas", "peak_replicas"),
@@ -275,6 +272,12 @@ def main():
     for r in results:
         if r["errors"]:
             print(f"{r['policy']} errors: {r['errors']}")
+    # The figures are printed first, so a run is never lost to a file that cannot be written.
+    with open(os.path.join(args.out, "autoscale.json"), "w") as f:
+        json.dump(results, f, indent=1)
+    with open(os.path.join(args.out, "autoscale.html"), "w") as f:
+        f.write(chart(results))
+    print(f"wrote {os.path.join(args.out, 'autoscale.json')} and autoscale.html")
 
 
 if __name__ == "__main__":
