@@ -6,7 +6,7 @@ enum FieldDocs {
     /// Type name to its doc.
     static let typeDocs: [String: String] = [
         "AcceleratorChoice": "One alternative of `spec.accelerators.firstAvailable`.",
-        "AcceleratorSpec": "`spec.accelerators`: the devices each host of a replica needs.",
+        "AcceleratorSpec": "`spec.accelerators`: the devices each host of a replica needs: whole devices of a type, a partition (a MIG profile), or the first of several alternatives that is available. Each host's pod gets a DRA claim for them where the cluster has DRA, and `nvidia.com/gpu` otherwise (whole devices only).",
         "AdapterSpec": "A LoRA adapter to serve.",
         "Affinity": "Core v1 `Affinity` subset: the pod anti-affinity that keeps a group's hosts on distinct nodes.",
         "AutoscalingMetric": "The signal a ModelService scales on.",
@@ -127,14 +127,18 @@ enum FieldDocs {
 
     /// `Type.field` to the field's doc.
     static let fieldDocs: [String: String] = [
-        "AcceleratorChoice.count": "Devices per host in this alternative.",
+        "AcceleratorChoice.count": "Devices (or partitions) per host in this alternative; default 1.",
         "AcceleratorChoice.partition": "A partition of one device in this alternative.",
+        "AcceleratorChoice.requestName": "`h100-80gb`, `3g-40gb`, `h100-80gb-3g-40gb`: a DNS label naming the alternative in a claim.",
         "AcceleratorChoice.type": "Accelerator type of this alternative.",
-        "AcceleratorSpec.count": "Whole devices per host; default 1 when a type is named.",
-        "AcceleratorSpec.firstAvailable": "Alternatives tried in order when the first is not available (not built yet).",
-        "AcceleratorSpec.partition": "A partition of one device (a MIG profile such as `3g.40gb`; not built yet).",
+        "AcceleratorSpec.choices": "The alternatives in order: `firstAvailable`, or the one choice `type`/`count`/`partition` make.",
+        "AcceleratorSpec.count": "Whole devices per host (or partitions, with `partition`); default 1 when a type or partition is named.",
+        "AcceleratorSpec.firstAvailable": "Alternatives tried in order; the first that can be allocated is used (DRA's `firstAvailable`).",
+        "AcceleratorSpec.needsDevices": "Whether the hosts need devices at all.",
+        "AcceleratorSpec.partition": "A partition of a device: a MIG profile such as `3g.40gb`.",
+        "AcceleratorSpec.selector": "A device selector (the CEL subset of DRA) every device must also satisfy, e.g. `device.attributes[\"gpu.starling.dev\"].index < 4`.",
         "AcceleratorSpec.type": "Accelerator type every device must be (`H100-80GB`).",
-        "AcceleratorSpec.wholeDevices": "Whole devices per host with the default applied (1 when a type is named).",
+        "AcceleratorSpec.wholeDevices": "Whole devices per host with the default applied (1 when a type is named); 0 with a partition.",
         "AdapterSpec.name": "The adapter's name, as clients send it in `model`.",
         "AdapterSpec.source": "Where the adapter's weights come from.",
         "Affinity.podAntiAffinity": "Pods this pod must not share a topology domain with.",

@@ -80,20 +80,69 @@ extension GroupSpec {
 
 extension AcceleratorSpec {
     func validate(path: String) -> [FieldError] {
+        var errors = AcceleratorChoice(type: type, count: count, partition: partition).validate(path: path)
+        if let selector {
+            do {
+                _ = try DeviceSelectorExpression(selector)
+            } catch {
+                errors.append(FieldError("\(path).selector", "Invalid value: \"\(selector)\": \(error)"))
+            }
+        }
+        if let firstAvailable {
+            if type != nil || count != nil || partition != nil {
+                errors.append(
+                    FieldError(
+                        "\(path).firstAvailable",
+                        "Invalid value: give the alternatives in firstAvailable, or type/count/partition, not both"))
+            }
+            if firstAvailable.isEmpty {
+                errors.append(FieldError("\(path).firstAvailable", "Required value: at least one alternative"))
+            }
+            if firstAvailable.count > ResourceClaimSpec.maxSubRequests {
+                errors.append(
+                    FieldError(
+                        "\(path).firstAvailable",
+                        "Too many: \(firstAvailable.count): must have at most \(ResourceClaimSpec.maxSubRequests) items"
+                    ))
+            }
+            for (i, choice) in firstAvailable.enumerated() {
+                errors += choice.validate(path: "\(path).firstAvailable[\(i)]")
+                if choice.type == nil && choice.partition == nil {
+                    errors.append(
+                        FieldError("\(path).firstAvailable[\(i)]", "Required value: a type or a partition"))
+                }
+            }
+        }
+        return errors
+    }
+}
+
+extension AcceleratorChoice {
+    func validate(path: String) -> [FieldError] {
         var errors: [FieldError] = []
         if let type, type.isEmpty { errors.append(FieldError("\(path).type", "must not be empty")) }
         if let count {
-            if count < 0 { errors.append(FieldError("\(path).count", "Invalid value: \(count): must be >= 0")) }
-            if count > 0 && type == nil {
-                errors.append(FieldError("\(path).type", "Required value: count > 0 needs a type"))
+            if count < 0 || count > ExactDeviceRequest.maxCount {
+                errors.append(
+                    FieldError(
+                        "\(path).count", "Invalid value: \(count): must be between 0 and \(ExactDeviceRequest.maxCount)"
+                    ))
+            }
+            if count > 0 && type == nil && partition == nil {
+                errors.append(FieldError("\(path).type", "Required value: count > 0 needs a type or a partition"))
             }
         }
-        if partition != nil {
-            errors.append(.notSupportedYet("\(path).partition", "accelerator partitions come with a later scheduler"))
-        }
-        if firstAvailable != nil {
-            errors.append(
-                .notSupportedYet("\(path).firstAvailable", "alternative accelerators come with a later scheduler"))
+        if let partition {
+            let known = type.map { MIGProfile.profiles(for: $0) } ?? MIGProfile.gpu80GB
+            if type != nil && known.isEmpty {
+                errors.append(
+                    FieldError(
+                        "\(path).partition",
+                        "Invalid value: \"\(partition)\": \(type ?? "") has no MIG profiles Starling knows "
+                            + "(it partitions H100-80GB and A100-80GB)"))
+            } else if !known.contains(where: { $0.name == partition }) {
+                errors.append(.notSupported("\(path).partition", partition, allowed: known.map(\.name)))
+            }
         }
         return errors
     }

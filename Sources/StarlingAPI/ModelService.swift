@@ -100,16 +100,21 @@ public struct StartupPolicy: StringEnum {
     public init(rawValue: String) { self.rawValue = rawValue }
 }
 
-/// `spec.accelerators`: the devices each host of a replica needs.
+/// `spec.accelerators`: the devices each host of a replica needs: whole devices of a type, a partition (a MIG
+/// profile), or the first of several alternatives that is available. Each host's pod gets a DRA claim for them
+/// where the cluster has DRA, and `nvidia.com/gpu` otherwise (whole devices only).
 public struct AcceleratorSpec: Codable, Sendable, Equatable {
     /// Accelerator type every device must be (`H100-80GB`).
     public var type: String?
-    /// Whole devices per host; default 1 when a type is named.
+    /// Whole devices per host (or partitions, with `partition`); default 1 when a type or partition is named.
     public var count: Int?
-    /// A partition of one device (a MIG profile such as `3g.40gb`; not built yet).
+    /// A partition of a device: a MIG profile such as `3g.40gb`.
     public var partition: String?
-    /// Alternatives tried in order when the first is not available (not built yet).
+    /// Alternatives tried in order; the first that can be allocated is used (DRA's `firstAvailable`).
     public var firstAvailable: [AcceleratorChoice]?
+    /// A device selector (the CEL subset of DRA) every device must also satisfy, e.g.
+    /// `device.attributes["gpu.starling.dev"].index < 4`.
+    public var selector: String?
 
     public init(type: String?, count: Int? = nil, partition: String? = nil) {
         self.type = type
@@ -117,18 +122,42 @@ public struct AcceleratorSpec: Codable, Sendable, Equatable {
         self.partition = partition
     }
 
-    /// Whole devices per host with the default applied (1 when a type is named).
-    public var wholeDevices: Int { count ?? (type == nil ? 0 : 1) }
+    /// Whole devices per host with the default applied (1 when a type is named); 0 with a partition.
+    public var wholeDevices: Int { partition != nil || firstAvailable != nil ? 0 : count ?? (type == nil ? 0 : 1) }
+
+    /// Whether the hosts need devices at all.
+    public var needsDevices: Bool {
+        wholeDevices > 0 || (partition != nil && (count ?? 1) > 0) || !(firstAvailable ?? []).isEmpty
+    }
+
+    /// The alternatives in order: `firstAvailable`, or the one choice `type`/`count`/`partition` make.
+    public var choices: [AcceleratorChoice] {
+        firstAvailable ?? [AcceleratorChoice(type: type, count: count, partition: partition)]
+    }
 }
 
 /// One alternative of `spec.accelerators.firstAvailable`.
 public struct AcceleratorChoice: Codable, Sendable, Equatable {
     /// Accelerator type of this alternative.
     public var type: String?
-    /// Devices per host in this alternative.
+    /// Devices (or partitions) per host in this alternative; default 1.
     public var count: Int?
     /// A partition of one device in this alternative.
     public var partition: String?
+
+    public init(type: String?, count: Int? = nil, partition: String? = nil) {
+        self.type = type
+        self.count = count
+        self.partition = partition
+    }
+
+    /// `h100-80gb`, `3g-40gb`, `h100-80gb-3g-40gb`: a DNS label naming the alternative in a claim.
+    public var requestName: String {
+        let parts = [type, partition].compactMap { $0 }.map {
+            String($0.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" })
+        }
+        return parts.joined(separator: "-")
+    }
 }
 
 /// `spec.server`: the model server each pod runs.

@@ -313,9 +313,12 @@ public struct ResourceRequirements: Codable, Sendable, Equatable {
     /// The pod's `resourceClaims` (by name) whose devices this container gets.
     public var claims: [ResourceClaimReference]?
 
-    public init(limits: [String: String]? = nil, requests: [String: String]? = nil) {
+    public init(
+        limits: [String: String]? = nil, requests: [String: String]? = nil, claims: [ResourceClaimReference]? = nil
+    ) {
         self.limits = limits
         self.requests = requests
+        self.claims = claims
     }
 }
 

@@ -32,6 +32,9 @@ public enum WellKnown {
     public static let gpuUUIDsAnnotation = "starling.dev/gpu-uuids"
 
     public static let envLeaderAddress = "STARLING_LEADER_ADDRESS"
+    /// The accelerator type and partition profile a pod's claims were given (the alternative `firstAvailable` chose).
+    public static let envAcceleratorType = "STARLING_ACCELERATOR_TYPE"
+    public static let envAcceleratorPartition = "STARLING_ACCELERATOR_PARTITION"
     public static let envGroupSize = "STARLING_GROUP_SIZE"
     public static let envGroupIndex = "STARLING_GROUP_INDEX"
     public static let envWorkerIndex = "STARLING_WORKER_INDEX"

@@ -110,6 +110,10 @@ public struct EmbeddedCluster {
                 ModelServiceController(
                     client: client, informers: informers, logger: logger.labelled("starling.controller"))),
             reported(
+                "claims",
+                ResourceClaimController(
+                    client: client, informers: informers, logger: logger.labelled("starling.controller.claims"))),
+            reported(
                 "scheduler",
                 SchedulerService(client: client, informers: informers, logger: logger.labelled("starling.scheduler"))),
             reported("agent", agent),

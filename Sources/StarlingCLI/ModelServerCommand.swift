@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ServiceLifecycle
+import StarlingAPI
 import StarlingSimulator
 
 /// `starling model-server`: a vLLM-compatible server backed by the performance model.
@@ -96,11 +97,15 @@ struct ModelServerCommand: AsyncParsableCommand {
             try await ModelServer.runWorker(host: host, port: port, logger: logger)
             return
         }
-        guard let chosen = ProfileCatalog.profile(named: profile) else {
+        guard let named = ProfileCatalog.profile(named: profile) else {
             throw ValidationError(
                 "--profile: unknown profile \"\(profile)\"; built-in profiles: \(ProfileCatalog.names.joined(separator: ", "))"
             )
         }
+        let environment = ProcessInfo.processInfo.environment
+        let (chosen, placement) = Self.placed(
+            named, accelerator: environment[WellKnown.envAcceleratorType],
+            partition: environment[WellKnown.envAcceleratorPartition])
         var engine = EngineConfiguration(profile: chosen, blockSize: blockSize)
         if let maxNumSeqs { engine.maxNumSeqs = maxNumSeqs }
         if let maxNumBatchedTokens { engine.maxNumBatchedTokens = maxNumBatchedTokens }
@@ -138,7 +143,7 @@ struct ModelServerCommand: AsyncParsableCommand {
             logger.info(
                 "model server listening",
                 metadata: [
-                    "http.port": "\(port)", "sim.profile": "\(chosen.name)",
+                    "http.port": "\(port)", "sim.profile": "\(chosen.name)", "sim.placement": "\(placement)",
                     "sim.model": "\(settings.servedModelNames[0])",
                     "sim.kv_blocks": "\(blocks)", "sim.time_scale": "\(scale)",
                 ])
@@ -160,6 +165,26 @@ struct ModelServerCommand: AsyncParsableCommand {
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    /// The profile for the hardware the pod's claims were given (`STARLING_ACCELERATOR_TYPE`/`_PARTITION`, set by
+    /// the node agent): the same model's profile for another accelerator where one is built in, and its share of
+    /// a MIG partition's compute and memory. A profile of made-up hardware (`tiny`) is kept as it is. Also returns
+    /// what was allocated, for the log.
+    static func placed(
+        _ profile: SimulatorProfile, accelerator: String?, partition: String?
+    ) -> (SimulatorProfile, String) {
+        let placement = [accelerator, partition].compactMap { $0 }.joined(separator: " ")
+        guard let accelerator else { return (profile, placement.isEmpty ? "unspecified" : placement) }
+        var chosen = profile.onAccelerator(accelerator) ?? profile
+        if let partition, chosen.accelerator == accelerator,
+            let mig = MIGProfile.named(partition, for: accelerator)
+        {
+            chosen = chosen.partitioned(
+                partition, computeFraction: Double(mig.computeSlices) / Double(MIGProfile.totalComputeSlices),
+                memoryFraction: Double(mig.memorySlices) / Double(MIGProfile.totalMemorySlices))
+        }
+        return (chosen, placement.isEmpty ? "unspecified" : placement)
     }
 
     static func profileTable() -> String {

@@ -95,9 +95,13 @@ struct OperatorCommand: AsyncParsableCommand {
         let logger = log.logger("starling.operator")
         let config = try cluster.config()
         let client = try KubeClient(config: config, logger: logger, rateLimit: cluster.rateLimit)
-        let planner = ModelServicePlanner(
-            template: .kubernetes(starlingImage: image, acceleratorNodeLabel: acceleratorNodeLabel),
-            limits: try objectLimits.limits())
+        var template = PodTemplateOptions.kubernetes(starlingImage: image, acceleratorNodeLabel: acceleratorNodeLabel)
+        // Devices through DRA claims where the cluster serves them; `nvidia.com/gpu` elsewhere. A cluster that
+        // cannot be asked is taken to have none (whole devices still work).
+        template.deviceClaims = (try? await client.serves(ResourceClaimTemplate.descriptor)) ?? false
+        logger.info(
+            "accelerators", metadata: ["devices.via": "\(template.deviceClaims ? "DRA claims" : "nvidia.com/gpu")"])
+        let planner = ModelServicePlanner(template: template, limits: try objectLimits.limits())
         // Informers outlive leadership terms: a standby keeps warm caches and takes over without relisting.
         let informers = SharedInformers(client: client, logger: logger)
         let controller = ModelServiceController(

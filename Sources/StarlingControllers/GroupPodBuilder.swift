@@ -92,13 +92,26 @@ public struct GroupPodBuilder: Sendable {
                 periodSeconds: 1))
         container.image = spec.server.engine == .sim ? options.starlingImage : spec.server.image
         if worker == 0 { container.lifecycle = Lifecycle(preStop: LifecycleHandler(exec: Self.drain(spec))) }
-        if let accelerators = spec.accelerators, accelerators.wholeDevices > 0 {
-            container.resources = ResourceRequirements(limits: [
-                WellKnown.acceleratorResource: String(accelerators.wholeDevices)
-            ])
-        }
         var podSpec = PodSpec(containers: [container])
-        if let type = spec.accelerators?.type { podSpec.nodeSelector = [options.acceleratorNodeLabel: type] }
+        if options.deviceClaims, spec.accelerators?.needsDevices == true {
+            // The devices come from a claim made for this pod from the revision's template; its selectors pick
+            // the type, so no node label is needed.
+            podSpec.containers[0].resources = ResourceRequirements(claims: [
+                ResourceClaimReference(name: AcceleratorClaims.claimName)
+            ])
+            podSpec.resourceClaims = [
+                PodResourceClaim(
+                    name: AcceleratorClaims.claimName,
+                    resourceClaimTemplateName: AcceleratorClaims.templateName(service: name, revision: revision))
+            ]
+        } else {
+            if let accelerators = spec.accelerators, accelerators.wholeDevices > 0 {
+                podSpec.containers[0].resources = ResourceRequirements(limits: [
+                    WellKnown.acceleratorResource: String(accelerators.wholeDevices)
+                ])
+            }
+            if let type = spec.accelerators?.type { podSpec.nodeSelector = [options.acceleratorNodeLabel: type] }
+        }
         podSpec.restartPolicy = "Always"
         podSpec.schedulerName = options.schedulerName
         podSpec.priority = spec.priority

@@ -37,12 +37,20 @@ public struct ModelServiceController: Service {
         + APIAccess.on(KubeService.descriptor, "list", "watch", "create")
         + EventRecorder.apiAccess
 
+    /// What the controller adds where pods get their devices through DRA claims: each revision's claim template.
+    public static let deviceClaimAccess: [APIAccess] = APIAccess.on(
+        ResourceClaimTemplate.descriptor, "list", "watch", "create", "delete")
+
     public func run() async throws {
         let shared = informers ?? SharedInformers(client: client, logger: logger)
         // One cache per kind for the process: all pods and Services of the namespace, filtered here by label.
         let services = await shared.informer(ModelService.self, namespace: namespace)
         let pods = await shared.informer(Pod.self, namespace: namespace)
         let headless = await shared.informer(KubeService.self, namespace: namespace)
+        // Claim templates only where pods get claims (a cluster without DRA does not serve the kind).
+        let templates =
+            planner.template.deviceClaims
+            ? await shared.informer(ResourceClaimTemplate.self, namespace: namespace) : nil
         let queue = WorkQueue<ObjectKey>()
         let recorder = EventRecorder(client: client, component: "modelservice-controller", logger: logger)
         let undecodableHandler = await services.addUndecodableHandler { object in
@@ -64,7 +72,7 @@ public struct ModelServiceController: Service {
         }
         let loop = ControllerLoop(queue: queue, workers: workers, logger: logger) { key in
             let outcome = try await reconcile(
-                key, services: services, pods: pods, headless: headless, recorder: recorder)
+                key, services: services, pods: pods, headless: headless, templates: templates, recorder: recorder)
             if outcome.morePending { await queue.add(key) }
             if let delay = outcome.requeueAfter { await queue.add(key, after: delay) }
         }
@@ -75,6 +83,7 @@ public struct ModelServiceController: Service {
                     await services.waitForSync()
                     await pods.waitForSync()
                     await headless.waitForSync()
+                    await templates?.waitForSync()
                     await loop.run()
                 }
                 await group.next()
@@ -120,7 +129,7 @@ public struct ModelServiceController: Service {
     /// Brings one ModelService closer to its spec.
     func reconcile(
         _ key: ObjectKey, services: Informer<ModelService>, pods: Informer<Pod>, headless: Informer<KubeService>,
-        recorder: EventRecorder
+        templates: Informer<ResourceClaimTemplate>? = nil, recorder: EventRecorder
     ) async throws -> Outcome {
         guard let service = await services.get(key), service.metadata.deletionTimestamp == nil else { return Outcome() }
         if await headless.get(key) == nil {
@@ -142,6 +151,9 @@ public struct ModelServiceController: Service {
                 try await client.delete(Pod.self, namespace: namespace, name: name)
                 deletedAny = true
             } catch let status as Status where status.isNotFound {}
+        }
+        if let templates {
+            try await syncClaimTemplates(service: service, creating: plan.create, owned: owned, templates: templates)
         }
         let created = try await create(plan.create, for: service, services: services)
         let createdAny = created > 0
@@ -165,6 +177,43 @@ public struct ModelServiceController: Service {
                 "plan.more_pending": "\(plan.morePending)",
             ])
         return Outcome(morePending: plan.morePending, requeueAfter: plan.requeueAfter)
+    }
+
+    /// Creates the ResourceClaimTemplates the pods about to be made name (one per revision, owned by the service),
+    /// and deletes the service's templates of revisions no pod uses any more.
+    func syncClaimTemplates(
+        service: ModelService, creating: [Pod], owned: [Pod], templates: Informer<ResourceClaimTemplate>
+    ) async throws {
+        let namespace = service.metadata.namespace ?? WellKnown.defaultNamespace
+        let existing = await templates.list(
+            namespace: namespace,
+            selector: LabelSelector(matching: [WellKnown.modelServiceLabel: service.metadata.nameOrEmpty])
+        ).filter { $0.metadata.ownerReferences?.contains { $0.uid == service.metadata.uid } == true }
+        let have = Set(existing.map { $0.metadata.nameOrEmpty })
+        // Every revision a pod (made or about to be) claims from; a template deleted under its pods is made again.
+        let needed = Set(
+            (creating + owned).compactMap { pod -> String? in
+                guard pod.spec.resourceClaims?.isEmpty == false else { return nil }
+                return pod.metadata.labels?[WellKnown.revisionLabel]
+            })
+        for revision in needed.sorted() {
+            guard let template = AcceleratorClaims.template(for: service, revision: revision),
+                !have.contains(template.metadata.nameOrEmpty)
+            else { continue }
+            do {
+                _ = try await client.create(template)
+            } catch let status as Status where status.isConflict {}
+        }
+        // The current revision's is kept even before its pods show in the cache.
+        let inUse = needed.union(owned.compactMap { $0.metadata.labels?[WellKnown.revisionLabel] }).union([
+            GroupPodBuilder.revision(of: service.spec)
+        ])
+        for template in existing where !inUse.contains(template.metadata.labels?[WellKnown.revisionLabel] ?? "") {
+            do {
+                try await client.delete(
+                    ResourceClaimTemplate.self, namespace: namespace, name: template.metadata.nameOrEmpty)
+            } catch let status as Status where status.isNotFound {}
+        }
     }
 
     /// Creates `pods` in slow-start batches (1, 2, 4, …), each batch concurrently. Stops between batches, returning

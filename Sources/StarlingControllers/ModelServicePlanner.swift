@@ -81,9 +81,25 @@ public struct ModelServicePlanner: Sendable {
         return service.validate() + limits.errors(kind: ModelService.descriptor.kind, object: encoded)
     }
 
+    /// What the accelerators ask that only DRA claims express, on a cluster whose API server does not serve them:
+    /// a pod asking for `nvidia.com/gpu` cannot say which partition or which alternative, so none is made.
+    func unsupportedByCluster(_ accelerators: AcceleratorSpec?) -> [FieldError] {
+        guard !template.deviceClaims, let accelerators else { return [] }
+        let why =
+            "needs DRA (resource.k8s.io/v1), which this cluster does not serve; ask for whole devices "
+            + "with type and count, or enable DRA"
+        var errors: [FieldError] = []
+        if accelerators.partition != nil { errors.append(FieldError("spec.accelerators.partition", why)) }
+        if accelerators.firstAvailable != nil { errors.append(FieldError("spec.accelerators.firstAvailable", why)) }
+        if accelerators.selector != nil { errors.append(FieldError("spec.accelerators.selector", why)) }
+        return errors
+    }
+
     /// A service that cannot be acted on keeps its pods as they are (a typo must not take serving replicas down)
     /// and says why in its conditions and a Warning Event.
-    func invalidPlan(_ service: ModelService, errors: [FieldError], now: String) -> ModelServicePlan {
+    func invalidPlan(
+        _ service: ModelService, errors: [FieldError], now: String, reason: String = "InvalidSpec"
+    ) -> ModelServicePlan {
         let message = errors.map(\.description).joined(separator: "; ")
         var status = service.status ?? ModelServiceStatus()
         status.observedGeneration = service.metadata.generation
@@ -92,15 +108,15 @@ public struct ModelServicePlanner: Sendable {
         let reported = conditions.condition("ReplicaFailure")?.message == message
         conditions.set(
             Condition(
-                type: "ReplicaFailure", status: "True", reason: "InvalidSpec", message: message,
+                type: "ReplicaFailure", status: "True", reason: reason, message: message,
                 observedGeneration: generation), now: now)
         conditions.set(
             Condition(
-                type: "Progressing", status: "False", reason: "InvalidSpec",
+                type: "Progressing", status: "False", reason: reason,
                 message: "not acting on this spec until it is fixed", observedGeneration: generation), now: now)
         status.conditions = conditions
         var plan = ModelServicePlan(status: status)
-        if !reported { plan.events = [PlannedEvent(type: "Warning", reason: "InvalidSpec", message: message)] }
+        if !reported { plan.events = [PlannedEvent(type: "Warning", reason: reason, message: message)] }
         return plan
     }
 
@@ -122,6 +138,10 @@ public struct ModelServicePlanner: Sendable {
     public func plan(service: ModelService, pods: [Pod], now: String) -> ModelServicePlan {
         let invalid = errors(in: service)
         if !invalid.isEmpty { return invalidPlan(service, errors: invalid, now: now) }
+        let unsupported = unsupportedByCluster(service.spec.accelerators)
+        if !unsupported.isEmpty {
+            return invalidPlan(service, errors: unsupported, now: now, reason: "DeviceClaimsUnavailable")
+        }
         let spec = service.spec
         let name = service.metadata.nameOrEmpty
         let desired = spec.desiredReplicas

@@ -10,17 +10,23 @@ public struct PodTemplateOptions: Sendable, Equatable {
     /// The image that runs `starling model-server` for engine `sim`; nil where the node agent runs the binary
     /// itself (embedded mode).
     public var starlingImage: String?
+    /// Whether pods get their devices through DRA claims (the API server serves `resource.k8s.io/v1`); otherwise
+    /// whole devices are asked for as the `nvidia.com/gpu` extended resource and partitions cannot be.
+    public var deviceClaims: Bool
 
-    public init(schedulerName: String?, acceleratorNodeLabel: String, starlingImage: String?) {
+    public init(
+        schedulerName: String?, acceleratorNodeLabel: String, starlingImage: String?, deviceClaims: Bool = false
+    ) {
         self.schedulerName = schedulerName
         self.acceleratorNodeLabel = acceleratorNodeLabel
         self.starlingImage = starlingImage
+        self.deviceClaims = deviceClaims
     }
 
     /// Starling's own cluster: its gang scheduler, its node labels, local processes.
     public static let embedded = PodTemplateOptions(
         schedulerName: WellKnown.schedulerName, acceleratorNodeLabel: WellKnown.acceleratorTypeLabel,
-        starlingImage: nil)
+        starlingImage: nil, deviceClaims: true)
 
     /// The label NVIDIA's GPU feature discovery puts on nodes (`NVIDIA-H100-80GB-HBM3`).
     public static let defaultKubernetesAcceleratorLabel = "nvidia.com/gpu.product"

@@ -58,7 +58,8 @@ public enum ClusterManifests {
         objects.append(RBACManifests.serviceAccount(operatorAccount, namespace: ns, component: "operator"))
         objects += RBACManifests.role(
             "starling-operator", namespace: nil, component: "operator",
-            accesses: ModelServiceController.apiAccess + AutoscalerController.apiAccess,
+            accesses: ModelServiceController.apiAccess + ModelServiceController.deviceClaimAccess
+                + AutoscalerController.apiAccess,
             subject: operatorAccount, subjectNamespace: ns)
         objects += RBACManifests.role(
             "starling-operator-leader-election", namespace: ns, component: "operator",

@@ -211,6 +211,33 @@ actor NodeAgentState {
         }
     }
 
+    struct ClaimsNotReady: Error {
+        var message: String
+    }
+
+    /// The devices a pod's claims were allocated, read from the claims (the scheduler writes them before binding).
+    func claimedDevices(of pod: Pod) async -> Result<ClaimedDevices, ClaimsNotReady> {
+        let namespace = pod.metadata.namespace ?? WellKnown.defaultNamespace
+        var results: [DeviceRequestAllocationResult] = []
+        for podClaim in pod.spec.resourceClaims ?? [] {
+            let name =
+                podClaim.resourceClaimName
+                ?? pod.status?.resourceClaimStatuses?.first { $0.name == podClaim.name }?.resourceClaimName
+            guard let name else { return .failure(ClaimsNotReady(message: "claim \(podClaim.name) is not made yet")) }
+            do {
+                let claim = try await client.get(ResourceClaim.self, namespace: namespace, name: name)
+                guard let allocated = claim.status?.allocation?.devices?.results else {
+                    return .failure(ClaimsNotReady(message: "claim \(name) is not allocated"))
+                }
+                results += allocated
+            } catch {
+                return .failure(ClaimsNotReady(message: "cannot read claim \(name): \(error)"))
+            }
+        }
+        return .success(
+            ClaimedDevices(results: results, inventory: configuration.inventories[pod.spec.nodeName ?? ""]))
+    }
+
     func start(_ rt: inout PodRuntime, pod: Pod, pods: [Pod], now: ContinuousClock.Instant) async {
         guard let container = pod.spec.containers.first else { return }
         var env = ProcessInfo.processInfo.environment
@@ -231,6 +258,19 @@ actor NodeAgentState {
                 podEnv[e.name] = EnvExpansion.expand(e.value ?? "", podEnv)
             }
         }
+        if rt.devices == nil, pod.spec.resourceClaims?.isEmpty == false {
+            switch await claimedDevices(of: pod) {
+            case .success(let claimed):
+                rt.devices = claimed.wholeGPUs
+                rt.claimEnvironment = claimed.environment(
+                    realDevices: configuration.realDeviceNodes.contains(pod.spec.nodeName ?? ""))
+            case .failure(let why):
+                // As a kubelet whose DRA driver cannot prepare the claims yet; retried on the next tick.
+                rt.waitingReason = "ContainerCreating"
+                rt.waitingMessage = why.message
+                return
+            }
+        }
         if rt.devices == nil {
             let node = pod.spec.nodeName ?? ""
             let taken = Set(
@@ -248,10 +288,14 @@ actor NodeAgentState {
                 return
             }
         }
-        let devices = (rt.devices ?? []).map(String.init).joined(separator: ",")
-        podEnv["STARLING_DEVICES"] = devices
-        if let node = pod.spec.nodeName, configuration.realDeviceNodes.contains(node) {
-            podEnv["CUDA_VISIBLE_DEVICES"] = devices
+        if let claimEnvironment = rt.claimEnvironment {
+            podEnv.merge(claimEnvironment) { _, claimed in claimed }
+        } else {
+            let devices = (rt.devices ?? []).map(String.init).joined(separator: ",")
+            podEnv["STARLING_DEVICES"] = devices
+            if let node = pod.spec.nodeName, configuration.realDeviceNodes.contains(node) {
+                podEnv["CUDA_VISIBLE_DEVICES"] = devices
+            }
         }
         if podEnv[WellKnown.envLeaderAddress] != nil {
             // There is no cluster DNS for local processes: the leader's DNS name becomes its address.

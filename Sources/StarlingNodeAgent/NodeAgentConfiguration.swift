@@ -20,6 +20,8 @@ public struct NodeAgentConfiguration: Sendable {
     public var maxRestartBackoff: Duration
     /// How pods' processes are kept track of (see `PodContainment`).
     public var containment: PodContainment.Mode
+    /// Each node's published devices (`GPUInventory`), to tell a pod what its claims were given.
+    public var inventories: [String: GPUInventory] = [:]
 
     public init(
         nodeNames: Set<String>, realDeviceNodes: Set<String> = [], deviceCounts: [String: Int] = [:],
@@ -48,6 +50,9 @@ public struct NodeAgentConfiguration: Sendable {
             deviceCounts: Dictionary(
                 nodes.map { ($0.metadata.nameOrEmpty, $0.acceleratorCount) }, uniquingKeysWith: { a, _ in a }),
             logDirectory: logDirectory, runDirectory: runDirectory)
+        inventories = Dictionary(
+            nodes.compactMap { node in GPUInventory(node: node).map { (node.metadata.nameOrEmpty, $0) } },
+            uniquingKeysWith: { a, _ in a })
     }
 
     /// The log file of a pod.

@@ -13,6 +13,8 @@ struct PodRuntime {
     var node: String?
     /// The accelerators of its node it was given, once it was (`DeviceAssignment`).
     var devices: [Int]?
+    /// What its claims' devices put in its environment, once they were read.
+    var claimEnvironment: [String: String]?
     var process: ChildProcess?
     var startedAt: String?
     var restartCount: Int = 0

@@ -1,14 +1,18 @@
 import StarlingAPI
 
-/// Places gangs of pods on nodes by accelerator type and count, all of a gang or none of it. Higher priority
-/// first, then older. Within a gang, each pod goes to the feasible node that leaves the fewest free devices
-/// (best fit), so that large requests still find whole nodes; devices are given lowest index first.
+/// Places gangs of pods on nodes, all of a gang or none of it, allocating their claims from the nodes' devices
+/// as it goes (`DeviceAllocator`). Higher priority first, then older. Within a gang, each pod goes to the feasible
+/// node that leaves the fewest devices free (best fit), so that large requests still find whole nodes.
 public struct GangScheduler: Sendable {
-    public init() {}
+    public var allocator: DeviceAllocator
 
-    public func schedule(nodes: [NodeInfo], gangs: [Gang]) -> SchedulingDecision {
-        var state = Dictionary(uniqueKeysWithValues: nodes.map { ($0.name, $0) })
-        let order = nodes.map(\.name).sorted()
+    public init(classes: [DeviceClass] = GPUInventory.deviceClasses()) {
+        allocator = DeviceAllocator(classes: classes)
+    }
+
+    public mutating func schedule(nodes: [NodeInfo], gangs: [Gang], devices: DeviceState) -> SchedulingDecision {
+        let order = nodes.sorted { $0.name < $1.name }
+        var state = devices
         var decision = SchedulingDecision()
         let sorted = gangs.sorted {
             ($0.priority, $1.creationOrder, $1.name) > ($1.priority, $0.creationOrder, $0.name)
@@ -17,20 +21,52 @@ public struct GangScheduler: Sendable {
             var trial = state
             var placements: [Placement] = []
             var failure: String?
+            var used: Set<String> = []
             let members = gang.pods + Array(repeating: gang.pods[0], count: gang.size - gang.pods.count)
             for (i, pod) in members.enumerated() {
-                let candidates = order.compactMap { trial[$0] }.filter { fits(pod, on: $0) }
-                guard
-                    let best = candidates.min(by: { a, b in
-                        (a.freeDevices.count - pod.devices, a.name) < (b.freeDevices.count - pod.devices, b.name)
-                    })
-                else {
-                    failure = explain(pod: pod, gang: gang, nodes: order.compactMap { trial[$0] })
+                var best:
+                    (node: String, free: Int, state: DeviceState, claims: [String: [DeviceRequestAllocationResult]])?
+                var reasons: [String: Int] = [:]
+                for node in order {
+                    if let reason = Self.unfit(pod, on: node, gang: gang, used: used) {
+                        reasons[reason, default: 0] += 1
+                        continue
+                    }
+                    var attempt = trial
+                    var results: [String: [DeviceRequestAllocationResult]] = [:]
+                    var refused: String?
+                    for claim in pod.allClaims {
+                        switch allocator.allocate(claim.spec, on: node.name, state: &attempt) {
+                        case .success(let r): results[claim.name] = r
+                        case .failure(let f):
+                            refused =
+                                claim.name.isEmpty ? "\(pod.devices) x GPU: \(f.reason)" : "claim \(claim.name): \(f)"
+                        }
+                        if refused != nil { break }
+                    }
+                    if let refused {
+                        reasons[Self.generalized(refused, node: node.name), default: 0] += 1
+                        continue
+                    }
+                    let free = attempt.freeDevices(on: node.name)
+                    if best == nil || (free, node.name) < (best!.free, best!.node) {
+                        best = (node.name, free, attempt, results)
+                    }
+                }
+                guard let chosen = best else {
+                    failure = Self.explain(pod: pod, gang: gang, nodes: order.count, reasons: reasons)
                     break
                 }
-                let devices = Array(best.freeDevices.prefix(pod.devices))
-                trial[best.name]!.allocated.formUnion(devices)
-                if i < gang.pods.count { placements.append(Placement(pod: pod, node: best.name, devices: devices)) }
+                trial = chosen.state
+                used.insert(chosen.node)
+                if i < gang.pods.count {
+                    var claims = chosen.claims
+                    let implicit = claims.removeValue(forKey: "") ?? []
+                    placements.append(
+                        Placement(
+                            pod: pod, gang: gang.name, node: chosen.node,
+                            devices: implicit.compactMap { Self.gpuIndex($0.device) }.sorted(), claims: claims))
+                }
             }
             if let failure {
                 for pod in gang.pods { decision.unschedulable.append((pod, failure)) }
@@ -42,42 +78,62 @@ public struct GangScheduler: Sendable {
         return decision
     }
 
-    func fits(_ pod: PodRequest, on node: NodeInfo) -> Bool {
-        guard node.schedulable else { return false }
-        for (k, v) in pod.nodeSelector {
+    /// Why a node cannot take a pod before its devices are looked at; nil when it may.
+    static func unfit(_ pod: PodRequest, on node: NodeInfo, gang: Gang, used: Set<String>) -> String? {
+        if !node.schedulable { return "node is unschedulable" }
+        if let pinned = pod.pinnedNode, pinned != node.name { return "the pod's allocated claims are on \(pinned)" }
+        for (k, v) in pod.nodeSelector.sorted(by: { $0.key < $1.key }) where node.labels[k] != v {
             if k == WellKnown.acceleratorTypeLabel {
-                if node.acceleratorType != v { return false }
-            } else if node.labels[k] != v {
-                return false
+                return "accelerator type is \(node.acceleratorType ?? "none"), not \(v)"
             }
+            return "label \(k) is not \(v)"
         }
-        return node.freeDevices.count >= pod.devices
+        if gang.distinctNodes && used.contains(node.name) { return "holds another pod of the gang" }
+        return nil
+    }
+
+    /// A device refusal with the node's name taken out, so that nodes refusing alike are counted together.
+    static func generalized(_ reason: String, node: String) -> String {
+        reason.replacingOccurrences(of: " on \(node)", with: "")
+    }
+
+    /// `gpu-3` → 3.
+    static func gpuIndex(_ device: String) -> Int? {
+        guard device.hasPrefix("gpu-"), !device.contains("-mig-") else { return nil }
+        return Int(device.dropFirst(4))
+    }
+
+    /// What a claim asks, in a user's words: `2 x H100-80GB`, `1 x 3g.40gb`, `2 x H100-80GB or 4 x A100-80GB`.
+    static func describe(_ spec: ResourceClaimSpec) -> String {
+        func one(_ r: ExactDeviceRequest) -> String {
+            let expressions = (r.selectors ?? []).compactMap(\.cel?.expression)
+            func value(of attribute: String) -> String? {
+                for e in expressions {
+                    guard let range = e.range(of: ".\(attribute) == \"") else { continue }
+                    let rest = e[range.upperBound...]
+                    if let end = rest.firstIndex(of: "\"") { return String(rest[..<end]) }
+                }
+                return nil
+            }
+            let what = value(of: "profile") ?? value(of: "productName") ?? r.deviceClassName
+            return r.allocationMode == .all ? "all \(what)" : "\(r.count ?? 1) x \(what)"
+        }
+        return (spec.devices?.requests ?? []).map { request in
+            if let exact = request.exactly { return one(exact) }
+            return (request.firstAvailable ?? []).map { one($0.request) }.joined(separator: " or ")
+        }.joined(separator: " and ")
     }
 
     /// Says what is missing, node by node, like kube-scheduler's "0/3 nodes are available: …".
-    func explain(pod: PodRequest, gang: Gang, nodes: [NodeInfo]) -> String {
+    static func explain(pod: PodRequest, gang: Gang, nodes: Int, reasons: [String: Int]) -> String {
         let type = pod.nodeSelector[WellKnown.acceleratorTypeLabel]
-        let want = pod.devices == 0 ? "no accelerators" : "\(pod.devices) x \(type ?? "accelerator")"
-        var reasons: [String: Int] = [:]
-        for node in nodes {
-            let reason: String
-            if !node.schedulable {
-                reason = "node is unschedulable"
-            } else if let type, node.acceleratorType != type {
-                reason = "accelerator type is \(node.acceleratorType ?? "none"), not \(type)"
-            } else if let mismatch = pod.nodeSelector.first(where: {
-                $0.key != WellKnown.acceleratorTypeLabel && node.labels[$0.key] != $0.value
-            }) {
-                reason = "label \(mismatch.key) is not \(mismatch.value)"
-            } else {
-                reason = "only \(node.freeDevices.count) of \(node.devices.count) devices free"
-            }
-            reasons[reason, default: 0] += 1
-        }
+        var wants: [String] = []
+        if pod.devices > 0 { wants.append("\(pod.devices) x \(type ?? "accelerator")") }
+        wants += pod.claims.map { describe($0.spec) }
+        let want = wants.isEmpty ? "no accelerators" : wants.joined(separator: " and ")
         let detail = reasons.sorted { $0.key < $1.key }.map { "\($0.value) node\($0.value == 1 ? "" : "s"): \($0.key)" }
         let gangText = gang.size > 1 ? "gang \(gang.name) needs \(gang.size) pods of \(want) at once" : "needs \(want)"
-        if nodes.isEmpty { return "0/0 nodes are available: no nodes are registered; \(gangText)" }
-        return "0/\(nodes.count) nodes are available for all pods: \(gangText); "
-            + detail.joined(separator: ", ")
+        if nodes == 0 { return "0/0 nodes are available: no nodes are registered; \(gangText)" }
+        return "0/\(nodes) nodes are available for all pods: \(gangText); " + detail.joined(separator: ", ")
     }
 }

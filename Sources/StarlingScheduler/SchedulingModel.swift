@@ -1,47 +1,76 @@
 import StarlingAPI
 
-/// A node as the scheduler sees it. Devices are modelled one by one so that partitions (devices that consume
-/// shared counters of a parent) and topology domains can be added without changing the decision's shape.
+/// A node as the scheduler sees it; its devices are in the `DeviceState` the scheduler is given.
 public struct NodeInfo: Sendable, Equatable {
     public var name: String
     public var labels: [String: String]
     public var acceleratorType: String?
-    /// Indexes of every device on the node.
-    public var devices: [Int]
-    /// Indexes already given to pods.
-    public var allocated: Set<Int>
     public var schedulable: Bool
 
-    public init(
-        name: String, labels: [String: String] = [:], acceleratorType: String?, deviceCount: Int,
-        allocated: Set<Int> = [], schedulable: Bool = true
-    ) {
+    public init(name: String, labels: [String: String] = [:], acceleratorType: String?, schedulable: Bool = true) {
         self.name = name
         self.labels = labels
         self.acceleratorType = acceleratorType
-        self.devices = Array(0..<deviceCount)
-        self.allocated = allocated
         self.schedulable = schedulable
     }
+}
 
-    public var freeDevices: [Int] { devices.filter { !allocated.contains($0) } }
+/// A claim a pod needs allocated: the ResourceClaim's name and what it asks for.
+public struct PodClaim: Sendable, Equatable {
+    public var name: String
+    public var spec: ResourceClaimSpec
+
+    public init(name: String, spec: ResourceClaimSpec) {
+        self.name = name
+        self.spec = spec
+    }
 }
 
 /// What one pod asks for.
 public struct PodRequest: Sendable, Equatable {
     public var namespace: String
     public var name: String
+    /// Whole GPUs asked for as the `nvidia.com/gpu` extended resource: allocated as a claim of that many devices
+    /// of the GPU class, and recorded by index in the pod's devices annotation.
     public var devices: Int
     public var nodeSelector: [String: String]
+    /// Claims to allocate with the pod.
+    public var claims: [PodClaim]
+    /// The node the pod's already-allocated claims tie it to.
+    public var pinnedNode: String?
+    /// The pod's uid, for the claims' `reservedFor`.
+    public var uid: String
 
-    public init(namespace: String, name: String, devices: Int, nodeSelector: [String: String] = [:]) {
+    public init(
+        namespace: String, name: String, devices: Int = 0, nodeSelector: [String: String] = [:],
+        claims: [PodClaim] = [], pinnedNode: String? = nil, uid: String = ""
+    ) {
         self.namespace = namespace
         self.name = name
         self.devices = devices
         self.nodeSelector = nodeSelector
+        self.claims = claims
+        self.pinnedNode = pinnedNode
+        self.uid = uid
     }
 
     public var key: String { "\(namespace)/\(name)" }
+
+    /// What the pod asks of a node's devices: its extended-resource GPUs (as the implicit claim `""`) and claims.
+    var allClaims: [PodClaim] {
+        let implicit =
+            devices > 0
+            ? [
+                PodClaim(
+                    name: "",
+                    spec: ResourceClaimSpec(requests: [
+                        DeviceRequest(
+                            name: "gpus",
+                            exactly: ExactDeviceRequest(deviceClassName: GPUInventory.gpuClass, count: devices))
+                    ]))
+            ] : []
+        return implicit + claims
+    }
 }
 
 /// Pods placed together or not at all. `size` may exceed `pods.count` when members do not exist yet (workers
@@ -53,21 +82,41 @@ public struct Gang: Sendable, Equatable {
     public var priority: Int
     /// Orders gangs of equal priority (older first).
     public var creationOrder: String
+    /// Members go to different nodes (one host per node).
+    public var distinctNodes: Bool
 
-    public init(name: String, pods: [PodRequest], size: Int? = nil, priority: Int = 0, creationOrder: String = "") {
+    public init(
+        name: String, pods: [PodRequest], size: Int? = nil, priority: Int = 0, creationOrder: String = "",
+        distinctNodes: Bool = false
+    ) {
         self.name = name
         self.pods = pods
         self.size = max(size ?? pods.count, pods.count)
         self.priority = priority
         self.creationOrder = creationOrder
+        self.distinctNodes = distinctNodes
     }
 }
 
-/// A pod to bind: the node and the device indexes on it.
+/// A pod to bind: the node, the GPU indexes of its extended resource, and its claims' allocations.
 public struct Placement: Sendable, Equatable {
     public var pod: PodRequest
+    public var gang: String
     public var node: String
     public var devices: [Int]
+    /// Each claim's allocated devices, by claim name.
+    public var claims: [String: [DeviceRequestAllocationResult]]
+
+    public init(
+        pod: PodRequest, gang: String = "", node: String, devices: [Int] = [],
+        claims: [String: [DeviceRequestAllocationResult]] = [:]
+    ) {
+        self.pod = pod
+        self.gang = gang
+        self.node = node
+        self.devices = devices
+        self.claims = claims
+    }
 }
 
 /// The scheduler's answer for one pass.

@@ -71,7 +71,7 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
             "server.readinessPath", .string("health"),
             "spec.server.readinessPath: Invalid value: \"health\": must start with '/'"
         ),
-        ("accelerators.count", .int(-2), "spec.accelerators.count: Invalid value: -2: must be >= 0"),
+        ("accelerators.count", .int(-2), "spec.accelerators.count: Invalid value: -2: must be between 0 and 32"),
         (
             "server.engine", .string("docker"),
             "spec.server.engine: Unsupported value: \"docker\": supported values: \"sim\", \"command\", \"image\""
@@ -85,8 +85,7 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     }
 
     @Test(arguments: [
-        ("accelerators.partition", JSONValue.string("3g.40gb"), "spec.accelerators.partition: not supported yet"),
-        ("adapters", .array([.object(["name": "a"])]), "spec.adapters: not supported yet"),
+        ("adapters", JSONValue.array([.object(["name": "a"])]), "spec.adapters: not supported yet"),
         ("rollout.maxSurge", .int(1), "spec.rollout.maxSurge: not supported yet"),
         ("routing.affinity", .string("prefix"), "spec.routing.affinity: not supported yet"),
         ("group.exclusiveTopology", .string("rack"), "spec.group.exclusiveTopology: not supported yet"),
@@ -94,6 +93,52 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     func laterFeaturesAreRejectedNotIgnored(path: String, value: JSONValue, prefix: String) {
         let errors = ModelServiceManifest().with(path, value).errors()
         #expect(errors.contains { $0.hasPrefix(prefix) }, "got \(errors)")
+    }
+
+    @Test(arguments: [
+        (
+            JSONValue.object(["type": "H100-80GB", "partition": "5g.50gb"]),
+            "spec.accelerators.partition: Unsupported value: \"5g.50gb\": supported values: \"1g.10gb\""
+        ),
+        (
+            .object(["type": "L40S-48GB", "partition": "3g.40gb"]),
+            "spec.accelerators.partition: Invalid value: \"3g.40gb\": L40S-48GB has no MIG profiles"
+        ),
+        (
+            .object(["type": "H100-80GB", "selector": "device.index > 1 +"]),
+            "spec.accelerators.selector: Invalid value"
+        ),
+        (
+            .object(["type": "H100-80GB", "firstAvailable": .array([.object(["type": "A100-80GB"])])]),
+            "spec.accelerators.firstAvailable: Invalid value: give the alternatives in firstAvailable"
+        ),
+        (
+            .object(["firstAvailable": .array([.object(["count": 2])])]),
+            "spec.accelerators.firstAvailable[0]: Required value: a type or a partition"
+        ),
+        (.object(["firstAvailable": .array([])]), "spec.accelerators.firstAvailable: Required value"),
+        (
+            .object(["firstAvailable": .array([.object(["partition": "3g.40gb", "count": 40])])]),
+            "spec.accelerators.firstAvailable[0].count: Invalid value: 40: must be between 0 and 32"
+        ),
+    ])
+    func badAcceleratorsAreNamed(accelerators: JSONValue, expected: String) {
+        let errors = ModelServiceManifest().with("accelerators", accelerators).errors()
+        #expect(errors.contains { $0.hasPrefix(expected) }, "got \(errors)")
+    }
+
+    @Test(arguments: [
+        JSONValue.object(["type": "H100-80GB", "partition": "3g.40gb"]), .object(["partition": "1g.10gb", "count": 2]),
+        .object([
+            "firstAvailable": .array([
+                .object(["type": "H100-80GB", "count": 2]), .object(["type": "A100-80GB", "count": 4]),
+                .object(["type": "H100-80GB", "partition": "7g.80gb"]),
+            ]),
+            "selector": #"device.attributes["gpu.starling.dev"].index < 4"#,
+        ]),
+    ])
+    func acceleratorChoicesAreAccepted(accelerators: JSONValue) {
+        #expect(ModelServiceManifest().with("accelerators", accelerators).errors() == [])
     }
 
     @Test func simEngineNeedsAKnownProfileAndNoCommand() {

@@ -69,9 +69,10 @@ import Glibc
         // Two groups of leader + worker reach Available, spread over devices with distinct indexes.
         try await waitUntil("2 ready groups") { try await ready(client, replicas: 2) }
         let pods = try await client.list(Pod.self).items
-        let placements = Set(
-            pods.map { "\($0.spec.nodeName ?? "")/\($0.metadata.annotations?[WellKnown.devicesAnnotation] ?? "")" })
-        #expect(placements.count == 4)
+        // Each host's claim holds devices no other holds.
+        let claims = try await client.list(ResourceClaim.self, namespace: "default").items
+        let devices = claims.flatMap { $0.status?.allocation?.devices?.results ?? [] }.map { "\($0.pool)/\($0.device)" }
+        #expect(devices.count == 8 && Set(devices).count == 8, "\(devices)")
         let worker = pods.first { $0.metadata.name == "echo-0-1" }!
         #expect(worker.spec.containers[0].env?.contains(EnvVar(name: "STARLING_WORKER_INDEX", value: "1")) == true)
 

@@ -43,6 +43,44 @@ import Testing
     }
 }
 
+/// Where pods get their devices through claims (Starling's own API server serves DRA's kinds), the controller also
+/// makes each revision's claim template and deletes the templates no pod uses: exactly `deviceClaimAccess` more.
+@Suite struct ModelServiceControllerClaimAccessTests {
+    @Test func claimTemplatesAreExactlyTheDeclaredAccess() async throws {
+        let log = APIAccessLog()
+        let connection = try await TestBackend.embedded.connect(accessLog: log)
+        defer { connection.stop() }
+        let namespace = connection.namespace
+        let controller = ModelServiceController(
+            client: connection.client, planner: ModelServicePlanner(template: .embedded), namespace: namespace)
+        let running = Task { try await controller.run() }
+        defer { running.cancel() }
+        let admin = try KubeClient(config: connection.client.config)
+        var spec = ModelServiceSpec(model: "m", server: ServerSpec(engine: .sim))
+        spec.server.profile = "tiny"
+        spec.replicas = 1
+        spec.accelerators = AcceleratorSpec(type: "H100-80GB", partition: "3g.40gb")
+        _ = try await admin.create(ModelService(metadata: ObjectMeta(name: "svc", namespace: namespace), spec: spec))
+        func templates() async throws -> [String] {
+            try await admin.list(ResourceClaimTemplate.self, namespace: namespace).items.map { $0.metadata.nameOrEmpty }
+        }
+        try await eventually("the first revision's template", timeout: .seconds(30)) {
+            try await templates().count == 1
+        }
+        let first = try await templates()
+        // A new revision: its pods need a new template, and once the old pod is gone its template goes too.
+        _ = try await admin.patch(
+            ModelService.self, namespace: namespace, name: "svc",
+            patch: .object(["spec": .object(["server": .object(["args": .array([.string("--seed"), .string("7")])])])]))
+        try await eventually("only the new revision's template", timeout: .seconds(30)) {
+            let now = try await templates()
+            return now.count == 1 && now != first
+        }
+        await log.expectExactly(
+            ModelServiceController.apiAccess + ModelServiceController.deviceClaimAccess, within: .seconds(30))
+    }
+}
+
 /// The autoscaler on both API servers with every request recorded: exactly `AutoscalerController.apiAccess`, which
 /// the operator's ClusterRole adds to the controller's.
 @Suite struct AutoscalerControllerAccessTests {

@@ -59,7 +59,9 @@ enum Fixture {
         #expect(env["STARLING_WORKER_INDEX"] == "1")
         #expect(env["PORT"] == "8000")
         #expect(worker.metadata.ownerReferences?.first?.uid == "uid-1")
-        #expect(worker.spec.containers[0].resources?.limits?["nvidia.com/gpu"] == "1")
+        // Embedded pods get their devices through a claim made from the revision's template.
+        #expect(worker.spec.containers[0].resources?.claims == [ResourceClaimReference(name: "accelerators")])
+        #expect(worker.spec.resourceClaims?.first?.resourceClaimTemplateName?.hasSuffix("-accelerators") == true)
         #expect(plan.status.replicas == 0)
         #expect(plan.status.conditions?.condition("Available")?.status == "False")
         #expect(plan.status.conditions?.condition("Progressing")?.reason == "ScalingUp")

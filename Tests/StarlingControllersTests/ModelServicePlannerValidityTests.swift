@@ -29,9 +29,9 @@ import Testing
             name: "a feature not built yet",
             service: {
                 var s = Fixture.service()
-                s.spec.accelerators?.partition = "3g.40gb"
+                s.spec.group = GroupSpec(exclusiveTopology: "rack")
                 return s
-            }(), message: "spec.accelerators.partition"),
+            }(), message: "spec.group.exclusiveTopology"),
     ]
 
     @Test(arguments: cases) func invalidServiceKeepsItsPodsAndSaysWhy(_ c: Case) {
@@ -49,6 +49,67 @@ import Testing
         var seen = c.service
         seen.status = plan.status
         #expect(planner.plan(service: seen, pods: running, now: "2026-12-05T00:00:01Z").events.isEmpty)
+    }
+
+    @Test func aPartitionOnAClusterWithoutDRAIsAConditionNotAStuckPod() {
+        let planner = ModelServicePlanner(template: .kubernetes(starlingImage: "starling:test"))
+        var service = Fixture.service()
+        service.spec.accelerators = AcceleratorSpec(type: "H100-80GB", partition: "3g.40gb")
+        let plan = planner.plan(service: service, pods: [], now: "2026-12-05T00:00:00Z")
+        #expect(plan.create.isEmpty)
+        let failure = plan.status.conditions?.condition("ReplicaFailure")
+        #expect(failure?.reason == "DeviceClaimsUnavailable")
+        #expect(
+            failure?.message?.hasPrefix("spec.accelerators.partition: needs DRA (resource.k8s.io/v1)") == true,
+            "\(failure?.message ?? "")")
+        // Whole devices still work there, as nvidia.com/gpu.
+        service.spec.accelerators = AcceleratorSpec(type: "H100-80GB", count: 2)
+        let whole = planner.plan(service: service, pods: [], now: "2026-12-05T00:00:00Z")
+        #expect(!whole.create.isEmpty)
+        #expect(whole.create[0].spec.containers[0].resources?.limits?[WellKnown.acceleratorResource] == "2")
+        #expect(whole.create[0].spec.resourceClaims == nil)
+    }
+
+    @Test func embeddedPodsGetTheirDevicesThroughClaims() {
+        var service = Fixture.service()
+        service.spec.accelerators = AcceleratorSpec(type: "H100-80GB", partition: "3g.40gb")
+        let plan = ModelServicePlanner().plan(service: service, pods: [], now: "2026-12-05T00:00:00Z")
+        let pod = try? #require(plan.create.first)
+        let revision = pod?.metadata.labels?[WellKnown.revisionLabel] ?? ""
+        #expect(
+            pod?.spec.resourceClaims == [
+                PodResourceClaim(
+                    name: "accelerators",
+                    resourceClaimTemplateName: AcceleratorClaims.templateName(
+                        service: service.metadata.nameOrEmpty, revision: revision))
+            ])
+        #expect(pod?.spec.containers[0].resources?.claims == [ResourceClaimReference(name: "accelerators")])
+        #expect(pod?.spec.nodeSelector == nil && pod?.spec.containers[0].resources?.limits == nil)
+        let template = AcceleratorClaims.template(for: service, revision: revision)
+        let request = template?.spec.spec.devices?.requests.first?.exactly
+        #expect(request?.deviceClassName == GPUInventory.migClass)
+        #expect(
+            request?.selectors?.compactMap(\.cel?.expression) == [
+                #"device.attributes["gpu.starling.dev"].productName == "H100-80GB""#,
+                #"device.attributes["gpu.starling.dev"].profile == "3g.40gb""#,
+            ])
+    }
+
+    @Test func firstAvailableBecomesOrderedSubRequestsAndTheAllocatedOneIsKnown() throws {
+        var accelerators = AcceleratorSpec(type: nil)
+        accelerators.firstAvailable = [
+            AcceleratorChoice(type: "H100-80GB", count: 2), AcceleratorChoice(type: "A100-80GB", count: 4),
+        ]
+        let spec = try #require(AcceleratorClaims.claimSpec(accelerators))
+        let subs = try #require(spec.devices?.requests.first?.firstAvailable)
+        #expect(subs.map(\.name) == ["h100-80gb", "a100-80gb"])
+        #expect(subs.map(\.count) == [2, 4])
+        #expect(ResourceClaim(metadata: ObjectMeta(name: "c", namespace: "default"), spec: spec).validate().isEmpty)
+        let results = (0..<4).map {
+            DeviceRequestAllocationResult(
+                request: "accelerators/a100-80gb", driver: GPUInventory.driver, pool: "n", device: "gpu-\($0)")
+        }
+        #expect(AcceleratorClaims.allocatedChoice(accelerators, results: results)?.type == "A100-80GB")
     }
 
     @Test func fixingTheSpecClearsTheFailure() {

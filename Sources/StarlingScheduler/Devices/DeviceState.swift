@@ -166,3 +166,11 @@ public struct DeviceState: Sendable {
         return out
     }
 }
+
+extension DeviceState {
+    /// Devices of a node that could be allocated now (free, with room in their counters).
+    public func freeDevices(on node: String) -> Int {
+        guard let devices = nodes[node] else { return 0 }
+        return devices.candidates.reduce(0) { $0 + (devices.fits($1) ? 1 : 0) }
+    }
+}
