@@ -70,9 +70,8 @@ extension GroupSpec {
             errors.append(
                 .notSupported("\(path).startupPolicy", startupPolicy.rawValue, allowed: StartupPolicy.allowedValues))
         }
-        if exclusiveTopology != nil {
-            errors.append(
-                .notSupportedYet("\(path).exclusiveTopology", "topology-aware placement comes with a later scheduler"))
+        if let exclusiveTopology {
+            errors += Validation.qualifiedNameErrors(exclusiveTopology, path: "\(path).exclusiveTopology")
         }
         return errors
     }

@@ -238,6 +238,8 @@ public struct RoutingSpec: Codable, Sendable, Equatable {
     /// Most requests the gateway holds for the service while no replica is Ready; beyond it, 429 with
     /// `retry-after`. Default 1000.
     public var maxHeldRequests: Int?
+
+    public init(criticality: Criticality? = nil) { self.criticality = criticality }
 }
 
 extension RoutingSpec {

@@ -20,6 +20,8 @@ public enum WellKnown {
     public static let revisionLabel = "starling.dev/revision"
     /// Pods with the same gang label are placed together or not at all.
     public static let gangLabel = "starling.dev/gang"
+    /// The node label key whose domain a gang has to itself (`group.exclusiveTopology`).
+    public static let exclusiveTopologyAnnotation = "starling.dev/exclusive-topology"
     /// How many pods the gang has in all (some may not exist yet).
     public static let gangSizeAnnotation = "starling.dev/gang-size"
     /// Device indexes the scheduler allocated on the node, comma-separated.

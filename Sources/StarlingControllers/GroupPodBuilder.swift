@@ -119,17 +119,36 @@ public struct GroupPodBuilder: Sendable {
         podSpec.subdomain = name
         podSpec.terminationGracePeriodSeconds = Int64(
             spec.server.terminationGracePeriodSeconds ?? ServerSpec.defaultTerminationGracePeriodSeconds)
+        let gang = Self.gangName(service: name, group: group)
+        var affinity = Affinity()
         if size > 1 {
             // One host per node: a group's pods repel each other.
-            podSpec.affinity = Affinity(
-                podAntiAffinity: PodAntiAffinity(requiredDuringSchedulingIgnoredDuringExecution: [
-                    PodAffinityTerm(
-                        labelSelector: LabelSelectorSpec(matchLabels: [
-                            WellKnown.gangLabel: Self.gangName(service: name, group: group)
-                        ]),
-                        topologyKey: "kubernetes.io/hostname")
-                ]))
+            affinity.podAntiAffinity = PodAntiAffinity(requiredDuringSchedulingIgnoredDuringExecution: [
+                PodAffinityTerm(
+                    labelSelector: LabelSelectorSpec(matchLabels: [WellKnown.gangLabel: gang]),
+                    topologyKey: "kubernetes.io/hostname")
+            ])
         }
+        if let key = spec.group?.exclusiveTopology {
+            // LeaderWorkerSet's exclusive placement, as kube-scheduler reads it: with the group's own pods in one
+            // domain of `key`, and in none that holds another group's.
+            affinity.podAffinity = PodAntiAffinity(requiredDuringSchedulingIgnoredDuringExecution: [
+                PodAffinityTerm(
+                    labelSelector: LabelSelectorSpec(matchLabels: [WellKnown.gangLabel: gang]), topologyKey: key)
+            ])
+            var terms = affinity.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []
+            terms.append(
+                PodAffinityTerm(
+                    labelSelector: LabelSelectorSpec(
+                        matchLabels: nil,
+                        matchExpressions: [
+                            LabelSelectorRequirement(key: WellKnown.gangLabel, operator: "Exists"),
+                            LabelSelectorRequirement(key: WellKnown.gangLabel, operator: "NotIn", values: [gang]),
+                        ]),
+                    topologyKey: key))
+            affinity.podAntiAffinity = PodAntiAffinity(requiredDuringSchedulingIgnoredDuringExecution: terms)
+        }
+        if affinity != Affinity() { podSpec.affinity = affinity }
         let labels = [
             WellKnown.modelServiceLabel: name,
             WellKnown.groupIndexLabel: String(group),
@@ -138,10 +157,11 @@ public struct GroupPodBuilder: Sendable {
             WellKnown.gangLabel: Self.gangName(service: name, group: group),
             "starling.dev/role": worker == 0 ? "leader" : "worker",
         ]
-        let annotations = [
+        var annotations = [
             WellKnown.gangSizeAnnotation: String(size),
             "starling.dev/leader": leader,
         ]
+        if let key = spec.group?.exclusiveTopology { annotations[WellKnown.exclusiveTopologyAnnotation] = key }
         let meta = ObjectMeta(
             name: podName, namespace: namespace, labels: labels, annotations: annotations,
             ownerReferences: [service.ownerReference()])

@@ -10,72 +10,162 @@ public struct GangScheduler: Sendable {
         allocator = DeviceAllocator(classes: classes)
     }
 
-    public mutating func schedule(nodes: [NodeInfo], gangs: [Gang], devices: DeviceState) -> SchedulingDecision {
+    /// Places `gangs` on `nodes`. `topology` says which gangs' pods each domain of each exclusive-topology key
+    /// already holds, and which domains a group holds exclusively: an exclusive gang takes a domain no other gang
+    /// is in, and no other gang's pod goes into a domain held exclusively (kube-scheduler's symmetric
+    /// anti-affinity, which LeaderWorkerSet's exclusive placement relies on).
+    public mutating func schedule(
+        nodes: [NodeInfo], gangs: [Gang], devices: DeviceState, topology: TopologyOccupancy = TopologyOccupancy()
+    ) -> SchedulingDecision {
         let order = nodes.sorted { $0.name < $1.name }
         var state = devices
+        var occupancy = topology
         var decision = SchedulingDecision()
         let sorted = gangs.sorted {
             ($0.priority, $1.creationOrder, $1.name) > ($1.priority, $0.creationOrder, $0.name)
         }
         for gang in sorted {
-            var trial = state
-            var placements: [Placement] = []
-            var failure: String?
-            var used: Set<String> = []
-            let members = gang.pods + Array(repeating: gang.pods[0], count: gang.size - gang.pods.count)
-            for (i, pod) in members.enumerated() {
-                var best:
-                    (node: String, free: Int, state: DeviceState, claims: [String: [DeviceRequestAllocationResult]])?
-                var reasons: [String: Int] = [:]
-                for node in order {
-                    if let reason = Self.unfit(pod, on: node, gang: gang, used: used) {
-                        reasons[reason, default: 0] += 1
-                        continue
-                    }
-                    var attempt = trial
-                    var results: [String: [DeviceRequestAllocationResult]] = [:]
-                    var refused: String?
-                    for claim in pod.allClaims {
-                        switch allocator.allocate(claim.spec, on: node.name, state: &attempt) {
-                        case .success(let r): results[claim.name] = r
-                        case .failure(let f):
-                            refused =
-                                claim.name.isEmpty ? "\(pod.devices) x GPU: \(f.reason)" : "claim \(claim.name): \(f)"
-                        }
-                        if refused != nil { break }
-                    }
-                    if let refused {
-                        reasons[Self.generalized(refused, node: node.name), default: 0] += 1
-                        continue
-                    }
-                    let free = attempt.freeDevices(on: node.name)
-                    if best == nil || (free, node.name) < (best!.free, best!.node) {
-                        best = (node.name, free, attempt, results)
-                    }
-                }
-                guard let chosen = best else {
-                    failure = Self.explain(pod: pod, gang: gang, nodes: order.count, reasons: reasons)
-                    break
-                }
-                trial = chosen.state
-                used.insert(chosen.node)
-                if i < gang.pods.count {
-                    var claims = chosen.claims
-                    let implicit = claims.removeValue(forKey: "") ?? []
-                    placements.append(
-                        Placement(
-                            pod: pod, gang: gang.name, node: chosen.node,
-                            devices: implicit.compactMap { Self.gpuIndex($0.device) }.sorted(), claims: claims))
+            let outcome: Result<(placements: [Placement], state: DeviceState), Refusal>
+            // Domains held exclusively by other groups are closed to this one.
+            let open = order.filter { occupancy.heldByOther(than: gang.name, node: $0) == nil }
+            let closed = order.count - open.count
+            if let key = gang.exclusiveTopology {
+                outcome = placeExclusively(gang, key: key, nodes: order, state: state, occupancy: occupancy)
+            } else {
+                outcome = place(gang, on: open, state: state).mapError { refusal in
+                    var refusal = refusal
+                    refusal.nodes = order.count
+                    if closed > 0 { refusal.reasons["in a domain another group holds exclusively"] = closed }
+                    return Refusal(message: refusal.message(gang))
                 }
             }
-            if let failure {
-                for pod in gang.pods { decision.unschedulable.append((pod, failure)) }
-            } else {
-                state = trial
-                decision.placements += placements
+            switch outcome {
+            case .success(let placed):
+                state = placed.state
+                decision.placements += placed.placements
+                let byName = Dictionary(order.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+                for placement in placed.placements {
+                    guard let node = byName[placement.node] else { continue }
+                    occupancy.record(gang: gang.name, on: node, exclusiveKey: gang.exclusiveTopology)
+                }
+            case .failure(let refusal):
+                for pod in gang.pods { decision.unschedulable.append((pod, refusal.message)) }
             }
         }
         return decision
+    }
+
+    /// Why a gang was not placed.
+    struct Refusal: Error {
+        var message: String
+    }
+
+    /// Why a gang's member found no node: the member and each node's reason, counted.
+    struct MemberRefusal: Error {
+        var pod: PodRequest
+        var nodes: Int
+        var reasons: [String: Int]
+        /// How many members had been placed before it.
+        var placed: Int
+
+        func message(_ gang: Gang) -> String {
+            GangScheduler.explain(pod: pod, gang: gang, nodes: nodes, reasons: reasons)
+        }
+    }
+
+    /// Places every member of `gang` on `nodes`, each on the node that leaves the fewest devices free.
+    mutating func place(
+        _ gang: Gang, on nodes: [NodeInfo], state: DeviceState
+    ) -> Result<(placements: [Placement], state: DeviceState), MemberRefusal> {
+        var trial = state
+        var placements: [Placement] = []
+        var used: Set<String> = []
+        let members = gang.pods + Array(repeating: gang.pods[0], count: gang.size - gang.pods.count)
+        for (i, pod) in members.enumerated() {
+            var best: (node: String, free: Int, state: DeviceState, claims: [String: [DeviceRequestAllocationResult]])?
+            var reasons: [String: Int] = [:]
+            for node in nodes {
+                if let reason = Self.unfit(pod, on: node, gang: gang, used: used) {
+                    reasons[reason, default: 0] += 1
+                    continue
+                }
+                var attempt = trial
+                var results: [String: [DeviceRequestAllocationResult]] = [:]
+                var refused: String?
+                for claim in pod.allClaims {
+                    switch allocator.allocate(claim.spec, on: node.name, state: &attempt) {
+                    case .success(let r): results[claim.name] = r
+                    case .failure(let f):
+                        refused = claim.name.isEmpty ? "\(pod.devices) x GPU: \(f.reason)" : "claim \(claim.name): \(f)"
+                    }
+                    if refused != nil { break }
+                }
+                if let refused {
+                    reasons[Self.generalized(refused, node: node.name), default: 0] += 1
+                    continue
+                }
+                let free = attempt.freeDevices(on: node.name)
+                if best == nil || (free, node.name) < (best!.free, best!.node) {
+                    best = (node.name, free, attempt, results)
+                }
+            }
+            guard let chosen = best else {
+                return .failure(MemberRefusal(pod: pod, nodes: nodes.count, reasons: reasons, placed: i))
+            }
+            trial = chosen.state
+            used.insert(chosen.node)
+            if i < gang.pods.count {
+                var claims = chosen.claims
+                let implicit = claims.removeValue(forKey: "") ?? []
+                placements.append(
+                    Placement(
+                        pod: pod, gang: gang.name, node: chosen.node,
+                        devices: implicit.compactMap { Self.gpuIndex($0.device) }.sorted(), claims: claims))
+            }
+        }
+        return .success((placements, trial))
+    }
+
+    /// LeaderWorkerSet's exclusive placement: every member in one domain of `key` (nodes with the same value of
+    /// that label), and no domain shared with another group placed this way. Domains are tried from the one that
+    /// would be left with the fewest free devices (best fit); a refusal names each domain's reason.
+    mutating func placeExclusively(
+        _ gang: Gang, key: String, nodes: [NodeInfo], state: DeviceState, occupancy: TopologyOccupancy
+    ) -> Result<(placements: [Placement], state: DeviceState), Refusal> {
+        var domains: [String: [NodeInfo]] = [:]
+        for node in nodes { if let value = node.labels[key] { domains[value, default: []].append(node) } }
+        var best: (domain: String, free: Int, placements: [Placement], state: DeviceState)?
+        var reasons: [String] = []
+        for (domain, members) in domains.sorted(by: { $0.key < $1.key }) {
+            let others = occupancy.gangs(key: key, domain: domain).subtracting([gang.name])
+            if let other = others.sorted().first {
+                reasons.append(
+                    "\(domain): holds gang \(other)" + (others.count > 1 ? " and \(others.count - 1) more" : ""))
+                continue
+            }
+            switch place(gang, on: members, state: state) {
+            case .success(let placed):
+                let free = members.reduce(0) { $0 + placed.state.freeDevices(on: $1.name) }
+                if best == nil || (free, domain) < (best!.free, best!.domain) {
+                    best = (domain, free, placed.placements, placed.state)
+                }
+            case .failure(let refusal):
+                let fit = refusal.placed
+                let why = refusal.reasons.sorted { $0.key < $1.key }.map { "\($0.value) x \($0.key)" }
+                reasons.append(
+                    "\(domain): \(fit) of \(gang.size) pods fit on its \(members.count) node\(members.count == 1 ? "" : "s")"
+                        + (why.isEmpty ? "" : " (\(why.joined(separator: ", ")))"))
+            }
+        }
+        if let best { return .success((best.placements, best.state)) }
+        let unlabelled = nodes.count - domains.values.reduce(0) { $0 + $1.count }
+        if unlabelled > 0 { reasons.append("\(unlabelled) node\(unlabelled == 1 ? "" : "s") without \(key)") }
+        let want = gang.size == 1 ? "its pod" : "its \(gang.size) pods"
+        return .failure(
+            Refusal(
+                message:
+                    "0/\(nodes.count) nodes are available: gang \(gang.name) needs \(want) in one \(key) domain that "
+                    + "no other group holds; " + reasons.joined(separator: "; ")))
     }
 
     /// Why a node cannot take a pod before its devices are looked at; nil when it may.

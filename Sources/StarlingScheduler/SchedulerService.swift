@@ -87,7 +87,8 @@ public struct SchedulerService: Service {
             nodes: await caches.nodes.list(), pods: allPods, claims: claims, slices: await caches.slices.list(),
             assumed: await state.assumed)
         var scheduler = GangScheduler(classes: await caches.classes.list())
-        let decision = scheduler.schedule(nodes: input.nodes, gangs: input.gangs, devices: input.devices)
+        let decision = scheduler.schedule(
+            nodes: input.nodes, gangs: input.gangs, devices: input.devices, topology: input.topology)
         let byKey = Dictionary(
             allPods.map { ("\($0.metadata.namespace ?? "")/\($0.metadata.nameOrEmpty)", $0) },
             uniquingKeysWith: { a, _ in a })
@@ -224,6 +225,7 @@ public struct SchedulerService: Service {
         var gangs: [Gang]
         var devices: DeviceState
         var waiting: [String: String]
+        var topology = TopologyOccupancy()
     }
 
     /// Builds the scheduler's view from cached objects, plus bindings made but not yet seen in the cache.
@@ -269,6 +271,23 @@ public struct SchedulerService: Service {
                 inUse += results.map(DeviceID.init)
             }
         }
+        // Domains by the keys groups are placed exclusively by: which gangs are in each, which one holds it.
+        let keys = Set(pods.compactMap { $0.metadata.annotations?[WellKnown.exclusiveTopologyAnnotation] })
+        var topology = TopologyOccupancy(keys: keys)
+        if !keys.isEmpty {
+            let labels = Dictionary(
+                nodes.map { ($0.metadata.nameOrEmpty, $0.metadata.labels ?? [:]) }, uniquingKeysWith: { a, _ in a })
+            for pod in pods where !pod.isTerminal {
+                let key = "\(pod.metadata.namespace ?? "")/\(pod.metadata.nameOrEmpty)"
+                guard let gang = pod.metadata.labels?[WellKnown.gangLabel],
+                    let node = pod.spec.nodeName ?? assumed[key]?.node
+                else { continue }
+                topology.record(
+                    gang: "\(pod.metadata.namespace ?? "")/\(gang)",
+                    on: NodeInfo(name: node, labels: labels[node] ?? [:], acceleratorType: nil),
+                    exclusiveKey: pod.metadata.annotations?[WellKnown.exclusiveTopologyAnnotation])
+            }
+        }
         let nodeInfos = nodes.map { node in
             NodeInfo(
                 name: node.metadata.nameOrEmpty, labels: node.metadata.labels ?? [:],
@@ -312,7 +331,8 @@ public struct SchedulerService: Service {
                 gangs[gangName]
                 ?? Gang(
                     name: gangName, pods: [], size: 0, priority: pod.spec.priority ?? 0,
-                    creationOrder: pod.metadata.creationTimestamp ?? "")
+                    creationOrder: pod.metadata.creationTimestamp ?? "",
+                    exclusiveTopology: pod.metadata.annotations?[WellKnown.exclusiveTopologyAnnotation])
             gang.pods.append(request)
             gang.pods.sort { $0.name < $1.name }
             gang.size = max(size, gang.pods.count)
@@ -324,7 +344,7 @@ public struct SchedulerService: Service {
         }
         return Input(
             nodes: nodeInfos, gangs: gangs.values.sorted { $0.name < $1.name },
-            devices: DeviceState(slices: slices, allocated: inUse), waiting: waiting)
+            devices: DeviceState(slices: slices, allocated: inUse), waiting: waiting, topology: topology)
     }
 
     /// Whole GPU `index` of a node, as its published device.

@@ -84,11 +84,14 @@ public struct Gang: Sendable, Equatable {
     public var creationOrder: String
     /// Members go to different nodes (one host per node).
     public var distinctNodes: Bool
+    /// A node label key: all members in one domain of it, and no other exclusively placed group there.
+    public var exclusiveTopology: String?
 
     public init(
         name: String, pods: [PodRequest], size: Int? = nil, priority: Int = 0, creationOrder: String = "",
-        distinctNodes: Bool = false
+        distinctNodes: Bool = false, exclusiveTopology: String? = nil
     ) {
+        self.exclusiveTopology = exclusiveTopology
         self.name = name
         self.pods = pods
         self.size = max(size ?? pods.count, pods.count)
@@ -129,5 +132,40 @@ public struct SchedulingDecision: Sendable, Equatable {
         a.placements == b.placements
             && a.unschedulable.map { "\($0.pod.key): \($0.message)" }
                 == b.unschedulable.map { "\($0.pod.key): \($0.message)" }
+    }
+}
+
+/// Which gangs' pods are in each topology domain, for the keys groups are placed exclusively by, and which domains
+/// a group holds exclusively.
+public struct TopologyOccupancy: Sendable, Equatable {
+    /// key → domain → gangs with a pod there.
+    public var present: [String: [String: Set<String>]] = [:]
+    /// key → domain → the gang holding it exclusively.
+    public var exclusive: [String: [String: String]] = [:]
+
+    public init(keys: Set<String> = []) {
+        for key in keys { present[key] = [:] }
+    }
+
+    /// The gangs with a pod in a domain.
+    public func gangs(key: String, domain: String) -> Set<String> { present[key]?[domain] ?? [] }
+
+    /// The gang other than `gang` that holds a domain `node` is in, if any.
+    public func heldByOther(than gang: String, node: NodeInfo) -> String? {
+        for (key, domains) in exclusive {
+            if let domain = node.labels[key], let holder = domains[domain], holder != gang { return holder }
+        }
+        return nil
+    }
+
+    /// Records a pod of `gang` on `node`; with `exclusiveKey`, the gang holds the node's domain of it.
+    public mutating func record(gang: String, on node: NodeInfo, exclusiveKey: String?) {
+        for key in present.keys {
+            if let domain = node.labels[key] { present[key, default: [:]][domain, default: []].insert(gang) }
+        }
+        if let key = exclusiveKey, let domain = node.labels[key] {
+            present[key, default: [:]][domain, default: []].insert(gang)
+            exclusive[key, default: [:]][domain] = gang
+        }
     }
 }

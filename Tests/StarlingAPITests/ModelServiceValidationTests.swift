@@ -78,6 +78,11 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
         ),
         ("group.size", .string("two"), "spec.group.size: Invalid value: expected integer"),
         ("colour", .string("blue"), "spec.colour: unknown field"),
+        (
+            "group.exclusiveTopology", .string("a/b/c"),
+            "spec.group.exclusiveTopology: Invalid value: \"a/b/c\": a qualified name must consist of an optional DNS "
+                + "subdomain prefix and '/', then a name part"
+        ),
     ])
     func invalidFieldsAreNamed(path: String, value: JSONValue, expected: String) {
         let errors = ModelServiceManifest().with(path, value).errors()
@@ -88,7 +93,6 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
         ("adapters", JSONValue.array([.object(["name": "a"])]), "spec.adapters: not supported yet"),
         ("rollout.maxSurge", .int(1), "spec.rollout.maxSurge: not supported yet"),
         ("routing.affinity", .string("prefix"), "spec.routing.affinity: not supported yet"),
-        ("group.exclusiveTopology", .string("rack"), "spec.group.exclusiveTopology: not supported yet"),
     ])
     func laterFeaturesAreRejectedNotIgnored(path: String, value: JSONValue, prefix: String) {
         let errors = ModelServiceManifest().with(path, value).errors()
@@ -158,7 +162,7 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
         ("rollout.maxUnavailable", JSONValue.int(1)), ("routing.criticality", .string("Standard")),
         ("routing.criticality", .string("Critical")), ("routing.criticality", .string("Sheddable")),
         ("group.restartPolicy", .string("None")), ("group.startupPolicy", .string("LeaderReady")),
-        ("priority", .int(10)),
+        ("priority", .int(10)), ("group.exclusiveTopology", .string("topology.starling.dev/rack")),
     ])
     func honouredValuesAreAccepted(path: String, value: JSONValue) {
         #expect(ModelServiceManifest().with(path, value).errors() == [])

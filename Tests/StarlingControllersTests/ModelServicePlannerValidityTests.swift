@@ -29,9 +29,10 @@ import Testing
             name: "a feature not built yet",
             service: {
                 var s = Fixture.service()
-                s.spec.group = GroupSpec(exclusiveTopology: "rack")
+                s.spec.routing = RoutingSpec()
+                s.spec.routing?.affinity = "prefix"
                 return s
-            }(), message: "spec.group.exclusiveTopology"),
+            }(), message: "spec.routing.affinity"),
     ]
 
     @Test(arguments: cases) func invalidServiceKeepsItsPodsAndSaysWhy(_ c: Case) {
@@ -120,5 +121,28 @@ import Testing
         let plan = planner.plan(service: service, pods: [], now: "t1")
         #expect(plan.status.conditions?.condition("ReplicaFailure") == nil)
         #expect(plan.create.count == 2)
+    }
+}
+
+/// `group.exclusiveTopology` on the pods: the annotation Starling's scheduler reads, and the pod affinity and
+/// anti-affinity kube-scheduler reads, as LeaderWorkerSet writes them.
+@Suite struct ExclusiveTopologyPodTests {
+    @Test func podsCarryTheDomainRules() throws {
+        var service = Fixture.service(replicas: 1, size: 2)
+        service.spec.group?.exclusiveTopology = WellKnown.rackLabel
+        let plan = ModelServicePlanner().plan(service: service, pods: [], now: "2026-12-05T00:00:00Z")
+        let pod = try #require(plan.create.first)
+        #expect(pod.metadata.annotations?[WellKnown.exclusiveTopologyAnnotation] == WellKnown.rackLabel)
+        let gang = pod.metadata.labels?[WellKnown.gangLabel] ?? ""
+        let together = pod.spec.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution
+        #expect(together?.first?.topologyKey == WellKnown.rackLabel)
+        #expect(together?.first?.labelSelector?.matchLabels == [WellKnown.gangLabel: gang])
+        let apart = pod.spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []
+        #expect(apart.map(\.topologyKey) == ["kubernetes.io/hostname", WellKnown.rackLabel])
+        #expect(
+            apart.last?.labelSelector?.matchExpressions == [
+                LabelSelectorRequirement(key: WellKnown.gangLabel, operator: "Exists"),
+                LabelSelectorRequirement(key: WellKnown.gangLabel, operator: "NotIn", values: [gang]),
+            ])
     }
 }

@@ -30,7 +30,7 @@ func node(
 
 func gang(
     _ name: String, pods: Int, devices: Int, type: String? = "H100-80GB", size: Int? = nil, priority: Int = 0,
-    claims: [ResourceClaimSpec] = [], distinct: Bool = false
+    claims: [ResourceClaimSpec] = [], distinct: Bool = false, exclusive: String? = nil
 )
     -> Gang
 {
@@ -42,15 +42,17 @@ func gang(
                 namespace: "default", name: "\(name)-\(i)", devices: devices, nodeSelector: selector,
                 claims: claims.enumerated().map { PodClaim(name: "\(name)-\(i)-claim-\($0.offset)", spec: $0.element) })
         },
-        size: size, priority: priority, creationOrder: name, distinctNodes: distinct)
+        size: size, priority: priority, creationOrder: name, distinctNodes: distinct, exclusiveTopology: exclusive)
 }
 
 /// Schedules `gangs` on `nodes` with Starling's device classes.
-func schedule(_ nodes: [TestNode], _ gangs: [Gang]) -> SchedulingDecision {
+func schedule(
+    _ nodes: [TestNode], _ gangs: [Gang], topology: TopologyOccupancy = TopologyOccupancy()
+) -> SchedulingDecision {
     var scheduler = GangScheduler()
     return scheduler.schedule(
         nodes: nodes.map(\.info), gangs: gangs,
-        devices: DeviceState(slices: nodes.flatMap(\.slices), allocated: nodes.flatMap(\.used)))
+        devices: DeviceState(slices: nodes.flatMap(\.slices), allocated: nodes.flatMap(\.used)), topology: topology)
 }
 
 @Suite struct GangSchedulerTests {
