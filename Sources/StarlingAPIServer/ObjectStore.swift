@@ -293,7 +293,35 @@ public actor ObjectStore {
             object["status"] = descriptor.kind == "Pod" ? .object(["phase": .string("Pending")]) : nil
         }
         object = try normalize(h, object)
-        return try write(h, object, type: .added, previous: nil)
+        let created = try write(h, object, type: .added, previous: nil)
+        // An object made for an owner that is already gone is the garbage collector's at once, as kube-controller-
+        // manager's collector deletes a dependent none of whose owners exists (a controller acting on a stale cache
+        // would otherwise leave it, and what it holds, behind for good).
+        let owners = (created.value(atPath: "metadata.ownerReferences")?.arrayValue ?? []).compactMap {
+            $0["uid"]?.stringValue
+        }
+        var ownersGone = !owners.isEmpty
+        for uid in owners where try objectExists(uid: uid) { ownersGone = false }
+        if ownersGone {
+            try remove(h, created)
+            logger.notice(
+                "deleted an object made for owners that are gone",
+                metadata: [
+                    "object": "\(h.descriptor.description)/\(name)", "owner.uids": "\(owners.joined(separator: ","))",
+                ])
+        }
+        return created
+    }
+
+    /// Whether any stored object has `uid`.
+    func objectExists(uid: String) throws(Status) -> Bool {
+        var found = false
+        do {
+            try db.query("SELECT 1 FROM objects WHERE uid = ? LIMIT 1", [.text(uid)]) { _ in found = true }
+        } catch {
+            throw Status.internalError("\(error)")
+        }
+        return found
     }
 
     static func randomSuffix() -> String {

@@ -12,7 +12,7 @@ public struct StarlingCommand: AsyncParsableCommand {
             UpCommand.self, ApplyCommand.self, GetCommand.self, DescribeCommand.self, DeleteCommand.self,
             ScaleCommand.self, LogsCommand.self, EventsCommand.self, ModelServerCommand.self,
             BenchCommand.self, BenchModelServerCommand.self, GatewayCommand.self, ManifestsCommand.self,
-            OperatorCommand.self, AgentCommand.self, DrainCommand.self,
+            OperatorCommand.self, AgentCommand.self, DrainCommand.self, BenchPlacementCommand.self,
             VersionCommand.self,
         ])
 

@@ -36,4 +36,29 @@ import Testing
             #expect(try await store.collectGarbage() == 0)
         }
     }
+
+    /// An object created for owners that are all gone (a controller acting on a stale cache) is collected at once;
+    /// one with an owner still present stays.
+    @Test func anObjectMadeForAGoneOwnerIsCollectedAtOnce() async throws {
+        try await withAPIServer { client, _ in
+            var claim = ResourceClaim(
+                metadata: ObjectMeta(name: "late", namespace: "default"),
+                spec: ResourceClaimSpec(requests: [
+                    DeviceRequest(name: "r", exactly: ExactDeviceRequest(deviceClassName: "gpu.starling.dev"))
+                ]))
+            claim.metadata.ownerReferences = [
+                OwnerReference(apiVersion: "v1", kind: "Pod", name: "gone", uid: "no-such-uid", controller: true)
+            ]
+            let created = try await client.create(claim)
+            #expect(created.metadata.uid != nil)
+            await #expect(throws: Status.self) {
+                _ = try await client.get(ResourceClaim.self, namespace: "default", name: "late")
+            }
+            let node = try await client.create(Node(metadata: ObjectMeta(name: "n")))
+            claim.metadata.ownerReferences?.append(node.ownerReference())
+            _ = try await client.create(claim)
+            #expect(
+                try await client.get(ResourceClaim.self, namespace: "default", name: "late").metadata.name == "late")
+        }
+    }
 }

@@ -33,6 +33,15 @@ public struct SelectableDevice: Sendable, Equatable {
         self.capacity = capacity
     }
 
+    /// The attribute `name` of `domain`: `domain/name`, or `name` alone when the domain is the driver's.
+    func attribute(domain: String, name: String) -> DeviceAttribute? {
+        attributes["\(domain)/\(name)"] ?? (domain == driver ? attributes[name] : nil)
+    }
+
+    func capacity(domain: String, name: String) -> Quantity? {
+        capacity["\(domain)/\(name)"] ?? (domain == driver ? capacity[name] : nil)
+    }
+
     /// The attributes or capacities of one domain, by their names within it.
     func inDomain<Value>(_ values: [String: Value], _ domain: String) -> [String: Value] {
         var found: [String: Value] = [:]

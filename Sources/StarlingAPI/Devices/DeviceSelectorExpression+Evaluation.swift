@@ -25,6 +25,19 @@ extension DeviceSelectorExpression {
                 }
             }
             return .success(.list(values))
+        case .member(.index(.member(.device, let field), .literal(.string(let domain))), let name)
+        where field == "attributes" || field == "capacity":
+            // The common shape, `device.attributes["domain"].name`, looked up directly.
+            if field == "attributes" {
+                guard let attribute = device.attribute(domain: domain, name: name) else {
+                    return fail("no attribute `\(name)` in \(domain)")
+                }
+                return .success(value(of: attribute))
+            }
+            guard let quantity = device.capacity(domain: domain, name: name) else {
+                return fail("no capacity `\(name)` in \(domain)")
+            }
+            return .success(.quantity(quantity))
         case .member(let base, let name):
             switch evaluate(base, device) {
             case .success(.device):

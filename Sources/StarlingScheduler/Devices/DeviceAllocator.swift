@@ -7,8 +7,19 @@ import StarlingAPI
 /// breaks no 7g and no whole GPU), then the one that makes the fewest devices unavailable, then by name.
 public struct DeviceAllocator: Sendable {
     public var classes: [String: DeviceClass]
+    /// How a device is chosen among those that fit.
+    public var choice: Choice = .packing
+
+    /// `packing` (the default) keeps large devices allocatable; `firstFit` takes the first fitting device by name,
+    /// the baseline the placement benchmark compares against.
+    public enum Choice: String, Sendable, CaseIterable {
+        case packing
+        case firstFit = "first-fit"
+    }
     /// Parsed selectors by expression text; an expression that does not parse selects nothing.
     private var parsed: [String: DeviceSelectorExpression?] = [:]
+    /// Whether each expression selects each device: a device's attributes never change while it is published.
+    private var selected: [String: [DeviceID: Bool]] = [:]
 
     public init(classes: [DeviceClass]) {
         self.classes = Dictionary(classes.map { ($0.metadata.nameOrEmpty, $0) }, uniquingKeysWith: { a, _ in a })
@@ -101,9 +112,9 @@ public struct DeviceAllocator: Sendable {
         let expressions = ((deviceClass.spec.selectors ?? []) + (request.selectors ?? [])).map {
             $0.cel?.expression ?? ""
         }
-        let selectors = expressions.map { expression($0) }
-        let matching = view.candidates.filter { candidate in
-            selectors.allSatisfy { $0?.matches(candidate.selectable) ?? false }
+        var matching: [DeviceState.Candidate] = []
+        for candidate in view.candidates where expressions.allSatisfy({ selects($0, candidate) }) {
+            matching.append(candidate)
         }
         let what = "\(request.deviceClassName)" + ((request.selectors ?? []).isEmpty ? "" : " with its selectors")
         if matching.isEmpty { return .failure("no device of \(what) on \(node)") }
@@ -119,7 +130,7 @@ public struct DeviceAllocator: Sendable {
             let count = request.count ?? 1
             for _ in 0..<count {
                 let fitting = matching.filter(view.fits)
-                guard let best = Self.best(fitting, view: view) else {
+                guard let best = choice == .packing ? Self.best(fitting, view: view) : fitting.first else {
                     return .failure(
                         "\(count) of \(what) wanted; \(fitting.count + chosen.count) of \(matching.count) on \(node) free"
                     )
@@ -133,6 +144,14 @@ public struct DeviceAllocator: Sendable {
                 DeviceRequestAllocationResult(
                     request: name, driver: $0.id.driver, pool: $0.id.pool, device: $0.id.device)
             })
+    }
+
+    /// Whether `text` selects the device, remembered per device.
+    mutating func selects(_ text: String, _ candidate: DeviceState.Candidate) -> Bool {
+        if let known = selected[text]?[candidate.id] { return known }
+        let result = expression(text)?.matches(candidate.selectable) ?? false
+        selected[text, default: [:]][candidate.id] = result
+        return result
     }
 
     mutating func expression(_ text: String) -> DeviceSelectorExpression? {
@@ -156,13 +175,20 @@ public struct DeviceAllocator: Sendable {
 
     static func cost(of candidate: DeviceState.Candidate, view: View) -> (Double, Int) {
         guard !candidate.sets.isEmpty else { return (0, 1) }
-        var after = view
-        after.take(candidate.id)
+        let remaining = view.local.byID[candidate.id] != nil ? view.local.remaining : view.shared.remaining
+        // Whether `other` would still fit once `candidate` had taken its counters (without copying the state).
+        func fitsAfter(_ other: DeviceState.Candidate) -> Bool {
+            guard other.id != candidate.id else { return false }
+            for (key, amount) in other.consumes {
+                if remaining[key, default: 0] - (candidate.consumes[key] ?? 0) < amount { return false }
+            }
+            return true
+        }
         var drop = 0.0
         var lost = 0
         for set in candidate.sets {
             let before = view.sharing(set).filter(view.fits)
-            let still = before.filter { after.fits($0) }
+            let still = before.filter(fitsAfter)
             drop += (before.map(\.size).max() ?? 0) - (still.map(\.size).max() ?? 0)
             lost += before.count - still.count
         }
