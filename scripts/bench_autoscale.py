@@ -123,6 +123,34 @@ class Cluster:
                 self.process.wait()
 
 
+class ReplicaWatch(threading.Thread):
+    """Every change of the service's asked replicas, as a watch delivers it, with the time it arrived: the
+    autoscaler's decisions to the millisecond, where polling would see them up to a poll late."""
+
+    def __init__(self, cluster):
+        super().__init__(daemon=True)
+        self.cluster = cluster
+        self.changes = []
+        self.done = threading.Event()
+
+    def run(self):
+        path = "/apis/starling.dev/v1alpha1/namespaces/default/modelservices?watch=true&fieldSelector=metadata.name%3Dllama"
+        while not self.done.is_set():
+            try:
+                request = urllib.request.Request(
+                    self.cluster.server + path, headers={"Authorization": f"Bearer {self.cluster.token}"})
+                with urllib.request.urlopen(request, context=self.cluster.tls, timeout=30) as response:
+                    for line in response:
+                        event = json.loads(line)
+                        replicas = event.get("object", {}).get("spec", {}).get("replicas", 0)
+                        if not self.changes or self.changes[-1][1] != replicas:
+                            self.changes.append((time.time(), replicas))
+                        if self.done.is_set():
+                            return
+            except Exception:
+                self.done.wait(0.1)
+
+
 class Sampler(threading.Thread):
     """Replicas (asked, existing, Ready) and queue every half second."""
 
@@ -158,6 +186,8 @@ def run_policy(args, policy, workdir):
                 time.sleep(0.5)
         sampler = Sampler(cluster)
         sampler.start()
+        watch = ReplicaWatch(cluster)
+        watch.start()
         idle = 10 if args.quick else 20
         time.sleep(idle)
         stages = trace(args.quick)
@@ -174,18 +204,23 @@ def run_policy(args, policy, workdir):
         ended = time.time()
         sampler.done.set()
         sampler.join()
+        watch.done.set()
         events = cluster.events()
     finally:
         cluster.stop()
     bench = json.load(open(report))
-    return summarize(policy, bench, sampler.samples, events, started, ended, stages)
+    return summarize(policy, bench, sampler.samples, watch.changes, events, started, ended, stages)
 
 
-def summarize(policy, bench, samples, events, started, ended, stages):
-    step_at = started + stages[0][1] + stages[1][1]
-    before = [s for s in samples if s["t"] <= step_at]
-    base = before[-1]["desired"] if before else 0
-    decided = next((s for s in samples if s["t"] > step_at and s["desired"] > base), None)
+def summarize(policy, bench, samples, changes, events, started, ended, stages):
+    # The step is timed from the load generator's own start (its first stage's wall-clock time), not from when
+    # it was launched; the decision from the watch, to the millisecond.
+    origin = bench.get("startedAt") or started
+    step_at = origin + stages[0][1] + stages[1][1]
+    before = [c for c in changes if c[0] <= step_at]
+    base = before[-1][1] if before else 0
+    change = next((c for c in changes if c[0] > step_at and c[1] > base), None)
+    decided = {"t": change[0], "desired": change[1]} if change else None
     asked = decided["desired"] if decided else None
     serving = next((s for s in samples if decided and s["t"] >= decided["t"] and s["ready"] >= asked), None)
     window = [s for s in samples if started <= s["t"] <= ended]
@@ -195,7 +230,7 @@ def summarize(policy, bench, samples, events, started, ended, stages):
     errors = sum(overall.get("errors", {}).values())
     return {
         "policy": policy,
-        "decision_s": round(decided["t"] - step_at, 1) if decided else None,
+        "decision_s": round(decided["t"] - step_at, 2) if decided else None,
         "serving_s": round(serving["t"] - step_at, 1) if serving else None,
         "replicas_after_step": asked,
         "peak_replicas": max((s["desired"] for s in samples), default=0),

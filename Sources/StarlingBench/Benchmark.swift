@@ -117,8 +117,9 @@ public struct Benchmark: Sendable {
         log(
             "open loop: \(schedule.arrivals.count) requests over \(Self.seconds(schedule.totalDuration)) to "
                 + runner.target.baseURL)
-        let all = await runner.run(
-            schedule: schedule, items: source.items(count: schedule.arrivals.count), progress: progress)
+        let items = source.items(count: schedule.arrivals.count)
+        let startedAt = Date().timeIntervalSince1970
+        let all = await runner.run(schedule: schedule, items: items, progress: progress)
         let skip = warmupStages.count
         let records = Self.shift(all.filter { $0.stage >= skip }, by: warmup).map { record in
             var shifted = record
@@ -129,7 +130,9 @@ public struct Benchmark: Sendable {
             BenchReport.StagePlan(
                 start: schedule.stageStarts[i + skip] - warmup, duration: stage.duration, targetRate: stage.rate)
         }
-        return report(plans, records)
+        var result = report(plans, records)
+        result.startedAt = startedAt + warmup
+        return result
     }
 
     /// The report of `records`. A stopped run's stages end where its last request did, and stages it never

@@ -119,6 +119,9 @@ public struct BenchReport: Sendable, Codable, Equatable {
     }
 
     public var schemaVersion = BenchReport.schemaVersion
+    /// Unix time at which the first measured stage began (open loop), to line the run up with what other tools
+    /// recorded at the same time (an autoscaler's decisions).
+    public var startedAt: Double?
     public var target: String
     public var api: String
     public var models: [String]
