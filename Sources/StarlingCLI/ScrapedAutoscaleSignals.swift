@@ -8,7 +8,7 @@ import StarlingGateway
 
 /// The autoscaler's signals on a cluster, where the gateways run apart from the operator: each Ready leader's
 /// vLLM metrics read at its pod IP, and from every gateway replica's `/metrics` the requests it holds for the
-/// service and its arrivals and completions (`GatewayPoolSignals`), read at most twice a second for all services.
+/// service and its arrivals and completions (`GatewayPoolSignals`), read once per autoscaler pass for all services.
 actor ScrapedAutoscaleSignals: AutoscaleSignalSource {
     let client: HTTPClient
     /// The `/metrics` URLs of the gateways: their pods' (from the operator's cache) and any given by address.
@@ -49,8 +49,8 @@ actor ScrapedAutoscaleSignals: AutoscaleSignalSource {
             }
         }
         let now = ContinuousClock.now
-        // The autoscaler asks once a second per service: one reading serves every service of a pass.
-        if gatewaysReadAt.map({ now - $0 >= .milliseconds(500) }) ?? true {
+        // The autoscaler asks every half second per service: one reading serves every service of a pass.
+        if gatewaysReadAt.map({ now - $0 >= .milliseconds(250) }) ?? true {
             gateways.record(await readGateways())
             gatewaysReadAt = now
         }

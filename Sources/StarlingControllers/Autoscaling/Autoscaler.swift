@@ -4,9 +4,9 @@ import StarlingAPI
 /// decided before go in; the replicas it wants and why come out. The controller around it only reads signals and
 /// writes the scale subresource.
 ///
-/// Each evaluation (every second):
+/// Each evaluation (twice a second):
 /// 1. **Need.** The replicas the metric asks for, counting replicas that are starting as capacity already there (so
-///    a load step does not add a replica every second while the first ones load):
+///    a load step does not add a replica at every evaluation while the first ones load):
 ///    - `concurrency`: ceil((running + waiting + held) / target);
 ///    - `kvCache`: ceil(Σ usage over Ready replicas / target);
 ///    - `queue`: with q = waiting + held over the replicas there or starting, above target: those replicas plus

@@ -3,7 +3,7 @@ import ServiceLifecycle
 import StarlingAPI
 import StarlingClient
 
-/// Runs the `Autoscaler` decision for every ModelService with `spec.autoscaling`, once a `interval`: reads the
+/// Runs the `Autoscaler` decision for every ModelService with `spec.autoscaling`, once an `interval`: reads the
 /// service's load from a signal source, writes the replica count through the scale subresource, records an Event
 /// per change and `status.autoscaling`. Thin: the decision is `Autoscaler`'s.
 public struct AutoscalerController: Service {
@@ -16,6 +16,9 @@ public struct AutoscalerController: Service {
     let namespace: String?
     let logger: Logger
 
+    /// How often Starling's algorithm evaluates.
+    public static let defaultInterval = Duration.milliseconds(500)
+
     /// Every request the autoscaler makes, as RBAC sees it.
     public static let apiAccess: [APIAccess] =
         APIAccess.on(ModelService.descriptor, "list", "watch")
@@ -23,8 +26,10 @@ public struct AutoscalerController: Service {
         + APIAccess.on(ModelService.descriptor, subresource: "status", "patch")
         + APIAccess.on(Pod.descriptor, "list", "watch") + EventRecorder.apiAccess
 
-    /// `informers`, when given, must be run by its owner. With `algorithm` `.hpa` (a benchmark's baseline) the
-    /// interval defaults to the HPA's 15 s and each spec gets the HPA's default behavior.
+    /// `informers`, when given, must be run by its owner. The interval defaults to half a second, so a load step is
+    /// acted on within about a second of the arrival rate showing it (the rate is read over the last second). With
+    /// `algorithm` `.hpa` (a benchmark's baseline) it defaults to the HPA's 15 s and each spec gets the HPA's
+    /// default behavior.
     public init(
         client: any KubeAPI, informers: SharedInformers? = nil, signals: any AutoscaleSignalSource,
         interval: Duration? = nil, algorithm: Autoscaler.Algorithm = .starling, namespace: String? = nil,
@@ -34,7 +39,7 @@ public struct AutoscalerController: Service {
         self.informers = informers
         self.signals = signals
         self.algorithm = algorithm
-        self.interval = interval ?? (algorithm == .hpa ? Autoscaler.hpaSyncPeriod : .seconds(1))
+        self.interval = interval ?? (algorithm == .hpa ? Autoscaler.hpaSyncPeriod : Self.defaultInterval)
         self.namespace = namespace
         self.logger = logger
     }
@@ -59,6 +64,8 @@ public struct AutoscalerController: Service {
                     await services.waitForSync()
                     await pods.waitForSync()
                     var tracked: [String: Tracked] = [:]
+                    // Ticks at a fixed rate: the time a pass takes does not stretch the interval.
+                    var deadline = ContinuousClock.now
                     while !Task.isCancelled {
                         let now = ContinuousClock.now - origin
                         var seen = Set<String>()
@@ -74,7 +81,8 @@ public struct AutoscalerController: Service {
                             tracked[uid] = state
                         }
                         tracked = tracked.filter { seen.contains($0.key) }
-                        do { try await Task.sleep(for: interval) } catch { break }
+                        deadline = max(deadline + interval, ContinuousClock.now)
+                        do { try await Task.sleep(until: deadline, clock: .continuous) } catch { break }
                     }
                 }
                 await group.next()
