@@ -62,6 +62,13 @@ public struct Pod: KubernetesResource {
         return errors
     }
 
+    /// The ResourceClaim a pod's claim resolves to: the one it names, or the one made for it from its template
+    /// (recorded in `status.resourceClaimStatuses`); nil while that is not made yet.
+    public func resourceClaimName(for claim: PodResourceClaim) -> String? {
+        claim.resourceClaimName
+            ?? status?.resourceClaimStatuses?.first { $0.name == claim.name }?.resourceClaimName
+    }
+
     /// `spec.resourceClaims`: unique names, each from exactly one source; containers use only claims the pod has.
     func resourceClaimErrors() -> [FieldError] {
         var errors: [FieldError] = []

@@ -15,8 +15,8 @@ public struct ClaimedDevices: Sendable, Equatable {
     /// The devices `results` name on a node with `inventory`; devices of other drivers are passed by name.
     public init(results: [DeviceRequestAllocationResult], inventory: GPUInventory?) {
         var byName: [String: Device] = [:]
-        for slice in inventory?.resourceSlices() ?? [] {
-            for device in slice.spec.devices ?? [] { byName[device.name] = device }
+        for gpu in inventory?.gpus ?? [] {
+            for device in inventory?.devices(of: gpu) ?? [] { byName[device.name] = device }
         }
         for result in results {
             guard result.driver == GPUInventory.driver, let device = byName[result.device] else {

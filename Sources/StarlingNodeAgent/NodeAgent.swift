@@ -220,9 +220,7 @@ actor NodeAgentState {
         let namespace = pod.metadata.namespace ?? WellKnown.defaultNamespace
         var results: [DeviceRequestAllocationResult] = []
         for podClaim in pod.spec.resourceClaims ?? [] {
-            let name =
-                podClaim.resourceClaimName
-                ?? pod.status?.resourceClaimStatuses?.first { $0.name == podClaim.name }?.resourceClaimName
+            let name = pod.resourceClaimName(for: podClaim)
             guard let name else { return .failure(ClaimsNotReady(message: "claim \(podClaim.name) is not made yet")) }
             do {
                 let claim = try await client.get(ResourceClaim.self, namespace: namespace, name: name)

@@ -31,12 +31,13 @@ public struct ResourceSlicePublisher: Sendable {
             let mine = existing.filter { $0.spec.nodeName == name }
             let generation = mine.map(\.spec.pool.generation).max() ?? 0
             let byName = Dictionary(mine.map { ($0.metadata.nameOrEmpty, $0) }, uniquingKeysWith: { a, _ in a })
-            let same = GPUInventory(node: node)?.resourceSlices(generation: generation) ?? []
+            let inventory = GPUInventory(node: node)
+            let same = inventory?.resourceSlices(generation: generation) ?? []
             // Unchanged devices keep their generation; any change publishes the whole pool at the next one.
             let unchanged =
                 same.count == mine.count && same.allSatisfy { byName[$0.metadata.nameOrEmpty]?.spec == $0.spec }
             if unchanged { continue }
-            let desired = GPUInventory(node: node)?.resourceSlices(generation: mine.isEmpty ? 0 : generation + 1) ?? []
+            let desired = inventory?.resourceSlices(generation: mine.isEmpty ? 0 : generation + 1) ?? []
             for slice in desired {
                 if var current = byName[slice.metadata.nameOrEmpty] {
                     current.spec = slice.spec

@@ -304,9 +304,7 @@ public struct SchedulerService: Service {
             var pinned: String?
             var missing: String?
             for podClaim in pod.spec.resourceClaims ?? [] {
-                let name =
-                    podClaim.resourceClaimName
-                    ?? pod.status?.resourceClaimStatuses?.first { $0.name == podClaim.name }?.resourceClaimName
+                let name = pod.resourceClaimName(for: podClaim)
                 guard let name, let claim = claimsByKey["\(namespace)/\(name)"] else {
                     missing = "waiting for its ResourceClaim \(podClaim.name) to be made"
                     break

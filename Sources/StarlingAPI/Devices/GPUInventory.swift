@@ -86,12 +86,7 @@ public struct GPUInventory: Sendable, Equatable {
         if partitioned {
             for (i, chunk) in counterChunks.enumerated() {
                 let sets = chunk.map { gpu in
-                    var counters: [String: Counter] = [:]
-                    for s in 0..<MIGProfile.totalMemorySlices { counters[Self.memoryCounter(s)] = Counter(Quantity(1)) }
-                    for s in 0..<MIGProfile.totalComputeSlices {
-                        counters[Self.computeCounter(s)] = Counter(Quantity(1))
-                    }
-                    return CounterSet(name: Self.counterSetName(gpu: gpu.index), counters: counters)
+                    CounterSet(name: Self.counterSetName(gpu: gpu.index), counters: Self.wholeGPUCounters)
                 }
                 slices.append(
                     ResourceSlice(
@@ -101,12 +96,7 @@ public struct GPUInventory: Sendable, Equatable {
             }
         }
         for gpu in gpus {
-            var devices = [wholeDevice(gpu, partitioned: partitioned)]
-            if gpu.migEnabled {
-                for profile in profiles {
-                    for start in profile.starts { devices.append(partition(gpu, profile, start)) }
-                }
-            }
+            let devices = self.devices(of: gpu)
             slices.append(
                 ResourceSlice(
                     metadata: ObjectMeta(name: "\(node)-\(Self.driver)-\(Self.deviceName(gpu: gpu.index))"),
@@ -115,10 +105,32 @@ public struct GPUInventory: Sendable, Equatable {
         return slices
     }
 
-    func wholeDevice(_ gpu: GPU, partitioned: Bool) -> Device {
+    /// A GPU's devices: itself and, in MIG mode, every placement of every profile.
+    public func devices(of gpu: GPU) -> [Device] {
+        let profiles = MIGProfile.profiles(for: acceleratorType)
+        var devices = [wholeDevice(gpu, partitioned: !profiles.isEmpty)]
+        if gpu.migEnabled {
+            for profile in profiles {
+                for start in profile.starts { devices.append(partition(gpu, profile, start)) }
+            }
+        }
+        return devices
+    }
+
+    /// One counter per memory slice and per compute slice in the ranges given, each of 1.
+    static func sliceCounters(memory: Range<Int>, compute: Range<Int>) -> [String: Counter] {
         var counters: [String: Counter] = [:]
-        for s in 0..<MIGProfile.totalMemorySlices { counters[Self.memoryCounter(s)] = Counter(Quantity(1)) }
-        for s in 0..<MIGProfile.totalComputeSlices { counters[Self.computeCounter(s)] = Counter(Quantity(1)) }
+        for s in memory { counters[memoryCounter(s)] = Counter(Quantity(1)) }
+        for s in compute { counters[computeCounter(s)] = Counter(Quantity(1)) }
+        return counters
+    }
+
+    /// A whole GPU's counters: every slice.
+    static let wholeGPUCounters = sliceCounters(
+        memory: 0..<MIGProfile.totalMemorySlices, compute: 0..<MIGProfile.totalComputeSlices)
+
+    func wholeDevice(_ gpu: GPU, partitioned: Bool) -> Device {
+        let counters = Self.wholeGPUCounters
         return Device(
             name: Self.deviceName(gpu: gpu.index),
             attributes: [
@@ -131,11 +143,9 @@ public struct GPUInventory: Sendable, Equatable {
     }
 
     func partition(_ gpu: GPU, _ profile: MIGProfile, _ start: Int) -> Device {
-        var counters: [String: Counter] = [:]
-        for s in start..<(start + profile.memorySlices) { counters[Self.memoryCounter(s)] = Counter(Quantity(1)) }
-        for s in start..<min(start + profile.computeSlices, MIGProfile.totalComputeSlices) {
-            counters[Self.computeCounter(s)] = Counter(Quantity(1))
-        }
+        let counters = Self.sliceCounters(
+            memory: start..<(start + profile.memorySlices),
+            compute: start..<min(start + profile.computeSlices, MIGProfile.totalComputeSlices))
         let name = Self.deviceName(gpu: gpu.index, profile: profile, start: start)
         return Device(
             name: name,

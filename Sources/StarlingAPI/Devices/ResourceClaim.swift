@@ -275,14 +275,5 @@ public struct NodeSelectorTerm: Codable, Sendable, Equatable {
     }
 }
 
-public struct NodeSelectorRequirement: Codable, Sendable, Equatable {
-    public var key: String
-    public var `operator`: String
-    public var values: [String]?
-
-    public init(key: String, operator: String, values: [String]? = nil) {
-        self.key = key
-        self.operator = `operator`
-        self.values = values
-    }
-}
+/// A node selector's term has the shape of a label selector's: `key`, `operator`, `values`.
+public typealias NodeSelectorRequirement = LabelSelectorRequirement
