@@ -143,6 +143,20 @@ extension JSONValue {
     }
 }
 
+extension JSONValue {
+    /// The JSON merge patch (RFC 7386) that turns `old` into `self`: objects are compared key by key, a key `old`
+    /// has and `self` lacks becomes null, and anything else is taken whole.
+    public func mergePatch(from old: JSONValue) -> JSONValue {
+        guard case .object(let new) = self, case .object(let previous) = old else { return self }
+        var patch: [String: JSONValue] = [:]
+        for (key, value) in new where previous[key] != value {
+            patch[key] = previous[key].map { value.mergePatch(from: $0) } ?? value
+        }
+        for key in previous.keys where new[key] == nil { patch[key] = .null }
+        return .object(patch)
+    }
+}
+
 /// The shared JSON coders: sorted keys so that stored and served documents are stable.
 public enum StarlingJSON {
     public static var encoder: JSONEncoder {

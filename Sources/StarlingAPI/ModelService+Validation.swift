@@ -44,12 +44,6 @@ extension ModelServiceSpec {
         }
         if let autoscaling { errors += autoscaling.validate(path: "\(path).autoscaling") }
         if let rollout { errors += rollout.validate(path: "\(path).rollout") }
-        if autoscaling != nil, let partition = rollout?.partition, partition != 0 {
-            errors.append(
-                FieldError(
-                    "\(path).rollout.partition",
-                    "Invalid value: \(partition): a partition pins replicas, which spec.autoscaling sets; use one"))
-        }
         if let routing { errors += routing.validate(path: "\(path).routing") }
         return errors
     }
@@ -264,17 +258,62 @@ extension AutoscalingSpec {
 extension RolloutSpec {
     func validate(path: String) -> [FieldError] {
         var errors: [FieldError] = []
-        if let maxUnavailable, maxUnavailable != 1 {
+        let unavailable = Self.validate(maxUnavailable, path: "\(path).maxUnavailable", errors: &errors)
+        let surge = Self.validate(maxSurge, path: "\(path).maxSurge", errors: &errors)
+        if unavailable == 0 && (surge ?? 0) == 0 {
             errors.append(
-                .notSupportedYet("\(path).maxUnavailable", "only 1 (one group replaced at a time) is honoured today"))
+                FieldError(
+                    "\(path).maxUnavailable",
+                    "Invalid value: \(maxUnavailable.map(Self.describe) ?? "0"): may not be 0 when maxSurge is 0 "
+                        + "(the rollout could never replace a group)"))
         }
-        if let maxSurge, maxSurge != 0 {
-            errors.append(.notSupportedYet("\(path).maxSurge", "only 0 is honoured today"))
-        }
-        if let partition, partition != 0 {
-            errors.append(.notSupportedYet("\(path).partition", "only 0 is honoured today"))
+        if let partition, partition < 0 {
+            errors.append(FieldError("\(path).partition", "Invalid value: \(partition): must be >= 0"))
         }
         return errors
+    }
+
+    /// The amount an int-or-percent names (a count, or a percentage from 0 to 100), or nil with an error added
+    /// when it is neither.
+    static func validate(_ value: IntOrString?, path: String, errors: inout [FieldError]) -> Int? {
+        guard let value else { return nil }
+        switch value {
+        case .int(let count):
+            if count < 0 {
+                errors.append(FieldError(path, "Invalid value: \(count): must be >= 0"))
+                return nil
+            }
+            return count
+        case .string(let text):
+            guard let percent = percentage(text) else {
+                errors.append(
+                    FieldError(
+                        path, "Invalid value: \"\(text)\": must be an integer or a percentage such as \"25%\""))
+                return nil
+            }
+            if percent > 100 {
+                errors.append(FieldError(path, "Invalid value: \"\(text)\": must not be greater than 100%"))
+                return nil
+            }
+            return percent
+        }
+    }
+
+    /// `25%` → 25, as Kubernetes reads an int-or-percent (digits then `%`); nil for anything else.
+    public static func percentage(_ text: String) -> Int? {
+        guard text.hasSuffix("%") else { return nil }
+        let digits = text.dropLast()
+        guard !digits.isEmpty, digits.count <= 9, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else {
+            return nil
+        }
+        return Int(digits)
+    }
+
+    static func describe(_ value: IntOrString) -> String {
+        switch value {
+        case .int(let count): String(count)
+        case .string(let text): "\"\(text)\""
+        }
     }
 }
 

@@ -84,9 +84,14 @@ public struct GroupSpec: Codable, Sendable, Equatable {
 
 /// What happens to a group when one of its pods fails or restarts.
 public struct GroupRestartPolicy: StringEnum {
+    /// Recreate the whole group when any of its pods fails or restarts.
     public static let recreateGroupOnPodRestart = Self("RecreateGroupOnPodRestart")
+    /// Recreate the whole group only once it has started (no pod of it Pending); before, a failed pod is replaced
+    /// alone, so a group whose hosts pull large images is not torn down while they arrive (LeaderWorkerSet's policy).
+    public static let recreateGroupAfterStart = Self("RecreateGroupAfterStart")
+    /// Replace a failed pod alone; restarts are left to the node.
     public static let none = Self("None")
-    public static let allowed: [Self] = [.recreateGroupOnPodRestart, .none]
+    public static let allowed: [Self] = [.recreateGroupOnPodRestart, .recreateGroupAfterStart, .none]
     public var rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
 }
@@ -216,14 +221,23 @@ public struct AdapterSpec: Codable, Sendable, Equatable {
     public var source: String?
 }
 
-/// `spec.rollout`.
+/// `spec.rollout`: how a changed template replaces groups, with LeaderWorkerSet's meaning. The unit is a whole group.
 public struct RolloutSpec: Codable, Sendable, Equatable {
-    /// Groups that may be unavailable during a rollout; only 1 today.
-    public var maxUnavailable: Int?
-    /// Extra groups a rollout may create; only 0 today.
-    public var maxSurge: Int?
-    /// Groups with an index below this keep the old template; only 0 today.
+    /// Groups that may be unavailable during a rollout: a count or a percentage of `replicas`, rounded down;
+    /// default 1.
+    public var maxUnavailable: IntOrString?
+    /// Groups a rollout may create above `replicas` (at the new template, removed when it ends): a count or a
+    /// percentage of `replicas`, rounded up; default 0. Never 0 together with `maxUnavailable`.
+    public var maxSurge: IntOrString?
+    /// Groups with an index at or above this are updated; the rest keep the template they run (a canary);
+    /// default 0.
     public var partition: Int?
+
+    public init(maxUnavailable: IntOrString? = nil, maxSurge: IntOrString? = nil, partition: Int? = nil) {
+        self.maxUnavailable = maxUnavailable
+        self.maxSurge = maxSurge
+        self.partition = partition
+    }
 }
 
 /// `spec.routing`.
@@ -267,12 +281,22 @@ public struct ModelServiceStatus: Codable, Sendable, Equatable {
     public var replicas: Int?
     /// Groups whose every pod is Ready.
     public var readyReplicas: Int?
-    /// Groups at the current template revision.
+    /// Groups below `replicas` at the update revision (the spec's template).
     public var updatedReplicas: Int?
+    /// Groups below `replicas` at the update revision and Ready.
+    public var updatedReadyReplicas: Int?
     /// Label selector of the service's pods, for the scale subresource.
     public var selector: String?
-    /// Hash of the current pod template.
+    /// Hash of the template groups outside a rollout run: the update revision once every group has it; before,
+    /// the one groups below `rollout.partition` keep (and are recreated at).
     public var currentRevision: String?
+    /// Hash of the spec's template: what the rollout moves groups to.
+    public var updateRevision: String?
+    /// Groups and Ready groups per revision, the update revision first.
+    public var revisions: [RevisionStatus]?
+    /// The pod-shaping part of the spec at `currentRevision`, kept so that a group below the partition that
+    /// fails is recreated at the template it ran.
+    public var currentTemplate: TemplateSnapshot?
     /// `Available`, `Progressing` and `ReplicaFailure`.
     public var conditions: [Condition]?
     /// Groups recreated after a failure that have not been Ready since: what the recreation backoff counts.
@@ -281,6 +305,38 @@ public struct ModelServiceStatus: Codable, Sendable, Equatable {
     public var autoscaling: AutoscalingStatus?
 
     public init() {}
+}
+
+/// A copy of the pod-shaping part of a spec, kept in status. It is free-form in the CustomResourceDefinition's
+/// schema, so that the spec's schema is not repeated under status.
+public struct TemplateSnapshot: Codable, Sendable, Equatable, OpenAPISchemaProviding {
+    /// The spec as it was, without the fields that do not shape pods.
+    public var spec: ModelServiceSpec
+
+    public init(_ spec: ModelServiceSpec) { self.spec = spec }
+    public init(from decoder: any Decoder) throws { spec = try ModelServiceSpec(from: decoder) }
+    public func encode(to encoder: any Encoder) throws { try spec.encode(to: encoder) }
+
+    /// An object whose fields the API server keeps as they are.
+    public static var openAPISchema: JSONValue {
+        .object(["type": .string("object"), "x-kubernetes-preserve-unknown-fields": .bool(true)])
+    }
+}
+
+/// How many groups run one revision of the template, and how many of them are Ready.
+public struct RevisionStatus: Codable, Sendable, Equatable {
+    /// The revision's hash.
+    public var revision: String
+    /// Groups whose pods run it.
+    public var replicas: Int
+    /// Of them, the groups whose every pod is Ready.
+    public var readyReplicas: Int
+
+    public init(revision: String, replicas: Int, readyReplicas: Int) {
+        self.revision = revision
+        self.replicas = replicas
+        self.readyReplicas = readyReplicas
+    }
 }
 
 /// How often one group has been recreated without becoming Ready in between, and when it last was.

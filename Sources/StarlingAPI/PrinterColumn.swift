@@ -37,13 +37,19 @@ extension ModelService {
         PrinterColumn("Model", "string", ".spec.model", "The model name clients send."),
         PrinterColumn("Replicas", "integer", ".spec.replicas", "Desired replicas (groups)."),
         PrinterColumn("Ready", "integer", ".status.readyReplicas", "Groups whose every pod is Ready."),
-        PrinterColumn("Up-to-date", "integer", ".status.updatedReplicas", "Groups at the current revision."),
+        PrinterColumn("Up-to-date", "integer", ".status.updatedReplicas", "Groups at the update revision."),
         PrinterColumn(
             "Available", "string", ".status.conditions[?(@.type==\"Available\")].status",
             "Whether enough groups are Ready to serve."),
         PrinterColumn("Age", "date", ".metadata.creationTimestamp", "Time since the object was created."),
         PrinterColumn("Group-size", "integer", ".spec.group.size", "Hosts per replica.", priority: 1),
         PrinterColumn("Accelerator", "string", ".spec.accelerators.type", "Accelerator type per host.", priority: 1),
-        PrinterColumn("Revision", "string", ".status.currentRevision", "Hash of the current template.", priority: 1),
+        PrinterColumn(
+            "Updated-ready", "integer", ".status.updatedReadyReplicas", "Groups at the update revision and Ready.",
+            priority: 1),
+        PrinterColumn("Revision", "string", ".status.updateRevision", "Hash of the spec's template.", priority: 1),
+        PrinterColumn(
+            "Current", "string", ".status.currentRevision", "Hash of the template groups below the partition keep.",
+            priority: 1),
     ]
 }

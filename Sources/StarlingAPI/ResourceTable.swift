@@ -16,7 +16,7 @@ public enum ResourceTable {
         case "ModelService":
             cols =
                 ["NAME", "MODEL", "REPLICAS", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
-                + (wide ? ["GROUP-SIZE", "ACCELERATORS", "REVISION"] : [])
+                + (wide ? ["GROUP-SIZE", "ACCELERATORS", "REVISIONS"] : [])
         case "Pod":
             cols = ["NAME", "READY", "STATUS", "RESTARTS", "AGE"] + (wide ? ["IP", "PORT", "NODE", "DEVICES"] : [])
         case "Node": cols = ["NAME", "STATUS", "ACCELERATOR", "DEVICES", "ALLOCATABLE", "AGE"] + (wide ? ["RACK"] : [])
@@ -46,9 +46,14 @@ public enum ResourceTable {
             ]
             if wide {
                 let count = i("spec.accelerators.count") ?? (s("spec.accelerators.type") == nil ? 0 : 1)
+                // Each revision with its Ready and total groups, the update revision first: `a1b2 3/3, c4d5 0/1`.
+                let revisions = (o.value(atPath: "status.revisions")?.arrayValue ?? []).map { entry in
+                    "\(entry["revision"]?.stringValue ?? "?") "
+                        + "\(entry["readyReplicas"]?.intValue ?? 0)/\(entry["replicas"]?.intValue ?? 0)"
+                }
                 cells += [
                     String(i("spec.group.size") ?? 1), s("spec.accelerators.type").map { "\(count) x \($0)" } ?? "none",
-                    s("status.currentRevision") ?? "",
+                    revisions.isEmpty ? s("status.updateRevision") ?? "" : revisions.joined(separator: ", "),
                 ]
             }
         case "Pod":

@@ -80,12 +80,18 @@ extension KubeAPI {
     /// field of `S` is set to its value, or cleared (null) when it has none; fields outside `S` — written by
     /// another component, or by a newer version of the kind — are left as they are, which a whole-object PUT of a
     /// decoded copy would wipe. Fields in `excluding` belong to another writer (the autoscaler's
-    /// `status.autoscaling`) and are left out of the patch.
+    /// `status.autoscaling`) and are left out of the patch. With `previous` (the status the writer last read),
+    /// an object-valued field is patched key by key, so that keys it no longer has are removed.
     public func patchStatus<T: KubernetesResource, S: Codable>(
-        _ type: T.Type, namespace: String?, name: String, status: S, excluding: Set<String> = []
+        _ type: T.Type, namespace: String?, name: String, status: S, previous: S? = nil, excluding: Set<String> = []
     ) async throws -> T {
         var members = try JSONValue(encoding: status).objectValue ?? [:]
         for field in try ownedStatusFields(of: S.self) where members[field] == nil { members[field] = .null }
+        // A merge patch merges nested objects, so keys an object field lost since `previous` are nulled too.
+        let old = try previous.map { try JSONValue(encoding: $0).objectValue ?? [:] } ?? [:]
+        for (field, value) in members {
+            if case .object = value, let before = old[field] { members[field] = value.mergePatch(from: before) }
+        }
         for field in excluding { members[field] = nil }
         return try await patch(
             T.self, namespace: namespace, name: name, patch: .object(["status": .object(members)]),

@@ -184,11 +184,7 @@ public struct GroupPodBuilder: Sendable {
 
     /// A short stable hash of everything that shapes the pods, so that a change rolls the groups.
     public static func revision(of spec: ModelServiceSpec) -> String {
-        var shaping = spec
-        shaping.replicas = nil
-        shaping.autoscaling = nil
-        shaping.rollout = nil
-        shaping.routing = nil
+        let shaping = ModelServicePlanner.shapingPart(of: spec)
         let data = (try? StarlingJSON.encoder.encode(shaping)) ?? Data()
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in data {

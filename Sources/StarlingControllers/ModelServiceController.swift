@@ -168,7 +168,7 @@ public struct ModelServiceController: Service {
             // status.autoscaling is the autoscaler's to write.
             _ = try await client.patchStatus(
                 ModelService.self, namespace: namespace, name: key.name, status: plan.status,
-                excluding: ["autoscaling"])
+                previous: service.status, excluding: ["autoscaling"])
         }
         logger.debug(
             "reconciled",
@@ -196,8 +196,19 @@ public struct ModelServiceController: Service {
                 guard pod.spec.resourceClaims?.isEmpty == false else { return nil }
                 return pod.metadata.labels?[WellKnown.revisionLabel]
             })
+        // A template is made from the spec of its own revision: the service's, or the one groups below the
+        // partition keep.
+        var specs = [GroupPodBuilder.revision(of: service.spec): service.spec]
+        if let kept = service.status?.currentTemplate?.spec, let current = service.status?.currentRevision,
+            GroupPodBuilder.revision(of: kept) == current
+        {
+            specs[current] = kept
+        }
         for revision in needed.sorted() {
-            guard let template = AcceleratorClaims.template(for: service, revision: revision),
+            guard let spec = specs[revision] else { continue }
+            var shaped = service
+            shaped.spec = spec
+            guard let template = AcceleratorClaims.template(for: shaped, revision: revision),
                 !have.contains(template.metadata.nameOrEmpty)
             else { continue }
             do {
@@ -205,9 +216,7 @@ public struct ModelServiceController: Service {
             } catch let status as Status where status.isConflict {}
         }
         // The current revision's is kept even before its pods show in the cache.
-        let inUse = needed.union(owned.compactMap { $0.metadata.labels?[WellKnown.revisionLabel] }).union([
-            GroupPodBuilder.revision(of: service.spec)
-        ])
+        let inUse = needed.union(owned.compactMap { $0.metadata.labels?[WellKnown.revisionLabel] }).union(specs.keys)
         for template in existing where !inUse.contains(template.metadata.labels?[WellKnown.revisionLabel] ?? "") {
             do {
                 try await client.delete(

@@ -120,6 +120,49 @@ public struct ModelServicePlanner: Sendable {
         return plan
     }
 
+    /// Whether a failure in `state` recreates its whole group: always under `RecreateGroupOnPodRestart`; under
+    /// `RecreateGroupAfterStart` once the group has started (every pod exists and none is Pending); never under
+    /// `None`.
+    static func recreatesWholeGroup(_ state: GroupState, policy: GroupRestartPolicy, size: Int) -> Bool {
+        switch policy {
+        case .recreateGroupOnPodRestart: return true
+        case .recreateGroupAfterStart:
+            return state.live.count == size
+                && state.live.values.allSatisfy { ($0.status?.phase).map { $0 != .pending } ?? false }
+        default: return false
+        }
+    }
+
+    /// The part of a spec that shapes pods (what the revision hashes), as kept in `status.currentTemplate`.
+    static func shapingPart(of spec: ModelServiceSpec) -> ModelServiceSpec {
+        var shaping = spec
+        shaping.replicas = nil
+        shaping.autoscaling = nil
+        shaping.rollout = nil
+        shaping.routing = nil
+        return shaping
+    }
+
+    /// Groups and Ready groups per revision (a group's revision is its leader's), the update revision first.
+    static func revisionCounts(
+        _ groups: [GroupState], excluding gone: Set<Int>, size: Int, update: String
+    ) -> [RevisionStatus]? {
+        var counts: [String: RevisionStatus] = [:]
+        for group in groups where !gone.contains(group.index) {
+            guard let pod = group.leader ?? group.live.values.first,
+                let revision = pod.metadata.labels?[WellKnown.revisionLabel]
+            else { continue }
+            var entry = counts[revision] ?? RevisionStatus(revision: revision, replicas: 0, readyReplicas: 0)
+            entry.replicas += 1
+            if group.isReady(size: size) { entry.readyReplicas += 1 }
+            counts[revision] = entry
+        }
+        let sorted = counts.values.sorted {
+            ($0.revision == update ? 0 : 1, $0.revision) < ($1.revision == update ? 0 : 1, $1.revision)
+        }
+        return sorted.isEmpty ? nil : sorted
+    }
+
     struct GroupState {
         var index: Int
         var live: [Int: Pod] = [:]
@@ -150,6 +193,18 @@ public struct ModelServicePlanner: Sendable {
         let builder = GroupPodBuilder(service: service, revision: revision, options: template)
         let restartPolicy = spec.group?.restartPolicy ?? .recreateGroupOnPodRestart
         let startupPolicy = spec.group?.startupPolicy ?? .leaderCreated
+        let bounds = RolloutBounds(spec.rollout, replicas: desired)
+        let previous = service.status ?? ModelServiceStatus()
+        // The template groups below the partition keep: the one recorded with the current revision, when it is
+        // another revision and the record still hashes to it.
+        let current = previous.currentRevision ?? revision
+        var keptBuilder: GroupPodBuilder?
+        if current != revision, let kept = previous.currentTemplate?.spec, GroupPodBuilder.revision(of: kept) == current
+        {
+            var old = service
+            old.spec = kept
+            keptBuilder = GroupPodBuilder(service: old, revision: current, options: template)
+        }
 
         var groups: [Int: GroupState] = [:]
         for pod in pods {
@@ -175,29 +230,20 @@ public struct ModelServicePlanner: Sendable {
             }
         }
 
-        // Scale down: every group at or above the desired count goes, highest index first.
-        for g in groups.keys.sorted(by: >) where g >= desired {
-            let state = groups[g]!
-            if !state.live.isEmpty {
-                deleteGroup(state)
-                plan.events.append(
-                    PlannedEvent(reason: "DeletedGroup", message: "Deleted group \(g) (scaled to \(desired))"))
-            }
-        }
-
         // Groups that must be recreated because a pod failed or restarted. Each recreation is counted until the group
         // is Ready again, and the count sets how long the next creation of the group waits.
         let nowDate = Timestamp.parse(now)
+        let reach = desired + bounds.maxSurge
         var recreations: [Int: GroupRecreation] = [:]
-        for r in service.status?.groupRecreations ?? [] where r.index < desired { recreations[r.index] = r }
+        for r in previous.groupRecreations ?? [] where r.index < reach { recreations[r.index] = r }
         var recreating = Set<Int>()
-        for g in 0..<desired {
+        for g in 0..<reach {
             guard let state = groups[g] else { continue }
             let failed = state.live.values.filter { pod in
-                pod.status?.phase == .failed || (restartPolicy == .recreateGroupOnPodRestart && pod.restartCount > 0)
+                pod.status?.phase == .failed || (restartPolicy != .none && pod.restartCount > 0)
             }
             if failed.isEmpty { continue }
-            if restartPolicy == .recreateGroupOnPodRestart {
+            if Self.recreatesWholeGroup(state, policy: restartPolicy, size: size) {
                 recreating.insert(g)
                 deleteGroup(state)
                 recreations[g] = GroupRecreation(index: g, count: (recreations[g]?.count ?? 0) + 1, lastTime: now)
@@ -224,27 +270,39 @@ public struct ModelServicePlanner: Sendable {
             plan.requeueAfter = .milliseconds(Int(soonest.timeIntervalSince(nowDate) * 1000) + 1)
         }
 
-        // Rollout: replace one outdated group at a time, highest index first, while every other group is ready.
-        let outdated = (0..<desired).filter { g in
-            guard let s = groups[g], !recreating.contains(g) else { return false }
-            return !s.live.isEmpty && !s.isUpdated(revision)
+        // Rollout: which outdated groups to replace now, and how many surge groups to keep above `desired`.
+        let rolloutGroups = groups.values.filter { !$0.live.isEmpty && !recreating.contains($0.index) }.map {
+            RolloutGroup(index: $0.index, updated: $0.isUpdated(revision), ready: $0.isReady(size: size))
         }
-        if let g = outdated.max() {
-            let othersReady = (0..<desired).allSatisfy { other in
-                other == g || (groups[other]?.isReady(size: size) ?? false)
+        let step = RolloutStep.plan(
+            groups: rolloutGroups, bounds: bounds, settled: previous.currentRevision == revision)
+        let surgeEnd = desired + step.surge
+
+        // Scale down: groups beyond the desired count go, highest index first, but for the surge groups the rollout
+        // keeps (at the update revision).
+        for g in groups.keys.sorted(by: >) where g >= desired {
+            let state = groups[g]!
+            let keptSurge = g < surgeEnd && state.isUpdated(revision)
+            if !state.live.isEmpty && !keptSurge && !recreating.contains(g) {
+                deleteGroup(state)
+                let why =
+                    step.rolling && g < desired + bounds.maxSurge
+                    ? "surge group no longer needed" : "scaled to \(desired)"
+                plan.events.append(PlannedEvent(reason: "DeletedGroup", message: "Deleted group \(g) (\(why))"))
             }
-            if othersReady && recreating.isEmpty {
-                deleteGroup(groups[g]!)
-                recreating.insert(g)
-                plan.events.append(
-                    PlannedEvent(reason: "RollingGroup", message: "Replacing group \(g) with revision \(revision)"))
-            }
+        }
+        for g in step.replace {
+            deleteGroup(groups[g]!)
+            recreating.insert(g)
+            plan.events.append(
+                PlannedEvent(reason: "RollingGroup", message: "Replacing group \(g) with revision \(revision)"))
         }
 
         // Create what is missing in groups that are not being torn down, lowest group first, up to the budget.
+        // Groups below the partition are created at the template they keep.
         var createdGroups: [Int] = []
         var deferred = false
-        creating: for g in 0..<desired where !recreating.contains(g) && backingOff[g] == nil {
+        creating: for g in 0..<surgeEnd where !recreating.contains(g) && backingOff[g] == nil {
             let state = groups[g] ?? GroupState(index: g)
             if !state.terminating.isEmpty { continue }
             var missing: [Int] = []
@@ -253,40 +311,54 @@ public struct ModelServicePlanner: Sendable {
             if size > 1 && (startupPolicy == .leaderCreated || leaderReady) {
                 missing += (1..<size).filter { state.live[$0] == nil }
             }
+            let groupBuilder = g < bounds.partition ? keptBuilder ?? builder : builder
             for w in missing {
                 if plan.create.count >= maxCreatesPerPass {
                     deferred = true
                     break creating
                 }
-                plan.create.append(builder.pod(group: g, worker: w))
+                plan.create.append(groupBuilder.pod(group: g, worker: w))
             }
             if !missing.isEmpty && state.isEmpty { createdGroups.append(g) }
         }
         plan.morePending = deferred
         if !createdGroups.isEmpty {
             let list = createdGroups.map(String.init).joined(separator: ", ")
+            let surgeNote = createdGroups.contains { $0 >= desired } ? ", surge for the rollout above \(desired)" : ""
             plan.events.append(
                 PlannedEvent(
                     reason: "CreatedGroup",
                     message:
-                        "Created group\(createdGroups.count > 1 ? "s" : "") \(list) (\(size) pod\(size > 1 ? "s" : "") each)"
+                        "Created group\(createdGroups.count > 1 ? "s" : "") \(list) (\(size) pod\(size > 1 ? "s" : "") each\(surgeNote))"
                 ))
         }
 
         // Status.
         let existing = groups.values.filter { !$0.live.isEmpty }
-        let ready = (0..<desired).filter { g in
-            !recreating.contains(g) && (groups[g]?.isReady(size: size) ?? false)
-        }.count
-        let updated = existing.filter { $0.index < desired && !recreating.contains($0.index) && $0.isUpdated(revision) }
-            .count
-        var status = service.status ?? ModelServiceStatus()
+        func isReady(_ g: Int) -> Bool { !recreating.contains(g) && (groups[g]?.isReady(size: size) ?? false) }
+        func isUpdated(_ g: Int) -> Bool { !recreating.contains(g) && (groups[g]?.isUpdated(revision) ?? false) }
+        let ready = (0..<desired).filter(isReady).count
+        // Surge groups serve while they exist, so they count towards availability.
+        let readySurge = (desired..<max(desired, surgeEnd)).filter { isReady($0) && isUpdated($0) }.count
+        let updated = (0..<desired).filter(isUpdated).count
+        let updatedReady = (0..<desired).filter { isUpdated($0) && isReady($0) }.count
+        let rangeDone = (bounds.partition..<desired).allSatisfy { isUpdated($0) && isReady($0) }
+        var status = previous
         status.observedGeneration = service.metadata.generation
         status.replicas = existing.count
         status.readyReplicas = ready
         status.updatedReplicas = updated
+        status.updatedReadyReplicas = updatedReady
         status.selector = "\(WellKnown.modelServiceLabel)=\(name)"
-        status.currentRevision = revision
+        // The current revision becomes the update revision once every group has it and is Ready (or there are none
+        // to keep); until then it stays what groups below the partition keep.
+        let settled = updatedReady == desired && !step.rolling
+        status.currentRevision = settled || previous.currentRevision == nil ? revision : current
+        status.updateRevision = revision
+        status.currentTemplate =
+            (status.currentRevision == revision ? Self.shapingPart(of: spec) : keptBuilder?.service.spec).map(
+                TemplateSnapshot.init)
+        status.revisions = Self.revisionCounts(existing, excluding: recreating, size: size, update: revision)
         for (g, _) in recreations where !recreating.contains(g) && groups[g]?.isReady(size: size) == true {
             recreations[g] = nil
         }
@@ -305,21 +377,22 @@ public struct ModelServicePlanner: Sendable {
                     message: list.joined(separator: "; "), observedGeneration: service.metadata.generation),
                 now: now)
         }
-        let available = ready >= desired
+        let available = ready + readySurge >= desired
         let wasAvailable = conditions.condition("Available")?.isTrue
         conditions.set(
             Condition(
                 type: "Available", status: available ? "True" : "False",
                 reason: desired == 0 ? "ScaledToZero" : (available ? "AllGroupsReady" : "GroupsNotReady"),
-                message: "\(ready)/\(desired) groups ready", observedGeneration: service.metadata.generation),
+                message: "\(min(ready + readySurge, desired))/\(desired) groups ready",
+                observedGeneration: service.metadata.generation),
             now: now)
         let converged =
-            available && plan.create.isEmpty && plan.delete.isEmpty && existing.count == desired
-            && updated == desired && groups.values.allSatisfy({ $0.terminating.isEmpty })
+            available && plan.create.isEmpty && plan.delete.isEmpty && existing.count == desired && rangeDone
+            && groups.values.allSatisfy({ $0.terminating.isEmpty })
         let progressingReason: String
         if converged {
             progressingReason = "Complete"
-        } else if !recreating.isEmpty && !outdated.isEmpty {
+        } else if step.rolling {
             progressingReason = "RollingUpdate"
         } else if !backingOff.isEmpty {
             progressingReason = "GroupCrashLoop"
@@ -337,7 +410,10 @@ public struct ModelServicePlanner: Sendable {
                 type: "Progressing", status: converged ? "False" : "True", reason: progressingReason,
                 message: converged
                     ? "\(desired) group\(desired == 1 ? "" : "s") ready at revision \(revision)"
-                    : "\(ready)/\(desired) groups ready, \(updated) at revision \(revision)",
+                        + (bounds.partition > 0 && updated < desired
+                            ? "; groups below partition \(bounds.partition) keep theirs" : "")
+                    : "\(ready)/\(desired) groups ready, \(updated) at revision \(revision)"
+                        + (step.surge > 0 ? ", \(step.surge) surge" : ""),
                 observedGeneration: service.metadata.generation),
             now: now)
         status.conditions = conditions

@@ -59,7 +59,8 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
         ("model", .string(""), "spec.model: Required value"),
         (
             "group.restartPolicy", .string("Sometimes"),
-            "spec.group.restartPolicy: Unsupported value: \"Sometimes\": supported values: \"RecreateGroupOnPodRestart\", \"None\""
+            "spec.group.restartPolicy: Unsupported value: \"Sometimes\": supported values: \"RecreateGroupOnPodRestart\", "
+                + "\"RecreateGroupAfterStart\", \"None\""
         ),
         (
             "group.startupPolicy", .string("Eager"),
@@ -78,6 +79,21 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
         ),
         ("group.size", .string("two"), "spec.group.size: Invalid value: expected integer"),
         ("colour", .string("blue"), "spec.colour: unknown field"),
+        ("rollout.maxSurge", .int(-1), "spec.rollout.maxSurge: Invalid value: -1: must be >= 0"),
+        (
+            "rollout.maxSurge", .string("half"),
+            "spec.rollout.maxSurge: Invalid value: \"half\": must be an integer or a percentage such as \"25%\""
+        ),
+        (
+            "rollout.maxUnavailable", .string("150%"),
+            "spec.rollout.maxUnavailable: Invalid value: \"150%\": must not be greater than 100%"
+        ),
+        (
+            "rollout.maxUnavailable", .int(0),
+            "spec.rollout.maxUnavailable: Invalid value: 0: may not be 0 when maxSurge is 0 (the rollout could never "
+                + "replace a group)"
+        ),
+        ("rollout.partition", .int(-1), "spec.rollout.partition: Invalid value: -1: must be >= 0"),
         (
             "group.exclusiveTopology", .string("a/b/c"),
             "spec.group.exclusiveTopology: Invalid value: \"a/b/c\": a qualified name must consist of an optional DNS "
@@ -91,7 +107,6 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
 
     @Test(arguments: [
         ("adapters", JSONValue.array([.object(["name": "a"])]), "spec.adapters: not supported yet"),
-        ("rollout.maxSurge", .int(1), "spec.rollout.maxSurge: not supported yet"),
         ("routing.affinity", .string("prefix"), "spec.routing.affinity: not supported yet"),
     ])
     func laterFeaturesAreRejectedNotIgnored(path: String, value: JSONValue, prefix: String) {
@@ -159,7 +174,9 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     }
 
     @Test(arguments: [
-        ("rollout.maxUnavailable", JSONValue.int(1)), ("routing.criticality", .string("Standard")),
+        ("rollout.maxUnavailable", JSONValue.int(1)), ("rollout.maxUnavailable", .string("25%")),
+        ("rollout.maxSurge", .int(2)), ("rollout.maxSurge", .string("100%")), ("rollout.partition", .int(3)),
+        ("group.restartPolicy", .string("RecreateGroupAfterStart")), ("routing.criticality", .string("Standard")),
         ("routing.criticality", .string("Critical")), ("routing.criticality", .string("Sheddable")),
         ("group.restartPolicy", .string("None")), ("group.startupPolicy", .string("LeaderReady")),
         ("priority", .int(10)), ("group.exclusiveTopology", .string("topology.starling.dev/rack")),
@@ -210,9 +227,12 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
         #expect(errors.contains(expected), "got \(errors)")
     }
 
-    @Test func autoscalingWithAPinningPartitionOrBadHoldSettingsIsRefused() {
-        let pinned = Self.autoscaling([:]).with("rollout.partition", .int(2)).errors()
-        #expect(pinned.contains { $0.hasPrefix("spec.rollout.partition: Invalid value: 2: a partition pins replicas") })
+    @Test func aPartitionWithAutoscalingIsAcceptedButBadHoldSettingsAreNot() {
+        // LeaderWorkerSet allows both: the partition names indices, whatever the count the autoscaler sets.
+        #expect(Self.autoscaling([:]).with("rollout.partition", .int(2)).errors() == [])
+        #expect(
+            ModelServiceManifest().with("rollout.maxUnavailable", .int(0)).with("rollout.maxSurge", .string("10%"))
+                .errors() == [])
         let hold = ModelServiceManifest().with("routing.holdTimeoutSeconds", .int(0)).with(
             "routing.maxHeldRequests", .int(-1)
         )

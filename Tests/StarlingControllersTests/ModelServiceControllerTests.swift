@@ -109,6 +109,45 @@ import Testing
         #expect(await requests(since: start, "create", "pods") == 1, "only b's pod")
     }
 
+    @Test func aSurgeRolloutReplacesEveryGroupAndRecordsTheTemplate() async throws {
+        try await withController {
+            var service = Self.service("llm", replicas: 2)
+            service.spec.server.args = ["--v", "1"]
+            _ = try await api.create(service)
+            try await eventually("2 pods", timeout: Self.patience) { try await pods(of: "llm").count == 2 }
+            for pod in try await pods(of: "llm") { try await markReady(pod) }
+            try await eventually("2 ready", timeout: Self.patience) {
+                try await api.get(ModelService.self, name: "llm").status?.readyReplicas == 2
+            }
+            let old = try await api.get(ModelService.self, name: "llm").status?.currentRevision
+            #expect(try await api.get(ModelService.self, name: "llm").status?.currentTemplate?.spec.server.args != nil)
+            _ = try await api.patch(
+                ModelService.self, name: "llm",
+                patch: .object([
+                    "spec": .object([
+                        "server": .object(["args": .null]),
+                        "rollout": .object(["maxUnavailable": .int(0), "maxSurge": .int(1)]),
+                    ])
+                ]))
+            var most = 0
+            try await eventually("every group at the new revision", timeout: Self.patience) {
+                let live = try await pods(of: "llm").filter { $0.metadata.deletionTimestamp == nil }
+                most = max(most, live.count)
+                for pod in live where !pod.isReady { try await markReady(pod) }
+                let status = try await api.get(ModelService.self, name: "llm").status
+                return status?.currentRevision != old && status?.currentRevision == status?.updateRevision
+                    && live.count == 2
+                    && live.allSatisfy { $0.metadata.labels?[WellKnown.revisionLabel] == status?.updateRevision }
+            }
+            #expect(most <= 3, "one surge group at most")
+            let status = try await api.get(ModelService.self, name: "llm").status
+            // The template was patched key by key: the args it lost are gone from status too.
+            #expect(status?.currentTemplate?.spec.server.args == nil)
+            #expect(status?.currentTemplate?.spec.model == "m-llm")
+            #expect(status?.revisions?.count == 1)
+        }
+    }
+
     @Test func aFailedCreateIsRetried() async throws {
         await api.fail(APIAccess("create", "pods"), with: Status.internalError("etcd is slow"), times: 2)
         try await withController {
