@@ -13,6 +13,7 @@ public struct StarlingCommand: AsyncParsableCommand {
             ScaleCommand.self, LogsCommand.self, EventsCommand.self, ModelServerCommand.self,
             BenchCommand.self, BenchModelServerCommand.self, GatewayCommand.self, ManifestsCommand.self,
             OperatorCommand.self, AgentCommand.self, DrainCommand.self, BenchPlacementCommand.self,
+            BenchSchedulerCommand.self,
             VersionCommand.self,
         ])
 

@@ -2,7 +2,9 @@ import StarlingAPI
 
 /// Places gangs of pods on nodes, all of a gang or none of it, allocating their claims from the nodes' devices
 /// as it goes (`DeviceAllocator`). Higher priority first, then older. Within a gang, each pod goes to the feasible
-/// node that leaves the fewest devices free (best fit), so that large requests still find whole nodes.
+/// node with the fewest devices free (best fit), then by name, so that large requests still find whole nodes.
+/// `CandidateIndex` gives each pod the nodes in that order, skipping those without its kind of device or with
+/// too few free, so a pass over thousands of nodes tries few of them.
 public struct GangScheduler: Sendable {
     public var allocator: DeviceAllocator
 
@@ -17,42 +19,84 @@ public struct GangScheduler: Sendable {
     public mutating func schedule(
         nodes: [NodeInfo], gangs: [Gang], devices: DeviceState, topology: TopologyOccupancy = TopologyOccupancy()
     ) -> SchedulingDecision {
-        let order = nodes.sorted { $0.name < $1.name }
-        var state = devices
-        var occupancy = topology
+        var session = Session(scheduler: self, nodes: nodes, devices: devices, topology: topology)
         var decision = SchedulingDecision()
         let sorted = gangs.sorted {
             ($0.priority, $1.creationOrder, $1.name) > ($1.priority, $0.creationOrder, $0.name)
         }
         for gang in sorted {
-            let outcome: Result<(placements: [Placement], state: DeviceState), Refusal>
+            switch session.place(gang) {
+            case .success(let placements): decision.placements += placements
+            case .failure(let refusal):
+                for pod in gang.pods { decision.unschedulable.append((pod, refusal.message)) }
+            }
+        }
+        self = session.scheduler
+        return decision
+    }
+
+    /// Gangs placed one after another on the same nodes: the devices and domains each placement uses stay taken for
+    /// the next. `schedule` runs one per pass; a caller placing gangs as they arrive keeps one.
+    public struct Session: Sendable {
+        public internal(set) var scheduler: GangScheduler
+        /// The nodes, by name.
+        let order: [NodeInfo]
+        let position: [String: Int]
+        /// The devices, with every placement so far allocated.
+        public private(set) var devices: DeviceState
+        public private(set) var occupancy: TopologyOccupancy
+        var index: CandidateIndex?
+
+        /// A session on `nodes` and `devices`; with `indexed` false every pod tries every node (the baseline the
+        /// scheduling benchmark compares with).
+        public init(
+            scheduler: GangScheduler, nodes: [NodeInfo], devices: DeviceState,
+            topology: TopologyOccupancy = TopologyOccupancy(), indexed: Bool = true
+        ) {
+            self.scheduler = scheduler
+            order = nodes.sorted { $0.name < $1.name }
+            position = Dictionary(order.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+            self.devices = devices
+            occupancy = topology
+            index = indexed ? CandidateIndex(nodes: order, state: devices) : nil
+        }
+
+        /// Places every pod of `gang`, or none of them and says why.
+        public mutating func place(_ gang: Gang) -> Result<[Placement], GangRefusal> {
+            let outcome: Result<[Placement], Refusal>
             // Domains held exclusively by other groups are closed to this one.
-            let open = order.filter { occupancy.heldByOther(than: gang.name, node: $0) == nil }
+            let open =
+                occupancy.exclusive.isEmpty
+                ? order : order.filter { occupancy.heldByOther(than: gang.name, node: $0) == nil }
             let closed = order.count - open.count
             if let key = gang.exclusiveTopology {
-                outcome = placeExclusively(gang, key: key, nodes: order, state: state, occupancy: occupancy)
+                outcome = scheduler.placeExclusively(
+                    gang, key: key, nodes: order, state: &devices, occupancy: occupancy)
             } else {
-                outcome = place(gang, on: open, state: state).mapError { refusal in
+                let total = order.count
+                outcome = scheduler.place(gang, on: open, state: &devices, index: &index).mapError { refusal in
                     var refusal = refusal
-                    refusal.nodes = order.count
+                    refusal.nodes = total
                     if closed > 0 { refusal.reasons["in a domain another group holds exclusively"] = closed }
                     return Refusal(message: refusal.message(gang))
                 }
             }
             switch outcome {
-            case .success(let placed):
-                state = placed.state
-                decision.placements += placed.placements
-                let byName = Dictionary(order.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-                for placement in placed.placements {
-                    guard let node = byName[placement.node] else { continue }
-                    occupancy.record(gang: gang.name, on: node, exclusiveKey: gang.exclusiveTopology)
+            case .success(let placements):
+                for placement in placements {
+                    index?.refresh(placement.node, state: devices, allocator: &scheduler.allocator)
+                    guard let i = position[placement.node] else { continue }
+                    occupancy.record(gang: gang.name, on: order[i], exclusiveKey: gang.exclusiveTopology)
                 }
-            case .failure(let refusal):
-                for pod in gang.pods { decision.unschedulable.append((pod, refusal.message)) }
+                return .success(placements)
+            case .failure(let refusal): return .failure(GangRefusal(message: refusal.message))
             }
         }
-        return decision
+    }
+
+    /// Why a gang was not placed, as its pods' PodScheduled condition says it.
+    public struct GangRefusal: Error, Sendable, Equatable {
+        public var message: String
     }
 
     /// Why a gang was not placed.
@@ -73,65 +117,104 @@ public struct GangScheduler: Sendable {
         }
     }
 
-    /// Places every member of `gang` on `nodes`, each on the node that leaves the fewest devices free.
+    /// Places every member of `gang` on `nodes`, each on the feasible node with the fewest devices free, then by
+    /// name, allocating in `state`; on failure `state` is as it was. With `index`, a member tries the nodes the
+    /// index gives it in that order and takes the first that fits; a member the index cannot narrow, or finds no
+    /// node for, looks at every node (which also says why each refuses).
     mutating func place(
-        _ gang: Gang, on nodes: [NodeInfo], state: DeviceState
-    ) -> Result<(placements: [Placement], state: DeviceState), MemberRefusal> {
-        var trial = state
+        _ gang: Gang, on nodes: [NodeInfo], state: inout DeviceState, index: inout CandidateIndex?
+    ) -> Result<[Placement], MemberRefusal> {
+        var saved: [String: DeviceState.NodeDevices?] = [:]
+        func restore(_ state: inout DeviceState) {
+            for (node, devices) in saved { state.nodes[node] = devices }
+        }
         var placements: [Placement] = []
         var used: Set<String> = []
+        // The index covers every node; a gang kept out of some domains checks membership.
+        let allowed: Set<String>? = index.map { nodes.count == $0.names.count } == true ? nil : Set(nodes.map(\.name))
         let members = gang.pods + Array(repeating: gang.pods[0], count: gang.size - gang.pods.count)
         for (i, pod) in members.enumerated() {
-            var best: (node: String, free: Int, state: DeviceState, claims: [String: [DeviceRequestAllocationResult]])?
-            var reasons: [String: Int] = [:]
-            for node in nodes {
-                if let reason = Self.unfit(pod, on: node, gang: gang, used: used) {
-                    reasons[reason, default: 0] += 1
-                    continue
-                }
-                var attempt = trial
-                var results: [String: [DeviceRequestAllocationResult]] = [:]
-                var refused: String?
-                for claim in pod.allClaims {
-                    switch allocator.allocate(claim.spec, on: node.name, state: &attempt) {
-                    case .success(let r): results[claim.name] = r
-                    case .failure(let f):
-                        refused = claim.name.isEmpty ? "\(pod.devices) x GPU: \(f.reason)" : "claim \(claim.name): \(f)"
+            var chosen: Trial?
+            if index != nil, let query = CandidateIndex.query(pod, classes: allocator.classes) {
+                index!.prepare(key: query.key, expressions: query.expressions, state: state, allocator: &allocator)
+                for n in index!.candidates(key: query.key, minimum: query.minimum) {
+                    let node = index!.nodes[n]
+                    if let allowed, !allowed.contains(node.name) { continue }
+                    if Self.unfit(pod, on: node, gang: gang, used: used) != nil { continue }
+                    if case .success(let trial) = attempt(pod, on: node.name, state: state) {
+                        chosen = trial
+                        break
                     }
-                    if refused != nil { break }
-                }
-                if let refused {
-                    reasons[Self.generalized(refused, node: node.name), default: 0] += 1
-                    continue
-                }
-                let free = attempt.freeDevices(on: node.name)
-                if best == nil || (free, node.name) < (best!.free, best!.node) {
-                    best = (node.name, free, attempt, results)
                 }
             }
-            guard let chosen = best else {
-                return .failure(MemberRefusal(pod: pod, nodes: nodes.count, reasons: reasons, placed: i))
+            if chosen == nil {
+                // Every node, tightest first: the one that fits, or each one's reason.
+                let free = Dictionary(nodes.map { ($0.name, state.freeDevices(on: $0.name)) }, uniquingKeysWith: max)
+                var reasons: [String: Int] = [:]
+                for node in nodes.sorted(by: { (free[$0.name]!, $0.name) < (free[$1.name]!, $1.name) }) {
+                    if let reason = Self.unfit(pod, on: node, gang: gang, used: used) {
+                        reasons[reason, default: 0] += 1
+                        continue
+                    }
+                    switch attempt(pod, on: node.name, state: state) {
+                    case .success(let trial): chosen = trial
+                    case .failure(let refused):
+                        reasons[Self.generalized(refused.message, node: node.name), default: 0] += 1
+                    }
+                    if chosen != nil { break }
+                }
+                if chosen == nil {
+                    restore(&state)
+                    return .failure(MemberRefusal(pod: pod, nodes: nodes.count, reasons: reasons, placed: i))
+                }
             }
-            trial = chosen.state
-            used.insert(chosen.node)
+            let trial = chosen!
+            if saved[trial.node] == nil { saved[trial.node] = .some(state.nodes[trial.node]) }
+            if saved[""] == nil { saved[""] = .some(state.nodes[""]) }
+            trial.view.write(to: &state, node: trial.node)
+            used.insert(trial.node)
             if i < gang.pods.count {
-                var claims = chosen.claims
+                var claims = trial.claims
                 let implicit = claims.removeValue(forKey: "") ?? []
                 placements.append(
                     Placement(
-                        pod: pod, gang: gang.name, node: chosen.node,
+                        pod: pod, gang: gang.name, node: trial.node,
                         devices: implicit.compactMap { Self.gpuIndex($0.device) }.sorted(), claims: claims))
             }
         }
-        return .success((placements, trial))
+        return .success(placements)
+    }
+
+    /// A pod's claims allocated on one node, not yet stored in the state.
+    struct Trial {
+        var node: String
+        var view: DeviceAllocator.View
+        var claims: [String: [DeviceRequestAllocationResult]]
+    }
+
+    /// Allocates every claim of `pod` on `node` against `state` (left unchanged), or says why not.
+    mutating func attempt(_ pod: PodRequest, on node: String, state: DeviceState) -> Result<Trial, Refusal> {
+        var view = DeviceAllocator.View(state: state, node: node)
+        var results: [String: [DeviceRequestAllocationResult]] = [:]
+        for claim in pod.allClaims {
+            switch allocator.allocate(claim.spec, on: node, view: &view) {
+            case .success(let r): results[claim.name] = r
+            case .failure(let f):
+                return .failure(
+                    Refusal(
+                        message: claim.name.isEmpty ? "\(pod.devices) x GPU: \(f.reason)" : "claim \(claim.name): \(f)")
+                )
+            }
+        }
+        return .success(Trial(node: node, view: view, claims: results))
     }
 
     /// LeaderWorkerSet's exclusive placement: every member in one domain of `key` (nodes with the same value of
     /// that label), and no domain shared with another group placed this way. Domains are tried from the one that
     /// would be left with the fewest free devices (best fit); a refusal names each domain's reason.
     mutating func placeExclusively(
-        _ gang: Gang, key: String, nodes: [NodeInfo], state: DeviceState, occupancy: TopologyOccupancy
-    ) -> Result<(placements: [Placement], state: DeviceState), Refusal> {
+        _ gang: Gang, key: String, nodes: [NodeInfo], state: inout DeviceState, occupancy: TopologyOccupancy
+    ) -> Result<[Placement], Refusal> {
         var domains: [String: [NodeInfo]] = [:]
         for node in nodes { if let value = node.labels[key] { domains[value, default: []].append(node) } }
         var best: (domain: String, free: Int, placements: [Placement], state: DeviceState)?
@@ -143,11 +226,13 @@ public struct GangScheduler: Sendable {
                     "\(domain): holds gang \(other)" + (others.count > 1 ? " and \(others.count - 1) more" : ""))
                 continue
             }
-            switch place(gang, on: members, state: state) {
-            case .success(let placed):
-                let free = members.reduce(0) { $0 + placed.state.freeDevices(on: $1.name) }
+            var trial = state
+            var noIndex: CandidateIndex?
+            switch place(gang, on: members, state: &trial, index: &noIndex) {
+            case .success(let placements):
+                let free = members.reduce(0) { $0 + trial.freeDevices(on: $1.name) }
                 if best == nil || (free, domain) < (best!.free, best!.domain) {
-                    best = (domain, free, placed.placements, placed.state)
+                    best = (domain, free, placements, trial)
                 }
             case .failure(let refusal):
                 let fit = refusal.placed
@@ -157,7 +242,10 @@ public struct GangScheduler: Sendable {
                         + (why.isEmpty ? "" : " (\(why.joined(separator: ", ")))"))
             }
         }
-        if let best { return .success((best.placements, best.state)) }
+        if let best {
+            state = best.state
+            return .success(best.placements)
+        }
         let unlabelled = nodes.count - domains.values.reduce(0) { $0 + $1.count }
         if unlabelled > 0 { reasons.append("\(unlabelled) node\(unlabelled == 1 ? "" : "s") without \(key)") }
         let want = gang.size == 1 ? "its pod" : "its \(gang.size) pods"

@@ -45,7 +45,16 @@ public struct DeviceAllocator: Sendable {
     public mutating func allocate(
         _ spec: ResourceClaimSpec, on node: String, state: inout DeviceState
     ) -> Result<[DeviceRequestAllocationResult], Failure> {
-        var view = View(local: state.nodes[node] ?? .init(), shared: state.nodes[""] ?? .init())
+        var view = View(state: state, node: node)
+        let result = allocate(spec, on: node, view: &view)
+        if case .success = result { view.write(to: &state, node: node) }
+        return result
+    }
+
+    /// Allocates every request of `spec` from `view`, which is left partly changed on failure.
+    mutating func allocate(
+        _ spec: ResourceClaimSpec, on node: String, view: inout View
+    ) -> Result<[DeviceRequestAllocationResult], Failure> {
         var results: [DeviceRequestAllocationResult] = []
         for request in spec.devices?.requests ?? [] {
             if let exact = request.exactly {
@@ -75,30 +84,40 @@ public struct DeviceAllocator: Sendable {
                 }
             }
         }
-        if state.nodes[node] != nil { state.nodes[node] = view.local }
-        if state.nodes[""] != nil { state.nodes[""] = view.shared }
         return .success(results)
     }
 
-    /// A node's devices and those every node reaches, as one allocation sees them.
+    /// A node's devices and those every node reaches, as one allocation sees them: a copy of two nodes' entries,
+    /// so that trying a node does not copy the cluster's state.
     struct View {
         var local: DeviceState.NodeDevices
         var shared: DeviceState.NodeDevices
 
-        var candidates: [DeviceState.Candidate] { local.candidates + shared.candidates }
-
-        func fits(_ c: DeviceState.Candidate) -> Bool {
-            local.byID[c.id] != nil ? local.fits(c) : shared.fits(c)
+        init(state: DeviceState, node: String) {
+            local = state.nodes[node] ?? .init()
+            shared = state.nodes[""] ?? .init()
         }
 
-        mutating func take(_ id: DeviceID) {
-            if local.byID[id] != nil { local.take(id) } else { shared.take(id) }
+        /// Stores what the view allocated back into `state`.
+        func write(to state: inout DeviceState, node: String) {
+            if state.nodes[node] != nil { state.nodes[node] = local }
+            if state.nodes[""] != nil { state.nodes[""] = shared }
         }
 
-        /// The devices drawing on a counter set.
-        func sharing(_ set: DeviceState.CounterKey) -> [DeviceState.Candidate] {
-            (local.bySet[set] ?? []).map { local.candidates[$0] }
-                + (shared.bySet[set] ?? []).map { shared.candidates[$0] }
+        var candidates: [DeviceState.Candidate] {
+            shared.candidates.isEmpty ? local.candidates : local.candidates + shared.candidates
+        }
+
+        func fits(_ c: DeviceState.Candidate) -> Bool { c.shared ? shared.fits(c) : local.fits(c) }
+
+        mutating func take(_ c: DeviceState.Candidate) {
+            if c.shared { shared.take(c.id) } else { local.take(c.id) }
+        }
+
+        /// The devices drawing on a counter set of the node that holds `candidate`.
+        func sharing(_ set: Int, with candidate: DeviceState.Candidate) -> [DeviceState.Candidate] {
+            let devices = candidate.shared ? shared : local
+            return devices.bySet[set].map { devices.candidates[$0] }
         }
     }
 
@@ -125,7 +144,7 @@ public struct DeviceAllocator: Sendable {
                 return .failure("all \(matching.count) devices of \(what) are wanted; \(busy) are in use")
             }
             chosen = matching
-            for c in chosen { view.take(c.id) }
+            for c in chosen { view.take(c) }
         } else {
             let count = request.count ?? 1
             for _ in 0..<count {
@@ -135,7 +154,7 @@ public struct DeviceAllocator: Sendable {
                         "\(count) of \(what) wanted; \(fitting.count + chosen.count) of \(matching.count) on \(node) free"
                     )
                 }
-                view.take(best.id)
+                view.take(best)
                 chosen.append(best)
             }
         }
@@ -175,19 +194,18 @@ public struct DeviceAllocator: Sendable {
 
     static func cost(of candidate: DeviceState.Candidate, view: View) -> (Double, Int) {
         guard !candidate.sets.isEmpty else { return (0, 1) }
-        let remaining = view.local.byID[candidate.id] != nil ? view.local.remaining : view.shared.remaining
-        // Whether `other` would still fit once `candidate` had taken its counters (without copying the state).
+        // What the counters would hold once `candidate` had taken its share.
+        var after = candidate.shared ? view.shared.remaining : view.local.remaining
+        for use in candidate.consumes { after[use.slot] -= use.amount }
         func fitsAfter(_ other: DeviceState.Candidate) -> Bool {
             guard other.id != candidate.id else { return false }
-            for (key, amount) in other.consumes {
-                if remaining[key, default: 0] - (candidate.consumes[key] ?? 0) < amount { return false }
-            }
+            for use in other.consumes where after[use.slot] < use.amount { return false }
             return true
         }
         var drop = 0.0
         var lost = 0
         for set in candidate.sets {
-            let before = view.sharing(set).filter(view.fits)
+            let before = view.sharing(set, with: candidate).filter(view.fits)
             let still = before.filter(fitsAfter)
             drop += (before.map(\.size).max() ?? 0) - (still.map(\.size).max() ?? 0)
             lost += before.count - still.count

@@ -2,15 +2,34 @@ import StarlingAPI
 
 /// A device by where it is published: driver, pool and name, as an allocation result names it.
 public struct DeviceID: Sendable, Hashable, Comparable, CustomStringConvertible {
-    public var driver: String
-    public var pool: String
-    public var device: String
+    public let driver: String
+    public let pool: String
+    public let device: String
+    /// FNV-1a of the three names, computed once: ids are hashed in every memo and set lookup of a placement, and
+    /// hashing three strings each time would dominate it. Equality still compares the names.
+    let fingerprint: UInt64
 
     public init(driver: String, pool: String, device: String) {
         self.driver = driver
         self.pool = pool
         self.device = device
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for part in [driver, pool, device] {
+            for byte in part.utf8 {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x100_0000_01b3
+            }
+            hash ^= 0xff
+            hash = hash &* 0x100_0000_01b3
+        }
+        fingerprint = hash
     }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.fingerprint == b.fingerprint && a.device == b.device && a.pool == b.pool && a.driver == b.driver
+    }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(fingerprint) }
 
     public init(_ result: DeviceRequestAllocationResult) {
         self.init(driver: result.driver, pool: result.pool, device: result.device)
@@ -31,38 +50,78 @@ public struct DeviceState: Sendable {
         var counter: String
     }
 
+    /// A counter's use: its slot in its node's `remaining`, and the amount.
+    struct Use: Sendable {
+        var slot: Int
+        var amount: Double
+    }
+
     struct Candidate: Sendable {
         var id: DeviceID
         var selectable: SelectableDevice
-        /// Counters used while allocated.
-        var consumes: [CounterKey: Double]
-        /// The counter sets it draws on (keys with an empty counter name).
-        var sets: [CounterKey]
+        /// Counters used while allocated, by slot.
+        var consumes: [Use]
+        /// The counter sets it draws on, by set slot.
+        var sets: [Int]
         /// How much it consumes in all: partitions that consume more are larger.
         var size: Double
+        /// Its position in its node's `candidates`.
+        var position: Int = 0
+        /// Whether it is reachable from every node (published without a node).
+        var shared = false
     }
 
-    /// One node's devices (or, under `""`, those reachable from every node) and their use.
+    /// One node's devices (or, under `""`, those reachable from every node) and their use. Counters and counter
+    /// sets are numbered per node (slots), so that checking whether a device fits reads arrays, not hashes.
     struct NodeDevices: Sendable {
         /// In id order.
         var candidates: [Candidate] = []
         var byID: [DeviceID: Int] = [:]
-        var bySet: [CounterKey: [Int]] = [:]
-        var remaining: [CounterKey: Double] = [:]
+        /// Set slot → the candidates drawing on it.
+        var bySet: [[Int]] = []
+        /// Counter slot → what is left of it.
+        var remaining: [Double] = []
+        /// Counter slot → the counter.
+        var counterKeys: [CounterKey] = []
+        var counterSlots: [CounterKey: Int] = [:]
+        var setSlots: [CounterKey: Int] = [:]
+        /// Candidate position → whether it is allocated.
+        var taken: [Bool] = []
         var allocated: Set<DeviceID> = []
 
         func fits(_ c: Candidate) -> Bool {
-            !allocated.contains(c.id) && c.consumes.allSatisfy { remaining[$0.key, default: 0] >= $0.value }
+            guard !taken[c.position] else { return false }
+            for use in c.consumes where remaining[use.slot] < use.amount { return false }
+            return true
         }
 
         mutating func take(_ id: DeviceID) {
             guard let i = byID[id], allocated.insert(id).inserted else { return }
-            for (key, amount) in candidates[i].consumes { remaining[key, default: 0] -= amount }
+            taken[i] = true
+            for use in candidates[i].consumes { remaining[use.slot] -= use.amount }
         }
 
         mutating func release(_ id: DeviceID) {
             guard let i = byID[id], allocated.remove(id) != nil else { return }
-            for (key, amount) in candidates[i].consumes { remaining[key, default: 0] += amount }
+            taken[i] = false
+            for use in candidates[i].consumes { remaining[use.slot] += use.amount }
+        }
+
+        mutating func counterSlot(_ key: CounterKey, value: Double) {
+            if let slot = counterSlots[key] {
+                remaining[slot] = value
+                return
+            }
+            counterSlots[key] = remaining.count
+            counterKeys.append(key)
+            remaining.append(value)
+        }
+
+        mutating func setSlot(_ key: CounterKey) -> Int {
+            if let slot = setSlots[key] { return slot }
+            setSlots[key] = bySet.count
+            bySet.append([])
+            return bySet.count - 1
         }
     }
 
@@ -85,47 +144,58 @@ public struct DeviceState: Sendable {
             let node = slice.spec.nodeName ?? ""
             poolNodes[Self.poolKey(slice.spec.driver, slice.spec.pool.name)] = node
             for set in slice.spec.sharedCounters ?? [] {
-                for (name, counter) in set.counters {
-                    nodes[node, default: NodeDevices()].remaining[
-                        CounterKey(driver: slice.spec.driver, pool: slice.spec.pool.name, set: set.name, counter: name)
-                    ] = counter.value.value
+                for (name, counter) in set.counters.sorted(by: { $0.key < $1.key }) {
+                    nodes[node, default: NodeDevices()].counterSlot(
+                        CounterKey(driver: slice.spec.driver, pool: slice.spec.pool.name, set: set.name, counter: name),
+                        value: counter.value.value)
                 }
             }
         }
         var byNode: [String: [Candidate]] = [:]
         for slice in current {
             let node = slice.spec.nodeName ?? ""
+            var devices = nodes[node] ?? NodeDevices()
             for device in slice.spec.devices ?? [] {
-                var consumes: [CounterKey: Double] = [:]
-                var sets: [CounterKey] = []
+                var consumes: [Use] = []
+                var sets: [Int] = []
+                var known = true
                 for use in device.consumesCounters ?? [] {
                     sets.append(
-                        CounterKey(
-                            driver: slice.spec.driver, pool: slice.spec.pool.name, set: use.counterSet, counter: ""))
-                    for (name, counter) in use.counters {
-                        consumes[
+                        devices.setSlot(
                             CounterKey(
                                 driver: slice.spec.driver, pool: slice.spec.pool.name, set: use.counterSet,
-                                counter: name)
-                        ] = counter.value.value
+                                counter: "")))
+                    for (name, counter) in use.counters.sorted(by: { $0.key < $1.key }) {
+                        let key = CounterKey(
+                            driver: slice.spec.driver, pool: slice.spec.pool.name, set: use.counterSet, counter: name)
+                        guard let slot = devices.counterSlots[key] else {
+                            known = false
+                            continue
+                        }
+                        consumes.append(Use(slot: slot, amount: counter.value.value))
                     }
                 }
-                guard consumes.keys.allSatisfy({ nodes[node]?.remaining[$0] != nil }) else { continue }
+                guard known else { continue }
                 byNode[node, default: []].append(
                     Candidate(
                         id: DeviceID(driver: slice.spec.driver, pool: slice.spec.pool.name, device: device.name),
                         selectable: SelectableDevice(
                             driver: slice.spec.driver, attributes: device.attributes ?? [:],
                             capacity: (device.capacity ?? [:]).mapValues(\.value)),
-                        consumes: consumes, sets: sets, size: consumes.values.reduce(0, +)))
+                        consumes: consumes, sets: sets, size: consumes.reduce(0) { $0 + $1.amount }))
             }
+            nodes[node] = devices
         }
         for (node, list) in byNode {
             var devices = nodes[node] ?? NodeDevices()
             devices.candidates = list.sorted { $0.id < $1.id }
-            for (i, c) in devices.candidates.enumerated() {
+            devices.taken = Array(repeating: false, count: list.count)
+            for i in devices.candidates.indices {
+                devices.candidates[i].position = i
+                devices.candidates[i].shared = node.isEmpty
+                let c = devices.candidates[i]
                 devices.byID[c.id] = i
-                for set in c.sets { devices.bySet[set, default: []].append(i) }
+                for set in c.sets { devices.bySet[set].append(i) }
             }
             nodes[node] = devices
         }
@@ -157,11 +227,11 @@ public struct DeviceState: Sendable {
 
     /// Counters left in a counter set, by counter name; for tests and explanations.
     public func remaining(driver: String, pool: String, set: String) -> [String: Double] {
-        guard let node = poolNodes[Self.poolKey(driver, pool)] else { return [:] }
+        guard let node = poolNodes[Self.poolKey(driver, pool)], let devices = nodes[node] else { return [:] }
         var out: [String: Double] = [:]
-        for (key, value) in nodes[node]?.remaining ?? [:]
+        for (slot, key) in devices.counterKeys.enumerated()
         where key.pool == pool && key.set == set && key.driver == driver {
-            out[key.counter] = value
+            out[key.counter] = devices.remaining[slot]
         }
         return out
     }
