@@ -33,16 +33,17 @@ struct CandidateIndex {
         /// Files `node` under `free` if one of its devices the shape selects is free in `devices`, else takes it
         /// out. Fit is checked before the selectors, whose first evaluation on a device is the costly part.
         mutating func file(
-            _ node: Int, free: Int, devices: DeviceState.NodeDevices?, allocator: inout DeviceAllocator
+            _ node: Int, name: String, free: Int, devices: DeviceState.NodeDevices?, allocator: inout DeviceAllocator
         ) {
-            let expressions = self.expressions
-            let open =
-                sharedMatch
-                || (devices.map { d in
-                    d.candidates.contains { c in
-                        d.fits(c) && expressions.allSatisfy { allocator.selects($0, c) }
+            var open = sharedMatch
+            if !open, let devices {
+                for position in devices.candidates.indices where devices.fits(devices.candidates[position]) {
+                    if allocator.selects(expressions, node: name, devices: devices, position: position) {
+                        open = true
+                        break
                     }
-                } ?? false)
+                }
+            }
             if let was = filed[node] {
                 if open && was == free { return }
                 remove(node, free: was)
@@ -114,16 +115,17 @@ struct CandidateIndex {
         guard shapes[key] == nil else { return }
         var shape = Shape()
         shape.expressions = expressions
-        func selected(_ candidate: DeviceState.Candidate) -> Bool {
-            expressions.allSatisfy { allocator.selects($0, candidate) }
+        func selectsAny(_ node: String) -> Bool {
+            guard let devices = state.nodes[node] else { return false }
+            return devices.candidates.indices.contains {
+                allocator.selects(expressions, node: node, devices: devices, position: $0)
+            }
         }
         // A pod without devices, or one a device every node reaches may serve, can go to any node.
-        shape.sharedMatch = key.isEmpty || (state.nodes[""]?.candidates ?? []).contains(where: selected)
+        shape.sharedMatch = key.isEmpty || selectsAny("")
         for (i, name) in names.enumerated() {
-            guard shape.sharedMatch || (state.nodes[name]?.candidates ?? []).contains(where: selected) else {
-                continue
-            }
-            shape.file(i, free: free[i], devices: state.nodes[name], allocator: &allocator)
+            guard shape.sharedMatch || selectsAny(name) else { continue }
+            shape.file(i, name: name, free: free[i], devices: state.nodes[name], allocator: &allocator)
             shapesOfNode[i].append(key)
         }
         shapes[key] = shape
@@ -141,7 +143,7 @@ struct CandidateIndex {
         guard let i = position[node] else { return }
         free[i] = state.freeDevices(on: node)
         for key in shapesOfNode[i] {
-            shapes[key]?.file(i, free: free[i], devices: state.nodes[node], allocator: &allocator)
+            shapes[key]?.file(i, name: node, free: free[i], devices: state.nodes[node], allocator: &allocator)
         }
     }
 }

@@ -18,8 +18,8 @@ public struct DeviceAllocator: Sendable {
     }
     /// Parsed selectors by expression text; an expression that does not parse selects nothing.
     private var parsed: [String: DeviceSelectorExpression?] = [:]
-    /// Whether each expression selects each device: a device's attributes never change while it is published.
-    private var selected: [String: [DeviceID: Bool]] = [:]
+    /// Each expression's verdicts, per node, on the node's devices.
+    private var selected: [String: [String: NodeSelection]] = [:]
 
     public init(classes: [DeviceClass]) {
         self.classes = Dictionary(classes.map { ($0.metadata.nameOrEmpty, $0) }, uniquingKeysWith: { a, _ in a })
@@ -104,21 +104,32 @@ public struct DeviceAllocator: Sendable {
             if state.nodes[""] != nil { state.nodes[""] = shared }
         }
 
-        var candidates: [DeviceState.Candidate] {
-            shared.candidates.isEmpty ? local.candidates : local.candidates + shared.candidates
+        /// The devices of the view: the node's, then those every node reaches.
+        var refs: [Ref] {
+            local.candidates.indices.map { Ref(shared: false, position: $0) }
+                + shared.candidates.indices.map { Ref(shared: true, position: $0) }
         }
 
-        func fits(_ c: DeviceState.Candidate) -> Bool { c.shared ? shared.fits(c) : local.fits(c) }
+        func devices(_ ref: Ref) -> DeviceState.NodeDevices { ref.shared ? shared : local }
 
-        mutating func take(_ c: DeviceState.Candidate) {
-            if c.shared { shared.take(c.id) } else { local.take(c.id) }
+        func fits(_ ref: Ref) -> Bool {
+            ref.shared ? shared.fits(shared.candidates[ref.position]) : local.fits(local.candidates[ref.position])
         }
 
-        /// The devices drawing on a counter set of the node that holds `candidate`.
-        func sharing(_ set: Int, with candidate: DeviceState.Candidate) -> [DeviceState.Candidate] {
-            let devices = candidate.shared ? shared : local
-            return devices.bySet[set].map { devices.candidates[$0] }
+        func id(_ ref: Ref) -> DeviceID {
+            ref.shared ? shared.candidates[ref.position].id : local.candidates[ref.position].id
         }
+
+        mutating func take(_ ref: Ref) {
+            if ref.shared { shared.take(id(ref)) } else { local.take(id(ref)) }
+        }
+    }
+
+    /// A device of a view by position: the node's own, or one every node reaches. Hot paths pass these rather
+    /// than copies of the devices.
+    struct Ref: Equatable {
+        var shared: Bool
+        var position: Int
     }
 
     /// One request: `count` devices (or all matching ones), or why not.
@@ -131,13 +142,14 @@ public struct DeviceAllocator: Sendable {
         let expressions = ((deviceClass.spec.selectors ?? []) + (request.selectors ?? [])).map {
             $0.cel?.expression ?? ""
         }
-        var matching: [DeviceState.Candidate] = []
-        for candidate in view.candidates where expressions.allSatisfy({ selects($0, candidate) }) {
-            matching.append(candidate)
-        }
+        let local = selection(expressions, node: node, devices: view.local)
+        let shared = selection(expressions, node: "", devices: view.shared)
+        let matching =
+            local.indices.filter { local[$0] }.map { Ref(shared: false, position: $0) }
+            + shared.indices.filter { shared[$0] }.map { Ref(shared: true, position: $0) }
         let what = "\(request.deviceClassName)" + ((request.selectors ?? []).isEmpty ? "" : " with its selectors")
         if matching.isEmpty { return .failure("no device of \(what) on \(node)") }
-        var chosen: [DeviceState.Candidate] = []
+        var chosen: [Ref] = []
         if request.allocationMode == .all {
             let busy = matching.filter { !view.fits($0) }.count
             guard busy == 0 else {
@@ -160,17 +172,62 @@ public struct DeviceAllocator: Sendable {
         }
         return .success(
             chosen.map {
-                DeviceRequestAllocationResult(
-                    request: name, driver: $0.id.driver, pool: $0.id.pool, device: $0.id.device)
+                let id = view.id($0)
+                return DeviceRequestAllocationResult(request: name, driver: id.driver, pool: id.pool, device: id.device)
             })
     }
 
-    /// Whether `text` selects the device, remembered per device.
-    mutating func selects(_ text: String, _ candidate: DeviceState.Candidate) -> Bool {
-        if let known = selected[text]?[candidate.id] { return known }
-        let result = expression(text)?.matches(candidate.selectable) ?? false
-        selected[text, default: [:]][candidate.id] = result
-        return result
+    /// One expression's verdict on one node's devices, by position: 0 not yet known, 1 no, 2 yes. A device's
+    /// attributes do not change while it is published, so a verdict stands while the node publishes the same
+    /// devices (`signature`).
+    struct NodeSelection {
+        var signature: UInt64
+        var verdicts: [UInt8]
+    }
+
+    /// Whether every expression selects each of `devices`' devices, by position (evaluating what is not yet known).
+    mutating func selection(_ expressions: [String], node: String, devices: DeviceState.NodeDevices) -> [Bool] {
+        var all = [Bool](repeating: true, count: devices.candidates.count)
+        for text in expressions {
+            var memo = takeSelection(text, node: node, devices: devices)
+            for i in all.indices where all[i] {
+                if memo.verdicts[i] == 0 {
+                    memo.verdicts[i] = expression(text)?.matches(devices.candidates[i].selectable) == true ? 2 : 1
+                }
+                all[i] = memo.verdicts[i] == 2
+            }
+            selected[text, default: [:]][node] = memo
+        }
+        return all
+    }
+
+    /// Whether every expression selects the device at `position` of `devices` (evaluated once, then remembered).
+    mutating func selects(
+        _ expressions: [String], node: String, devices: DeviceState.NodeDevices, position: Int
+    ) -> Bool {
+        for text in expressions {
+            var memo = takeSelection(text, node: node, devices: devices)
+            if memo.verdicts[position] == 0 {
+                memo.verdicts[position] =
+                    expression(text)?.matches(devices.candidates[position].selectable) == true ? 2 : 1
+            }
+            let verdict = memo.verdicts[position]
+            selected[text, default: [:]][node] = memo
+            if verdict != 2 { return false }
+        }
+        return true
+    }
+
+    /// The memo of `text` on `node`, moved out of the table (so that updating it copies nothing), fresh when the
+    /// node's devices changed.
+    mutating func takeSelection(_ text: String, node: String, devices: DeviceState.NodeDevices) -> NodeSelection {
+        if let memo = selected[text]?.removeValue(forKey: node), memo.signature == devices.signature,
+            memo.verdicts.count == devices.candidates.count
+        {
+            return memo
+        }
+        return NodeSelection(
+            signature: devices.signature, verdicts: [UInt8](repeating: 0, count: devices.candidates.count))
     }
 
     mutating func expression(_ text: String) -> DeviceSelectorExpression? {
@@ -182,33 +239,42 @@ public struct DeviceAllocator: Sendable {
 
     /// The fitting device whose taking costs least: the smallest drop in the largest device still allocatable on
     /// the counter sets it shares, then the fewest devices made unavailable, then the first by id.
-    static func best(_ fitting: [DeviceState.Candidate], view: View) -> DeviceState.Candidate? {
-        var best: (candidate: DeviceState.Candidate, cost: (Double, Int))?
-        for candidate in fitting {
-            let cost = cost(of: candidate, view: view)
-            if best == nil || cost < best!.cost { best = (candidate, cost) }
+    static func best(_ fitting: [Ref], view: View) -> Ref? {
+        var best: (ref: Ref, cost: (Double, Int))?
+        for ref in fitting {
+            let cost = cost(of: ref, view: view)
+            if best == nil || cost < best!.cost { best = (ref, cost) }
             if cost == (0, 1) { break }
         }
-        return best?.candidate
+        return best?.ref
     }
 
-    static func cost(of candidate: DeviceState.Candidate, view: View) -> (Double, Int) {
+    static func cost(of ref: Ref, view: View) -> (Double, Int) {
+        let devices = view.devices(ref)
+        let candidate = devices.candidates[ref.position]
         guard !candidate.sets.isEmpty else { return (0, 1) }
         // What the counters would hold once `candidate` had taken its share.
-        var after = candidate.shared ? view.shared.remaining : view.local.remaining
+        var after = devices.remaining
         for use in candidate.consumes { after[use.slot] -= use.amount }
-        func fitsAfter(_ other: DeviceState.Candidate) -> Bool {
-            guard other.id != candidate.id else { return false }
-            for use in other.consumes where after[use.slot] < use.amount { return false }
-            return true
-        }
         var drop = 0.0
         var lost = 0
         for set in candidate.sets {
-            let before = view.sharing(set, with: candidate).filter(view.fits)
-            let still = before.filter(fitsAfter)
-            drop += (before.map(\.size).max() ?? 0) - (still.map(\.size).max() ?? 0)
-            lost += before.count - still.count
+            var largestBefore = 0.0
+            var largestAfter = 0.0
+            for position in devices.bySet[set] {
+                let other = devices.candidates[position]
+                guard devices.fits(other) else { continue }
+                largestBefore = max(largestBefore, other.size)
+                var stillFits = position != ref.position
+                if stillFits {
+                    for use in other.consumes where after[use.slot] < use.amount {
+                        stillFits = false
+                        break
+                    }
+                }
+                if stillFits { largestAfter = max(largestAfter, other.size) } else { lost += 1 }
+            }
+            drop += largestBefore - largestAfter
         }
         return (drop, lost)
     }

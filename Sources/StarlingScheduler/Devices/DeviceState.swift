@@ -87,6 +87,8 @@ public struct DeviceState: Sendable {
         var setSlots: [CounterKey: Int] = [:]
         /// Candidate position → whether it is allocated.
         var taken: [Bool] = []
+        /// The candidates' ids folded together: memos of the devices by position hold while it is the same.
+        var signature: UInt64 = 0
         var allocated: Set<DeviceID> = []
 
         func fits(_ c: Candidate) -> Bool {
@@ -195,6 +197,7 @@ public struct DeviceState: Sendable {
                 devices.candidates[i].shared = node.isEmpty
                 let c = devices.candidates[i]
                 devices.byID[c.id] = i
+                devices.signature = (devices.signature ^ c.id.fingerprint) &* 0x100_0000_01b3
                 for set in c.sets { devices.bySet[set].append(i) }
             }
             nodes[node] = devices
