@@ -46,6 +46,10 @@ public struct GangScheduler: Sendable {
         public private(set) var devices: DeviceState
         public private(set) var occupancy: TopologyOccupancy
         var index: CandidateIndex?
+        /// What refused a gang, by what its pods ask: within a session devices are only taken, never freed, so a
+        /// gang asking the same that needs more pods than the refused one could place is refused too, without
+        /// looking at every node again to say why.
+        var refused: [String: MemberRefusal] = [:]
 
         /// A session on `nodes` and `devices`; with `indexed` false every pod tries every node (the baseline the
         /// scheduling benchmark compares with).
@@ -74,10 +78,18 @@ public struct GangScheduler: Sendable {
                     gang, key: key, nodes: order, state: &devices, occupancy: occupancy)
             } else {
                 let total = order.count
+                // Only while no domain is held exclusively: then every gang sees the same nodes.
+                let asks = occupancy.exclusive.isEmpty ? Self.asks(gang) : nil
+                if let asks, var known = refused[asks], gang.size > known.placed {
+                    known.pod = gang.pods[0]
+                    return .failure(GangRefusal(message: known.message(gang)))
+                }
                 outcome = scheduler.place(gang, on: open, state: &devices, index: &index).mapError { refusal in
                     var refusal = refusal
                     refusal.nodes = total
                     if closed > 0 { refusal.reasons["in a domain another group holds exclusively"] = closed }
+                    // A count is exact when each pod takes a node of its own, or when not even one pod fit.
+                    if let asks, gang.distinctNodes || refusal.placed == 0 { refused[asks] = refusal }
                     return Refusal(message: refusal.message(gang))
                 }
             }
@@ -91,6 +103,18 @@ public struct GangScheduler: Sendable {
                 return .success(placements)
             case .failure(let refusal): return .failure(GangRefusal(message: refusal.message))
             }
+        }
+
+        /// What every pod of `gang` asks, as one key; nil when its pods ask different things or are tied to a node.
+        static func asks(_ gang: Gang) -> String? {
+            func key(_ pod: PodRequest) -> String? {
+                guard pod.pinnedNode == nil else { return nil }
+                let selector = pod.nodeSelector.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                return "\(gang.distinctNodes)|\(selector)|\(pod.devices)|\(pod.claims.map(\.spec))"
+            }
+            guard let first = gang.pods.first, let asked = key(first) else { return nil }
+            for pod in gang.pods.dropFirst() where key(pod) != asked { return nil }
+            return asked
         }
     }
 

@@ -68,4 +68,32 @@ import Testing
         #expect(placed > 10 && refused > 10, "placed \(placed), refused \(refused)")
         #expect(indexed.devices.allocated == scanning.devices.allocated)
     }
+
+    @Test func aGangAskingWhatWasRefusedIsRefusedWithItsOwnName() {
+        let nodes = [node("a", devices: 1), node("b", devices: 1)]
+        var session = GangScheduler.Session(
+            scheduler: GangScheduler(), nodes: nodes.map(\.info), devices: DeviceState(slices: nodes.flatMap(\.slices)))
+        // Three pods of one GPU each, a node each: two nodes hold two of them.
+        guard case .failure(let first) = session.place(gang("big", pods: 3, devices: 1, distinct: true)) else {
+            Issue.record("three pods fit on two nodes")
+            return
+        }
+        #expect(first.message.contains("gang big needs 3 pods"))
+        // A smaller gang asking the same still fits; a larger one is refused, naming itself.
+        guard case .success = session.place(gang("pair", pods: 2, devices: 1, distinct: true)) else {
+            Issue.record("two pods fit on two nodes")
+            return
+        }
+        guard case .failure(let single) = session.place(gang("one", pods: 1, devices: 1, distinct: true)) else {
+            Issue.record("a pod fits on full nodes")
+            return
+        }
+        #expect(single.message.contains("needs 1 x H100-80GB"))
+        guard case .failure(let four) = session.place(gang("four", pods: 4, devices: 1, distinct: true)) else {
+            Issue.record("four pods fit on full nodes")
+            return
+        }
+        #expect(four.message.contains("gang four needs 4 pods of 1 x H100-80GB at once"))
+        #expect(four.message.contains("2 nodes:"), "the reasons of the scan that refused \"one\": \(four.message)")
+    }
 }
