@@ -78,8 +78,10 @@ public struct GangScheduler: Sendable {
                     gang, key: key, nodes: order, state: &devices, occupancy: occupancy)
             } else {
                 let total = order.count
-                // Only while no domain is held exclusively: then every gang sees the same nodes.
-                let asks = occupancy.exclusive.isEmpty ? Self.asks(gang) : nil
+                // Only while no domain is held exclusively: then every gang sees the same nodes. The key is made
+                // only once something was refused.
+                let cached = occupancy.exclusive.isEmpty
+                let asks = cached && !refused.isEmpty ? Self.asks(gang) : nil
                 if let asks, var known = refused[asks], gang.size > known.placed {
                     known.pod = gang.pods[0]
                     return .failure(GangRefusal(message: known.message(gang)))
@@ -89,7 +91,9 @@ public struct GangScheduler: Sendable {
                     refusal.nodes = total
                     if closed > 0 { refusal.reasons["in a domain another group holds exclusively"] = closed }
                     // A count is exact when each pod takes a node of its own, or when not even one pod fit.
-                    if let asks, gang.distinctNodes || refusal.placed == 0 { refused[asks] = refusal }
+                    if cached, gang.distinctNodes || refusal.placed == 0, let asks = asks ?? Self.asks(gang) {
+                        refused[asks] = refusal
+                    }
                     return Refusal(message: refusal.message(gang))
                 }
             }
