@@ -32,6 +32,9 @@ public enum WellKnown {
     public static let migDevicesAnnotation = "starling.dev/mig-devices"
     /// A node's GPU UUIDs in index order, comma-separated, where the hardware reports them.
     public static let gpuUUIDsAnnotation = "starling.dev/gpu-uuids"
+    /// The MIG devices that exist on a node's real GPUs (`gpu/profile/ordinal/uuid`, comma-separated); present on
+    /// a node whose GPUs report MIG mode, even empty, so that only existing MIG devices are published.
+    public static let migInstancesAnnotation = "starling.dev/mig-instances"
 
     public static let envLeaderAddress = "STARLING_LEADER_ADDRESS"
     /// The accelerator type and partition profile a pod's claims were given (the alternative `firstAvailable` chose).

@@ -29,7 +29,7 @@ public enum NodeInventory {
 
     public static func makeNode(
         name: String, accelerator: String?, devices: Int, labels: [String: String] = [:], real: Bool = false,
-        mig: [Int] = [], uuids: [String] = []
+        mig: [Int] = [], uuids: [String] = [], migInstances: [Int: [GPUInventory.MIGInstance]]? = nil
     )
         -> Node
     {
@@ -41,6 +41,11 @@ public enum NodeInventory {
         if real { annotations[WellKnown.realDevicesAnnotation] = "true" }
         if !mig.isEmpty { annotations[WellKnown.migDevicesAnnotation] = mig.map(String.init).joined(separator: ",") }
         if !uuids.isEmpty { annotations[WellKnown.gpuUUIDsAnnotation] = uuids.joined(separator: ",") }
+        if let migInstances {
+            annotations[WellKnown.migInstancesAnnotation] = migInstances.keys.sorted().flatMap { gpu in
+                (migInstances[gpu] ?? []).map { $0.annotationEntry(gpu: gpu) }
+            }.joined(separator: ",")
+        }
         if !annotations.isEmpty { meta.annotations = annotations }
         let resources = [WellKnown.acceleratorResource: String(devices)]
         return Node(
@@ -155,13 +160,7 @@ public enum NodeInventory {
         process.arguments = [
             "--query-gpu=index,name,memory.total,uuid,mig.mode.current", "--format=csv,noheader,nounits",
         ]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return nil }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let text = String(data: data, encoding: .utf8) else { return nil }
+        guard let text = run(process) else { return nil }
         let rows = text.split(separator: "\n").map {
             $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         }
@@ -172,11 +171,55 @@ public enum NodeInventory {
         // MIG mode as the GPU reports it (`Enabled`; `[N/A]` on GPUs without MIG).
         let mig = rows.enumerated().compactMap { i, row in row.count >= 5 && row[4] == "Enabled" ? i : nil }
         let uuids = rows.compactMap { $0.count >= 4 ? $0[3] : nil }
+        let partitioned = !MIGProfile.profiles(for: type).isEmpty && !mig.isEmpty
+        // The MIG devices that exist (Starling does not create them): `nvidia-smi -L` lists them with their UUIDs.
+        var instances: [Int: [GPUInventory.MIGInstance]]?
+        if partitioned {
+            let list = Process()
+            list.executableURL = URL(fileURLWithPath: smi)
+            list.arguments = ["-L"]
+            instances = run(list).map(migInstances(fromList:)) ?? [:]
+        }
         return [
             makeNode(
-                name: host, accelerator: type, devices: rows.count, real: true,
-                mig: MIGProfile.profiles(for: type).isEmpty ? [] : mig, uuids: uuids.count == rows.count ? uuids : [])
+                name: host, accelerator: type, devices: rows.count, real: true, mig: partitioned ? mig : [],
+                uuids: uuids.count == rows.count ? uuids : [], migInstances: instances)
         ]
+    }
+
+    /// A process's standard output, or nil when it cannot run or fails.
+    static func run(_ process: Process) -> String? {
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return nil }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        return String(data: data, encoding: .utf8)
+    }
+
+    /// The MIG devices `nvidia-smi -L` lists, by GPU index:
+    ///
+    ///     GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-5d5ba0d6-…)
+    ///       MIG 3g.40gb     Device  0: (UUID: MIG-c6d4f1ef-…)
+    public static func migInstances(fromList text: String) -> [Int: [GPUInventory.MIGInstance]] {
+        var byGPU: [Int: [GPUInventory.MIGInstance]] = [:]
+        var gpu: Int?
+        for line in text.split(separator: "\n") {
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            if words.first == "GPU", words.count >= 2, let index = Int(words[1].dropLast()) {
+                gpu = index
+            } else if words.first == "MIG", words.count >= 6, let gpu, words[2] == "Device",
+                let ordinal = Int(words[3].dropLast()), let open = line.range(of: "UUID: "),
+                let close = line[open.upperBound...].firstIndex(of: ")")
+            {
+                byGPU[gpu, default: []].append(
+                    GPUInventory.MIGInstance(
+                        profile: String(words[1]), ordinal: ordinal, uuid: String(line[open.upperBound..<close])))
+            }
+        }
+        return byGPU
     }
 
     /// `NVIDIA H100 80GB HBM3` with 81559 MiB becomes `H100-80GB`.

@@ -79,4 +79,38 @@ import Testing
     func gpuNamesBecomeAcceleratorTypes(name: String, memory: Int, expected: String) {
         #expect(NodeInventory.acceleratorType(name: name, memoryMiB: memory) == expected)
     }
+
+    @Test func realMIGDevicesAreWhatNvidiaSmiLists() throws {
+        let listed = NodeInventory.migInstances(
+            fromList: """
+                GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-5d5ba0d6-d33d-2b2c-524d-9e3d8d2b8a77)
+                  MIG 3g.40gb     Device  0: (UUID: MIG-c6d4f1ef-42e4-5de3-91c7-45d71c87eb3f)
+                  MIG 3g.40gb     Device  1: (UUID: MIG-cba663e8-9bed-5b25-b243-5985ef7c9beb)
+                GPU 1: NVIDIA H100 80GB HBM3 (UUID: GPU-0a1b2c3d-0000-1111-2222-333344445555)
+                GPU 2: NVIDIA H100 80GB HBM3 (UUID: GPU-9f8e7d6c-0000-1111-2222-333344445555)
+                  MIG 1g.10gb     Device  0: (UUID: MIG-11111111-2222-3333-4444-555555555555)
+                """)
+        #expect(listed.keys.sorted() == [0, 2])
+        #expect(
+            listed[0]?.map(\.uuid) == [
+                "MIG-c6d4f1ef-42e4-5de3-91c7-45d71c87eb3f", "MIG-cba663e8-9bed-5b25-b243-5985ef7c9beb",
+            ])
+        #expect(
+            listed[2]?.first
+                == GPUInventory.MIGInstance(
+                    profile: "1g.10gb", ordinal: 0, uuid: "MIG-11111111-2222-3333-4444-555555555555"))
+
+        // GPUs 0 and 1 in MIG mode (GPU 1 with no MIG device yet), GPU 2 whole.
+        let node = NodeInventory.makeNode(
+            name: "real", accelerator: "H100-80GB", devices: 3, real: true, mig: [0, 1],
+            uuids: ["GPU-a", "GPU-b", "GPU-c"], migInstances: [0: listed[0] ?? []])
+        let inventory = try #require(GPUInventory(node: node))
+        let devices = inventory.gpus.map { inventory.devices(of: $0) }
+        // Only the MIG devices that exist, with their UUIDs, and not the GPU whole (CUDA sees only its MIG devices).
+        #expect(devices[0].map(\.name) == ["gpu-0-mig-3g-40gb-device-0", "gpu-0-mig-3g-40gb-device-1"])
+        #expect(devices[0].first?.attributes?["uuid"] == .string("MIG-c6d4f1ef-42e4-5de3-91c7-45d71c87eb3f"))
+        #expect(devices[1].isEmpty)
+        #expect(devices[2].map(\.name) == ["gpu-2"])
+        #expect(devices[2].first?.attributes?["uuid"] == .string("GPU-c"))
+    }
 }

@@ -15,15 +15,36 @@ public struct GPUInventory: Sendable, Equatable {
         /// `GPU-…` on real hardware; a stable made-up one for simulated GPUs.
         public var uuid: String
         public var migEnabled: Bool
-        /// MIG devices' UUIDs by device name, where the hardware reports them.
-        public var migUUIDs: [String: String]
+        /// The MIG devices that exist on a real GPU in MIG mode, as `nvidia-smi -L` lists them: only they are
+        /// published (Starling does not create or destroy MIG instances), and the GPU is not published whole,
+        /// since CUDA sees only its MIG devices. Nil on a simulated GPU, which publishes every placement.
+        public var migInstances: [MIGInstance]?
 
-        public init(index: Int, uuid: String, migEnabled: Bool = false, migUUIDs: [String: String] = [:]) {
+        public init(index: Int, uuid: String, migEnabled: Bool = false, migInstances: [MIGInstance]? = nil) {
             self.index = index
             self.uuid = uuid
             self.migEnabled = migEnabled
-            self.migUUIDs = migUUIDs
+            self.migInstances = migInstances
         }
+    }
+
+    /// A MIG device that exists on a real GPU.
+    public struct MIGInstance: Sendable, Equatable {
+        /// `3g.40gb`.
+        public var profile: String
+        /// Its number on its GPU (`Device 0` in `nvidia-smi -L`).
+        public var ordinal: Int
+        /// `MIG-…`: what `CUDA_VISIBLE_DEVICES` names it by.
+        public var uuid: String
+
+        public init(profile: String, ordinal: Int, uuid: String) {
+            self.profile = profile
+            self.ordinal = ordinal
+            self.uuid = uuid
+        }
+
+        /// `gpu/profile/ordinal/uuid`, as `starling.dev/mig-instances` lists it.
+        public func annotationEntry(gpu: Int) -> String { "\(gpu)/\(profile)/\(ordinal)/\(uuid)" }
     }
 
     /// Starling's DRA driver name: the domain of the attributes it publishes.
@@ -55,11 +76,26 @@ public struct GPUInventory: Sendable, Equatable {
                 Int($0.trimmingCharacters(in: .whitespaces))
             })
         let uuids = (annotations[WellKnown.gpuUUIDsAnnotation] ?? "").split(separator: ",").map(String.init)
+        // Real MIG devices, where the node lists them; every GPU in MIG mode then has exactly those listed.
+        let listed = annotations[WellKnown.migInstancesAnnotation].map(Self.migInstances(annotation:))
         self.init(
             node: name, acceleratorType: type,
             gpus: (0..<node.acceleratorCount).map { i in
-                GPU(index: i, uuid: i < uuids.count ? uuids[i] : "GPU-sim-\(name)-\(i)", migEnabled: mig.contains(i))
+                GPU(
+                    index: i, uuid: i < uuids.count ? uuids[i] : "GPU-sim-\(name)-\(i)", migEnabled: mig.contains(i),
+                    migInstances: listed.map { $0[i] ?? [] })
             })
+    }
+
+    /// `starling.dev/mig-instances` read back: MIG devices by GPU index; entries that do not parse are skipped.
+    public static func migInstances(annotation: String) -> [Int: [MIGInstance]] {
+        var byGPU: [Int: [MIGInstance]] = [:]
+        for entry in annotation.split(separator: ",") {
+            let fields = entry.trimmingCharacters(in: .whitespaces).split(separator: "/", maxSplits: 3).map(String.init)
+            guard fields.count == 4, let gpu = Int(fields[0]), let ordinal = Int(fields[2]) else { continue }
+            byGPU[gpu, default: []].append(MIGInstance(profile: fields[1], ordinal: ordinal, uuid: fields[3]))
+        }
+        return byGPU
     }
 
     /// The device name of GPU `index` (`gpu-3`) and of a partition on it (`gpu-3-mig-3g-40gb-4`).
@@ -105,9 +141,15 @@ public struct GPUInventory: Sendable, Equatable {
         return slices
     }
 
-    /// A GPU's devices: itself and, in MIG mode, every placement of every profile.
+    /// A GPU's devices: itself and, in MIG mode, every placement of every profile; on a real GPU in MIG mode, the
+    /// MIG devices that exist.
     public func devices(of gpu: GPU) -> [Device] {
         let profiles = MIGProfile.profiles(for: acceleratorType)
+        if gpu.migEnabled, let instances = gpu.migInstances {
+            return instances.compactMap { instance in
+                MIGProfile.named(instance.profile, for: acceleratorType).map { existingPartition(gpu, $0, instance) }
+            }
+        }
         var devices = [wholeDevice(gpu, partitioned: !profiles.isEmpty)]
         if gpu.migEnabled {
             for profile in profiles {
@@ -152,7 +194,7 @@ public struct GPUInventory: Sendable, Equatable {
             attributes: [
                 "type": .string("mig"), "productName": .string(acceleratorType), "profile": .string(profile.name),
                 "parentIndex": .int(gpu.index), "parentUUID": .string(gpu.uuid), "placementStart": .int(start),
-                "uuid": .string(gpu.migUUIDs[name] ?? "MIG-\(gpu.uuid)-\(profile.name)-\(start)"),
+                "uuid": .string("MIG-\(gpu.uuid)-\(profile.name)-\(start)"),
             ],
             capacity: [
                 "memory": DeviceCapacity(Quantity("\(profile.memoryGiB)Gi")!),
@@ -160,6 +202,21 @@ public struct GPUInventory: Sendable, Equatable {
             ],
             consumesCounters: [
                 DeviceCounterConsumption(counterSet: Self.counterSetName(gpu: gpu.index), counters: counters)
+            ])
+    }
+
+    /// A MIG device that exists: fixed, so it shares no counters (nothing else on its GPU is published).
+    func existingPartition(_ gpu: GPU, _ profile: MIGProfile, _ instance: MIGInstance) -> Device {
+        Device(
+            name:
+                "gpu-\(gpu.index)-mig-\(profile.name.replacingOccurrences(of: ".", with: "-"))-device-\(instance.ordinal)",
+            attributes: [
+                "type": .string("mig"), "productName": .string(acceleratorType), "profile": .string(profile.name),
+                "parentIndex": .int(gpu.index), "parentUUID": .string(gpu.uuid), "uuid": .string(instance.uuid),
+            ],
+            capacity: [
+                "memory": DeviceCapacity(Quantity("\(profile.memoryGiB)Gi")!),
+                "computeSlices": DeviceCapacity(Quantity(Double(profile.computeSlices))),
             ])
     }
 
