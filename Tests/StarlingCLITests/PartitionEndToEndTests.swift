@@ -27,12 +27,8 @@ import Testing
         """
 
     @Test func twoHalfGPUReplicasShareOneGPUAndAThirdWaits() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-mig-\(UUID().uuidString)")
-            .path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try scratchDirectory("starling-mig", files: ["nodes.yaml": Self.nodes, "halves.yaml": Self.service])
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try Self.nodes.write(toFile: "\(dir)/nodes.yaml", atomically: true, encoding: .utf8)
-        try Self.service.write(toFile: "\(dir)/halves.yaml", atomically: true, encoding: .utf8)
         let up = try StarlingProcess(
             dataDirectory: dir, arguments: ["--nodes", "\(dir)/nodes.yaml", "-f", "\(dir)/halves.yaml", "--no-gateway"])
         defer { up.stop() }

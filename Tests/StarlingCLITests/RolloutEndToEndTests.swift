@@ -28,12 +28,9 @@ import Testing
         """
 
     @Test func aSurgeRolloutKeepsTwoReplicasServingAndEndsOnTheNewTemplate() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-roll-\(UUID().uuidString)")
-            .path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try scratchDirectory(
+            "starling-roll", files: ["nodes.yaml": Self.nodes, "rolling.yaml": Self.service])
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try Self.nodes.write(toFile: "\(dir)/nodes.yaml", atomically: true, encoding: .utf8)
-        try Self.service.write(toFile: "\(dir)/rolling.yaml", atomically: true, encoding: .utf8)
         let up = try StarlingProcess(
             dataDirectory: dir,
             arguments: ["--nodes", "\(dir)/nodes.yaml", "-f", "\(dir)/rolling.yaml", "--no-gateway"])
