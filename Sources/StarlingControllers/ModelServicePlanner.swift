@@ -362,6 +362,9 @@ public struct ModelServicePlanner: Sendable {
         for (g, _) in recreations where !recreating.contains(g) && groups[g]?.isReady(size: size) == true {
             recreations[g] = nil
         }
+        // A group above the desired and surge count is not made again: its count must not hold back the next
+        // surge group at its index.
+        for g in recreations.keys where g >= surgeEnd { recreations[g] = nil }
         status.groupRecreations = recreations.isEmpty ? nil : recreations.values.sorted { $0.index < $1.index }
         var conditions = status.conditions ?? []
         if backingOff.isEmpty {

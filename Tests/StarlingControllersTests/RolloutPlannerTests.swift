@@ -230,4 +230,23 @@ struct RolloutCluster {
         #expect(started.delete == ["llm-0", "llm-0-1", "llm-0-2"])
         #expect(started.events.contains { $0.reason == "RecreatingGroup" })
     }
+
+    @Test func aSurgeGroupThatFailedLeavesNoBackoffForTheNextRollout() throws {
+        var cluster = RolloutCluster.settled(Fixture.service(replicas: 1))
+        cluster.update(command: ["server", "--v2"], rollout: RolloutSpec(maxUnavailable: .int(1), maxSurge: .int(1)))
+        // The surge group is made and, one group being allowed down, the old one replaced at once.
+        let first = cluster.pass()
+        #expect(first.delete == ["llm-0", "llm-0-1"])
+        cluster.pass()
+        // The surge group restarts while no outdated group is left: it is deleted and not made again (the one
+        // group may be down), and no recreation count stays behind to hold back the next rollout's surge.
+        let leader = try #require(cluster.pods.firstIndex { $0.metadata.nameOrEmpty == "llm-1" })
+        cluster.pods[leader].status?.containerStatuses?[0].restartCount = 1
+        #expect(cluster.pass().delete == ["llm-1", "llm-1-1"])
+        #expect(cluster.service.status?.groupRecreations == nil)
+        cluster.makeReady(group: 0)
+        cluster.pass()
+        #expect(cluster.groups.keys.sorted() == [0])
+        #expect(cluster.service.status?.conditions?.condition("Progressing")?.reason == "Complete")
+    }
 }
