@@ -164,7 +164,7 @@ public struct ResourceClaimController: Service {
             do {
                 _ = try await client.patch(
                     ResourceClaim.self, namespace: key.namespace, name: key.name,
-                    patch: .object(["status": .object(["allocation": .null, "reservedFor": .null])]),
+                    patch: ResourceClaim.deallocation,
                     subresource: "status")
                 logger.info("deallocated claim with no pod", metadata: ["claim": "\(key)"])
             } catch {

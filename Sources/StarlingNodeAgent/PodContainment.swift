@@ -1,6 +1,7 @@
 import CStarlingProcess
 import Foundation
 import Logging
+import StarlingAPI
 
 #if canImport(Glibc)
 import Glibc
@@ -71,12 +72,7 @@ public struct PodContainment: Sendable {
     /// A stable id for the agent whose state lives in `runDirectory` (FNV-1a of its absolute path).
     static func agentID(for runDirectory: String) -> String {
         let path = URL(fileURLWithPath: runDirectory).standardizedFileURL.path
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in path.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        return String(hash, radix: 16)
+        return String(FNV1a.hash(path.utf8), radix: 16)
     }
 
     struct Unavailable: Error, CustomStringConvertible {

@@ -62,12 +62,12 @@ public struct GangScheduler: Sendable {
             position = Dictionary(order.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
             self.devices = devices
             occupancy = topology
-            index = indexed ? CandidateIndex(nodes: order, state: devices) : nil
+            index = indexed ? CandidateIndex(nodes: order, position: position, state: devices) : nil
         }
 
         /// Places every pod of `gang`, or none of them and says why.
         public mutating func place(_ gang: Gang) -> Result<[Placement], GangRefusal> {
-            let outcome: Result<[Placement], Refusal>
+            let outcome: Result<[Placement], GangRefusal>
             // Domains held exclusively by other groups are closed to this one.
             let open =
                 occupancy.exclusive.isEmpty
@@ -94,7 +94,7 @@ public struct GangScheduler: Sendable {
                     if cached, gang.distinctNodes || refusal.placed == 0, let asks = asks ?? Self.asks(gang) {
                         refused[asks] = refusal
                     }
-                    return Refusal(message: refusal.message(gang))
+                    return GangRefusal(message: refusal.message(gang))
                 }
             }
             switch outcome {
@@ -105,7 +105,7 @@ public struct GangScheduler: Sendable {
                     occupancy.record(gang: gang.name, on: order[i], exclusiveKey: gang.exclusiveTopology)
                 }
                 return .success(placements)
-            case .failure(let refusal): return .failure(GangRefusal(message: refusal.message))
+            case .failure(let refusal): return .failure(refusal)
             }
         }
 
@@ -125,11 +125,6 @@ public struct GangScheduler: Sendable {
     /// Why a gang was not placed, as its pods' PodScheduled condition says it.
     public struct GangRefusal: Error, Sendable, Equatable {
         public var message: String
-    }
-
-    /// Why a gang was not placed.
-    struct Refusal: Error {
-        var message: String
     }
 
     /// Why a gang's member found no node: the member and each node's reason, counted.
@@ -159,7 +154,7 @@ public struct GangScheduler: Sendable {
         var placements: [Placement] = []
         var used: Set<String> = []
         // The index covers every node; a gang kept out of some domains checks membership.
-        let allowed: Set<String>? = index.map { nodes.count == $0.names.count } == true ? nil : Set(nodes.map(\.name))
+        let allowed: Set<String>? = index.map { nodes.count == $0.nodes.count } == true ? nil : Set(nodes.map(\.name))
         let members = gang.pods + Array(repeating: gang.pods[0], count: gang.size - gang.pods.count)
         for (i, pod) in members.enumerated() {
             var chosen: Trial?
@@ -221,7 +216,7 @@ public struct GangScheduler: Sendable {
     }
 
     /// Allocates every claim of `pod` on `node` against `state` (left unchanged), or says why not.
-    mutating func attempt(_ pod: PodRequest, on node: String, state: DeviceState) -> Result<Trial, Refusal> {
+    mutating func attempt(_ pod: PodRequest, on node: String, state: DeviceState) -> Result<Trial, GangRefusal> {
         var view = DeviceAllocator.View(state: state, node: node)
         var results: [String: [DeviceRequestAllocationResult]] = [:]
         for claim in pod.allClaims {
@@ -229,7 +224,7 @@ public struct GangScheduler: Sendable {
             case .success(let r): results[claim.name] = r
             case .failure(let f):
                 return .failure(
-                    Refusal(
+                    GangRefusal(
                         message: claim.name.isEmpty ? "\(pod.devices) x GPU: \(f.reason)" : "claim \(claim.name): \(f)")
                 )
             }
@@ -242,7 +237,7 @@ public struct GangScheduler: Sendable {
     /// would be left with the fewest free devices (best fit); a refusal names each domain's reason.
     mutating func placeExclusively(
         _ gang: Gang, key: String, nodes: [NodeInfo], state: inout DeviceState, occupancy: TopologyOccupancy
-    ) -> Result<[Placement], Refusal> {
+    ) -> Result<[Placement], GangRefusal> {
         var domains: [String: [NodeInfo]] = [:]
         for node in nodes { if let value = node.labels[key] { domains[value, default: []].append(node) } }
         var best: (domain: String, free: Int, placements: [Placement], state: DeviceState)?
@@ -278,7 +273,7 @@ public struct GangScheduler: Sendable {
         if unlabelled > 0 { reasons.append("\(unlabelled) node\(unlabelled == 1 ? "" : "s") without \(key)") }
         let want = gang.size == 1 ? "its pod" : "its \(gang.size) pods"
         return .failure(
-            Refusal(
+            GangRefusal(
                 message:
                     "0/\(nodes.count) nodes are available: gang \(gang.name) needs \(want) in one \(key) domain that "
                     + "no other group holds; " + reasons.joined(separator: "; ")))

@@ -172,7 +172,7 @@ public struct SchedulerService: Service {
         for claim in claims {
             _ = try? await client.patch(
                 ResourceClaim.self, namespace: claim.namespace, name: claim.name,
-                patch: .object(["status": .object(["allocation": .null, "reservedFor": .null])]),
+                patch: ResourceClaim.deallocation,
                 subresource: "status")
         }
     }
@@ -264,7 +264,7 @@ public struct SchedulerService: Service {
         // reserved); a claim whose pods are all gone frees them, whether or not it has been deallocated yet.
         var claimsByKey: [String: ResourceClaim] = [:]
         for claim in claims {
-            claimsByKey["\(claim.metadata.namespace ?? "")/\(claim.metadata.nameOrEmpty)"] = claim
+            claimsByKey[claim.key] = claim
             guard let results = claim.status?.allocation?.devices?.results else { continue }
             let consumers = claim.status?.reservedFor ?? []
             if consumers.isEmpty || consumers.contains(where: { live.contains($0.uid) }) {
@@ -278,9 +278,8 @@ public struct SchedulerService: Service {
             let labels = Dictionary(
                 nodes.map { ($0.metadata.nameOrEmpty, $0.metadata.labels ?? [:]) }, uniquingKeysWith: { a, _ in a })
             for pod in pods where !pod.isTerminal {
-                let key = "\(pod.metadata.namespace ?? "")/\(pod.metadata.nameOrEmpty)"
                 guard let gang = pod.metadata.labels?[WellKnown.gangLabel],
-                    let node = pod.spec.nodeName ?? assumed[key]?.node
+                    let node = pod.spec.nodeName ?? assumed[pod.key]?.node
                 else { continue }
                 topology.record(
                     gang: "\(pod.metadata.namespace ?? "")/\(gang)",
@@ -367,11 +366,8 @@ actor SchedulerState {
 
     /// Drops assumptions the cache now shows: the pod bound and its claims allocated (or the pod gone).
     func forgetConfirmed(_ pods: [Pod], claims: [ResourceClaim]) {
-        let present = Dictionary(
-            pods.map { ("\($0.metadata.namespace ?? "")/\($0.metadata.nameOrEmpty)", $0) },
-            uniquingKeysWith: { a, _ in a })
-        let allocated = Set(
-            claims.filter(\.isAllocated).map { "\($0.metadata.namespace ?? "")/\($0.metadata.nameOrEmpty)" })
+        let present = Dictionary(pods.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        let allocated = Set(claims.filter(\.isAllocated).map(\.key))
         for (key, placement) in assumed {
             guard let pod = present[key] else {
                 assumed[key] = nil

@@ -34,6 +34,11 @@ public struct ResourceClaim: KubernetesResource {
 
     /// Whether devices are allocated to the claim.
     public var isAllocated: Bool { status?.allocation != nil }
+
+    /// The status merge patch that frees a claim's devices: no allocation, no consumers.
+    public static let deallocation: JSONValue = .object([
+        "status": .object(["allocation": .null, "reservedFor": .null])
+    ])
 }
 
 /// `spec` of a ResourceClaim or of a template's claims.

@@ -11,7 +11,6 @@ import StarlingAPI
 struct CandidateIndex {
     /// The nodes, sorted by name; a node's index is its position.
     let nodes: [NodeInfo]
-    let names: [String]
     let position: [String: Int]
     /// Allocatable devices per node.
     var free: [Int]
@@ -78,12 +77,12 @@ struct CandidateIndex {
         }
     }
 
-    init(nodes: [NodeInfo], state: DeviceState) {
+    /// The index of `nodes` (sorted by name), with `position` their index by name.
+    init(nodes: [NodeInfo], position: [String: Int], state: DeviceState) {
         self.nodes = nodes
-        names = nodes.map(\.name)
-        position = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        free = names.map { state.freeDevices(on: $0) }
-        shapesOfNode = Array(repeating: [], count: names.count)
+        self.position = position
+        free = nodes.map { state.freeDevices(on: $0.name) }
+        shapesOfNode = Array(repeating: [], count: nodes.count)
     }
 
     /// What a pod's placement is looked up by: the selectors of its first request, and the fewest devices a node
@@ -123,7 +122,7 @@ struct CandidateIndex {
         }
         // A pod without devices, or one a device every node reaches may serve, can go to any node.
         shape.sharedMatch = key.isEmpty || selectsAny("")
-        for (i, name) in names.enumerated() {
+        for (i, name) in nodes.map(\.name).enumerated() {
             guard shape.sharedMatch || selectsAny(name) else { continue }
             shape.file(i, name: name, free: free[i], devices: state.nodes[name], allocator: &allocator)
             shapesOfNode[i].append(key)

@@ -104,12 +104,6 @@ public struct DeviceAllocator: Sendable {
             if state.nodes[""] != nil { state.nodes[""] = shared }
         }
 
-        /// The devices of the view: the node's, then those every node reaches.
-        var refs: [Ref] {
-            local.candidates.indices.map { Ref(shared: false, position: $0) }
-                + shared.candidates.indices.map { Ref(shared: true, position: $0) }
-        }
-
         func devices(_ ref: Ref) -> DeviceState.NodeDevices { ref.shared ? shared : local }
 
         func fits(_ ref: Ref) -> Bool {
@@ -121,7 +115,7 @@ public struct DeviceAllocator: Sendable {
         }
 
         mutating func take(_ ref: Ref) {
-            if ref.shared { shared.take(id(ref)) } else { local.take(id(ref)) }
+            if ref.shared { shared.take(at: ref.position) } else { local.take(at: ref.position) }
         }
     }
 

@@ -13,16 +13,13 @@ public struct DeviceID: Sendable, Hashable, Comparable, CustomStringConvertible 
         self.driver = driver
         self.pool = pool
         self.device = device
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        var hash = FNV1a()
+        // 0xff never occurs in UTF-8: it separates the names.
         for part in [driver, pool, device] {
-            for byte in part.utf8 {
-                hash ^= UInt64(byte)
-                hash = hash &* 0x100_0000_01b3
-            }
-            hash ^= 0xff
-            hash = hash &* 0x100_0000_01b3
+            hash.combine(part.utf8)
+            hash.combine(CollectionOfOne(0xff))
         }
-        fingerprint = hash
+        fingerprint = hash.value
     }
 
     public static func == (a: Self, b: Self) -> Bool {
@@ -67,8 +64,6 @@ public struct DeviceState: Sendable {
         var size: Double
         /// Its position in its node's `candidates`.
         var position: Int = 0
-        /// Whether it is reachable from every node (published without a node).
-        var shared = false
     }
 
     /// One node's devices (or, under `""`, those reachable from every node) and their use. Counters and counter
@@ -89,7 +84,9 @@ public struct DeviceState: Sendable {
         var taken: [Bool] = []
         /// The candidates' ids folded together: memos of the devices by position hold while it is the same.
         var signature: UInt64 = 0
-        var allocated: Set<DeviceID> = []
+
+        /// The allocated devices.
+        var allocated: [DeviceID] { candidates.indices.filter { taken[$0] }.map { candidates[$0].id } }
 
         func fits(_ c: Candidate) -> Bool {
             guard !taken[c.position] else { return false }
@@ -97,16 +94,17 @@ public struct DeviceState: Sendable {
             return true
         }
 
-        mutating func take(_ id: DeviceID) {
-            guard let i = byID[id], allocated.insert(id).inserted else { return }
-            taken[i] = true
-            for use in candidates[i].consumes { remaining[use.slot] -= use.amount }
+        /// Allocates the device at `position` and consumes its counters (once).
+        mutating func take(at position: Int) {
+            guard !taken[position] else { return }
+            taken[position] = true
+            for use in candidates[position].consumes { remaining[use.slot] -= use.amount }
         }
 
-        mutating func release(_ id: DeviceID) {
-            guard let i = byID[id], allocated.remove(id) != nil else { return }
-            taken[i] = false
-            for use in candidates[i].consumes { remaining[use.slot] += use.amount }
+        mutating func release(at position: Int) {
+            guard taken[position] else { return }
+            taken[position] = false
+            for use in candidates[position].consumes { remaining[use.slot] += use.amount }
         }
 
         mutating func counterSlot(_ key: CounterKey, value: Double) {
@@ -192,14 +190,15 @@ public struct DeviceState: Sendable {
             var devices = nodes[node] ?? NodeDevices()
             devices.candidates = list.sorted { $0.id < $1.id }
             devices.taken = Array(repeating: false, count: list.count)
+            var signature = FNV1a()
             for i in devices.candidates.indices {
                 devices.candidates[i].position = i
-                devices.candidates[i].shared = node.isEmpty
                 let c = devices.candidates[i]
                 devices.byID[c.id] = i
-                devices.signature = (devices.signature ^ c.id.fingerprint) &* 0x100_0000_01b3
+                signature.combine(withUnsafeBytes(of: c.id.fingerprint) { Array($0) })
                 for set in c.sets { devices.bySet[set].append(i) }
             }
+            devices.signature = signature.value
             nodes[node] = devices
         }
         for id in allocated { take(id) }
@@ -212,18 +211,18 @@ public struct DeviceState: Sendable {
 
     /// Marks a device allocated and consumes its counters (an unknown device is ignored).
     public mutating func take(_ id: DeviceID) {
-        guard let node = node(of: id) else { return }
-        nodes[node]?.take(id)
+        guard let node = node(of: id), let position = nodes[node]?.byID[id] else { return }
+        nodes[node]?.take(at: position)
     }
 
     /// Frees a device and gives its counters back.
     public mutating func release(_ id: DeviceID) {
-        guard let node = node(of: id) else { return }
-        nodes[node]?.release(id)
+        guard let node = node(of: id), let position = nodes[node]?.byID[id] else { return }
+        nodes[node]?.release(at: position)
     }
 
     /// Every allocated device.
-    public var allocated: Set<DeviceID> { nodes.values.reduce(into: []) { $0.formUnion($1.allocated) } }
+    public var allocated: Set<DeviceID> { Set(nodes.values.flatMap(\.allocated)) }
 
     /// The names of nodes with published devices.
     public var nodeNames: [String] { nodes.keys.filter { !$0.isEmpty }.sorted() }
