@@ -182,15 +182,20 @@ public struct GroupPodBuilder: Sendable {
                 publishNotReadyAddresses: true))
     }
 
+    /// The part of a spec that shapes pods (what the revision hashes), as kept in `status.currentTemplate`.
+    static func shapingPart(of spec: ModelServiceSpec) -> ModelServiceSpec {
+        var shaping = spec
+        shaping.replicas = nil
+        shaping.autoscaling = nil
+        shaping.rollout = nil
+        shaping.routing = nil
+        return shaping
+    }
+
     /// A short stable hash of everything that shapes the pods, so that a change rolls the groups.
     public static func revision(of spec: ModelServiceSpec) -> String {
-        let shaping = ModelServicePlanner.shapingPart(of: spec)
+        let shaping = shapingPart(of: spec)
         let data = (try? StarlingJSON.encoder.encode(shaping)) ?? Data()
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in data {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        return String(hash, radix: 16).prefix(10).description
+        return String(FNV1a.hash(data), radix: 16).prefix(10).description
     }
 }

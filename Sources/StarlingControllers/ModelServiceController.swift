@@ -199,11 +199,7 @@ public struct ModelServiceController: Service {
         // A template is made from the spec of its own revision: the service's, or the one groups below the
         // partition keep.
         var specs = [GroupPodBuilder.revision(of: service.spec): service.spec]
-        if let kept = service.status?.currentTemplate?.spec, let current = service.status?.currentRevision,
-            GroupPodBuilder.revision(of: kept) == current
-        {
-            specs[current] = kept
-        }
+        if let kept = service.status?.keptTemplate { specs[kept.revision] = kept.spec }
         for revision in needed.sorted() {
             guard let spec = specs[revision] else { continue }
             var shaped = service

@@ -133,16 +133,6 @@ public struct ModelServicePlanner: Sendable {
         }
     }
 
-    /// The part of a spec that shapes pods (what the revision hashes), as kept in `status.currentTemplate`.
-    static func shapingPart(of spec: ModelServiceSpec) -> ModelServiceSpec {
-        var shaping = spec
-        shaping.replicas = nil
-        shaping.autoscaling = nil
-        shaping.rollout = nil
-        shaping.routing = nil
-        return shaping
-    }
-
     /// Groups and Ready groups per revision (a group's revision is its leader's), the update revision first.
     static func revisionCounts(
         _ groups: [GroupState], excluding gone: Set<Int>, size: Int, update: String
@@ -199,10 +189,9 @@ public struct ModelServicePlanner: Sendable {
         // another revision and the record still hashes to it.
         let current = previous.currentRevision ?? revision
         var keptBuilder: GroupPodBuilder?
-        if current != revision, let kept = previous.currentTemplate?.spec, GroupPodBuilder.revision(of: kept) == current
-        {
+        if current != revision, let kept = previous.keptTemplate, kept.revision == current {
             var old = service
-            old.spec = kept
+            old.spec = kept.spec
             keptBuilder = GroupPodBuilder(service: old, revision: current, options: template)
         }
 
@@ -356,7 +345,8 @@ public struct ModelServicePlanner: Sendable {
         status.currentRevision = settled || previous.currentRevision == nil ? revision : current
         status.updateRevision = revision
         status.currentTemplate =
-            (status.currentRevision == revision ? Self.shapingPart(of: spec) : keptBuilder?.service.spec).map(
+            (status.currentRevision == revision ? GroupPodBuilder.shapingPart(of: spec) : keptBuilder?.service.spec)
+            .map(
                 TemplateSnapshot.init)
         status.revisions = Self.revisionCounts(existing, excluding: recreating, size: size, update: revision)
         for (g, _) in recreations where !recreating.contains(g) && groups[g]?.isReady(size: size) == true {
