@@ -301,7 +301,7 @@ public actor ObjectStore {
             $0["uid"]?.stringValue
         }
         var ownersGone = !owners.isEmpty
-        for uid in owners where try objectExists(uid: uid) { ownersGone = false }
+        for uid in owners where try location(ofUID: uid) != nil { ownersGone = false }
         if ownersGone {
             try remove(h, created)
             logger.notice(
@@ -313,11 +313,13 @@ public actor ObjectStore {
         return created
     }
 
-    /// Whether any stored object has `uid`.
-    func objectExists(uid: String) throws(Status) -> Bool {
-        var found = false
+    /// Where the stored object with `uid` is, if there is one.
+    func location(ofUID uid: String) throws(Status) -> (resource: String, namespace: String, name: String)? {
+        var found: (resource: String, namespace: String, name: String)?
         do {
-            try db.query("SELECT 1 FROM objects WHERE uid = ? LIMIT 1", [.text(uid)]) { _ in found = true }
+            try db.query("SELECT resource, namespace, name FROM objects WHERE uid = ? LIMIT 1", [.text(uid)]) { row in
+                found = (row.text(0), row.text(1), row.text(2))
+            }
         } catch {
             throw Status.internalError("\(error)")
         }
@@ -720,15 +722,7 @@ public actor ObjectStore {
     }
 
     func finishForegroundDeletion(ownerUID: String) throws(Status) {
-        var found: (resource: String, namespace: String, name: String)?
-        do {
-            try db.query("SELECT resource, namespace, name FROM objects WHERE uid = ?", [.text(ownerUID)]) { row in
-                found = (row.text(0), row.text(1), row.text(2))
-            }
-        } catch {
-            throw Status.internalError("\(error)")
-        }
-        guard let found, let h = handlers[found.resource],
+        guard let found = try location(ofUID: ownerUID), let h = handlers[found.resource],
             let r = try record(found.resource, found.namespace, found.name)
         else { return }
         let old = try parse(r.data)

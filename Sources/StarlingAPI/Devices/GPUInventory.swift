@@ -184,35 +184,35 @@ public struct GPUInventory: Sendable, Equatable {
                 ? [DeviceCounterConsumption(counterSet: Self.counterSetName(gpu: gpu.index), counters: counters)] : nil)
     }
 
+    /// A placement of `profile` at `start`: it consumes the slices it occupies.
     func partition(_ gpu: GPU, _ profile: MIGProfile, _ start: Int) -> Device {
+        var device = migDevice(
+            gpu, profile, name: Self.deviceName(gpu: gpu.index, profile: profile, start: start),
+            uuid: "MIG-\(gpu.uuid)-\(profile.name)-\(start)")
+        device.attributes?["placementStart"] = .int(start)
         let counters = Self.sliceCounters(
             memory: start..<(start + profile.memorySlices),
             compute: start..<min(start + profile.computeSlices, MIGProfile.totalComputeSlices))
-        let name = Self.deviceName(gpu: gpu.index, profile: profile, start: start)
-        return Device(
-            name: name,
-            attributes: [
-                "type": .string("mig"), "productName": .string(acceleratorType), "profile": .string(profile.name),
-                "parentIndex": .int(gpu.index), "parentUUID": .string(gpu.uuid), "placementStart": .int(start),
-                "uuid": .string("MIG-\(gpu.uuid)-\(profile.name)-\(start)"),
-            ],
-            capacity: [
-                "memory": DeviceCapacity(Quantity("\(profile.memoryGiB)Gi")!),
-                "computeSlices": DeviceCapacity(Quantity(Double(profile.computeSlices))),
-            ],
-            consumesCounters: [
-                DeviceCounterConsumption(counterSet: Self.counterSetName(gpu: gpu.index), counters: counters)
-            ])
+        device.consumesCounters = [
+            DeviceCounterConsumption(counterSet: Self.counterSetName(gpu: gpu.index), counters: counters)
+        ]
+        return device
     }
 
     /// A MIG device that exists: fixed, so it shares no counters (nothing else on its GPU is published).
     func existingPartition(_ gpu: GPU, _ profile: MIGProfile, _ instance: MIGInstance) -> Device {
+        let slug = profile.name.replacingOccurrences(of: ".", with: "-")
+        return migDevice(
+            gpu, profile, name: "gpu-\(gpu.index)-mig-\(slug)-device-\(instance.ordinal)", uuid: instance.uuid)
+    }
+
+    /// What every MIG device of `profile` on `gpu` says of itself.
+    func migDevice(_ gpu: GPU, _ profile: MIGProfile, name: String, uuid: String) -> Device {
         Device(
-            name:
-                "gpu-\(gpu.index)-mig-\(profile.name.replacingOccurrences(of: ".", with: "-"))-device-\(instance.ordinal)",
+            name: name,
             attributes: [
                 "type": .string("mig"), "productName": .string(acceleratorType), "profile": .string(profile.name),
-                "parentIndex": .int(gpu.index), "parentUUID": .string(gpu.uuid), "uuid": .string(instance.uuid),
+                "parentIndex": .int(gpu.index), "parentUUID": .string(gpu.uuid), "uuid": .string(uuid),
             ],
             capacity: [
                 "memory": DeviceCapacity(Quantity("\(profile.memoryGiB)Gi")!),
