@@ -113,6 +113,28 @@ import Testing
         try await waitUntil("6 pods", timeout: .seconds(60)) {
             try await client.list(Pod.self, namespace: namespace).items.count == 6
         }
+        // The rollout fields pass the CRD's schema (a percentage where an int-or-string is), status keeps the
+        // template groups below the partition would keep (a free-form object the API server must not prune), and a
+        // changed template rolls: groups that are not Ready (no kubelet here) are replaced at once.
+        let before = try await client.get(ModelService.self, namespace: namespace, name: "llama").status
+        #expect(before?.currentTemplate?.spec.server.args == ["--startup-seconds", "0"])
+        let rolled = try cluster.kubectl([
+            "patch", "-n", namespace, "modelservice/llama", "--type=merge", "-p",
+            #"{"spec":{"server":{"args":["--startup-seconds","1"]},"rollout":{"maxUnavailable":"50%"}}}"#,
+        ])
+        #expect(rolled.status == 0, "\(rolled.output)")
+        try await waitUntil("every group at the new revision", timeout: .seconds(60)) {
+            let status = try await client.get(ModelService.self, namespace: namespace, name: "llama").status
+            guard let update = status?.updateRevision, update != before?.updateRevision else { return false }
+            let pods = try await client.list(Pod.self, namespace: namespace).items
+            return pods.count == 6 && pods.allSatisfy { $0.metadata.labels?[WellKnown.revisionLabel] == update }
+                && status?.updatedReplicas == 3
+        }
+        let after = try await client.get(ModelService.self, namespace: namespace, name: "llama").status
+        // No group has been Ready at the new template, so the current revision (and its template) stay.
+        #expect(after?.currentRevision == before?.currentRevision)
+        #expect(after?.currentTemplate?.spec.server.args == ["--startup-seconds", "0"])
+        #expect(after?.revisions?.map(\.revision) == [after?.updateRevision ?? ""])
         // The lease is in the operator's own namespace, held by this replica.
         let lease = try await client.get(Lease.self, namespace: systemNamespace, name: "starling-operator")
         #expect(lease.spec?.holderIdentity == "op-a")
