@@ -28,6 +28,7 @@ enum FieldDocs {
         "Event": "Core v1 `Event`.",
         "EventSource": "Core v1 `EventSource`.",
         "ExecAction": "Core v1 `ExecAction`.",
+        "FNV1a": "64-bit FNV-1a: a short, stable, non-cryptographic hash of bytes, the same in every process (unlike `Hasher`), for names derived from content (template revisions, agent ids) and precomputed lookup keys.",
         "FieldError": "One thing wrong with an object, named by its field path (`spec.group.size: must be >= 1`).",
         "FieldSelector": "A parsed field selector (`metadata.name=x,spec.nodeName!=`) over the fields a kind supports.",
         "GroupRecreation": "How often one group has been recreated without becoming Ready in between, and when it last was.",
