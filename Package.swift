@@ -211,7 +211,10 @@ let package = Package(
         // Helpers the test targets share (waiting for a condition); not a test target itself.
         .target(
             name: "StarlingTestSupport",
-            dependencies: ["StarlingAPI", "StarlingAPIServer", "StarlingClient", "StarlingManifests"],
+            dependencies: [
+                "StarlingAPI", "StarlingAPIServer", "StarlingClient", "StarlingManifests",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Tests/StarlingTestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "StarlingSimulatorTests",

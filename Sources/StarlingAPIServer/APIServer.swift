@@ -74,6 +74,7 @@ public struct APIServer: Service {
     public func run() async throws {
         // Dependents whose owners are gone (a crash before deletions cascaded in one transaction) go first.
         try await store.collectGarbage()
+        await store.acceptWatches()
         let limits = self.limits
         let responder = APIResponder(store: store, configuration: configuration, bodies: bodies, logger: logger)
         let onListening = self.onListening

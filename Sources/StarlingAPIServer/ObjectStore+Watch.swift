@@ -106,12 +106,21 @@ extension ObjectStore {
         }
         let id = nextWatcherID
         nextWatcherID += 1
+        guard acceptingWatches else {
+            continuation.finish()
+            return (id, stream)
+        }
         watchers[id] = watcher
         continuation.onTermination = { [weak self] _ in
             guard let self else { return }
             Task { await self.removeWatcher(id) }
         }
         return (id, stream)
+    }
+
+    /// Lets watches stay open again (a server starting to serve the store).
+    public func acceptWatches() {
+        acceptingWatches = true
     }
 
     /// Sends a BOOKMARK with the current resourceVersion to one watcher, in order with its other events.
@@ -133,8 +142,10 @@ extension ObjectStore {
         if let w = watchers.removeValue(forKey: id) { w.continuation.finish() }
     }
 
-    /// Ends every watch (on shutdown).
+    /// Ends every watch, and every watch started until `acceptWatches()` as soon as its first events are sent (on
+    /// shutdown: a client whose watch ended watches again at once, maybe over a connection not yet closed).
     public func closeAllWatches() {
+        acceptingWatches = false
         for (_, w) in watchers { w.continuation.finish() }
         watchers.removeAll()
     }

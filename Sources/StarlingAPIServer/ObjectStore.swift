@@ -19,6 +19,9 @@ public actor ObjectStore {
     var compactedRV: Int64 = 0
     var watchers: [Int: Watcher] = [:]
     var nextWatcherID = 0
+    /// False once a server serving the store has begun to shut down: a watch started then ends at once, since one
+    /// that stayed open would hold the shutdown until its timeout.
+    var acceptingWatches = true
     /// The rest of paged lists, for consistent continue tokens.
     var snapshots = ListSnapshots()
 

@@ -3,6 +3,7 @@ import Logging
 import StarlingAPI
 import StarlingClient
 import StarlingServerLimits
+import StarlingTestSupport
 
 @testable import StarlingAPIServer
 
@@ -39,8 +40,8 @@ func withAPIServer<T: Sendable>(
             port: 0, token: token, bookmarkInterval: bookmarkInterval, maxBodyBytes: maxBodyBytes,
             limits: connectionLimits),
         logger: logger, onListening: { portContinuation.yield($0) })
-    let task = Task { try await server.run() }
-    defer { task.cancel() }
+    let running = RunningService.start(server, label: "test.apiserver")
+    defer { running.stopSoon() }
     var port = 0
     for await p in ports {
         port = p
@@ -49,8 +50,7 @@ func withAPIServer<T: Sendable>(
     let client = try KubeClient(config: KubeConfig(server: "http://127.0.0.1:\(port)", token: token))
     let result = try await body(
         client, store, RunningServer(port: port, bodies: server.bodies, connections: server.connections))
-    task.cancel()
-    _ = await task.result
+    await running.stop()
     return result
 }
 

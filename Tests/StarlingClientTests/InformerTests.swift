@@ -7,8 +7,8 @@ import Testing
 @testable import StarlingAPIServer
 @testable import StarlingClient
 
-/// Runs an API server for `store` on `port` (0: any) until the returned task is cancelled.
-func serve(_ store: ObjectStore, port: Int) async throws -> (Task<Void, any Error>, Int) {
+/// Runs an API server for `store` on `port` (0: any) until it is stopped.
+func serve(_ store: ObjectStore, port: Int) async throws -> (RunningService, Int) {
     try await EmbeddedAPIServer.start(store: store, port: port)
 }
 
@@ -16,7 +16,7 @@ func serve(_ store: ObjectStore, port: Int) async throws -> (Task<Void, any Erro
     @Test func cacheFollowsCreatesAndDeletes() async throws {
         let store = try ObjectStore(path: nil, historyLimit: 3)
         let (server, port) = try await serve(store, port: 0)
-        defer { server.cancel() }
+        defer { server.stopSoon() }
         let client = try KubeClient(config: KubeConfig(server: "http://127.0.0.1:\(port)"))
         let node = Node(metadata: ObjectMeta(name: "n0"))
         _ = try await client.create(node)
@@ -50,15 +50,14 @@ func serve(_ store: ObjectStore, port: Int) async throws -> (Task<Void, any Erro
         defer { task.cancel() }
         await informer.waitForSync()
         // While the server is down, history moves past the informer's version.
-        server.cancel()
-        _ = await server.result
+        await server.stop()
         _ = try await store.delete(Node.descriptor, namespace: nil, name: "old")
         for i in 0..<10 {
             _ = try await store.create(
                 Node.descriptor, namespace: nil, body: .object(["metadata": .object(["name": .string("n\(i)")])]))
         }
         (server, _) = try await serve(store, port: port)
-        defer { server.cancel() }
+        defer { server.stopSoon() }
         let expected = (0..<10).map { "n\($0)" }
         let deadline = ContinuousClock.now + .seconds(15)
         while ContinuousClock.now < deadline, await informer.list().map(\.metadata.nameOrEmpty).sorted() != expected {

@@ -10,7 +10,7 @@ import Testing
     /// a removed handler hears nothing more.
     @Test func oneInformerPerKindWithReplayForLateHandlers() async throws {
         let (server, port) = try await EmbeddedAPIServer.start()
-        defer { server.cancel() }
+        defer { server.stopSoon() }
         let client = try KubeClient(config: KubeConfig(server: "http://127.0.0.1:\(port)"))
         _ = try await client.create(Node(metadata: ObjectMeta(name: "n0")))
         let shared = SharedInformers(client: client)

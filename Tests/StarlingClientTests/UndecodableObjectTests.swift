@@ -34,7 +34,7 @@ import Testing
     @Test func informerLeavesItOutAndCarriesOn() async throws {
         let store = try ObjectStore(path: nil, historyLimit: 100)
         let (server, port) = try await EmbeddedAPIServer.start(store: store)
-        defer { server.cancel() }
+        defer { server.stopSoon() }
         let client = try KubeClient(config: KubeConfig(server: "http://127.0.0.1:\(port)"))
         var good = ModelServiceSpec(model: "m", server: ServerSpec(engine: .command, command: ["x"]))
         good.replicas = 1

@@ -56,8 +56,7 @@ import Testing
                 #expect(try await complete() == 200)
 
                 // The API server goes away: the gateway keeps its pools and routes to what it knows.
-                api.cancel()
-                _ = await api.result
+                await api.stop()
                 for _ in 0..<5 { #expect(try await complete() == 200) }
                 #expect(Self.endpoints(gateway, pool: "svc") == ["127.0.0.1:\(modelPort)"])
 
@@ -73,7 +72,7 @@ import Testing
                 #expect(try await complete() == 200)
             }
         }
-        api.cancel()
+        await api.stop()
     }
 
     static func leader(_ name: String, owner: String, port: Int) -> Pod {

@@ -55,7 +55,7 @@ import Testing
     /// The agent hands out disjoint devices, holds a pod that does not fit until devices free up, and says why.
     @Test func theAgentGivesEachPodItsOwnDevicesAndHoldsOneThatDoesNotFit() async throws {
         let (server, port) = try await EmbeddedAPIServer.start()
-        defer { server.cancel() }
+        defer { server.stopSoon() }
         let client = try KubeClient(config: KubeConfig(server: "http://127.0.0.1:\(port)", namespace: "default"))
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("agent-devices-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: dir) }

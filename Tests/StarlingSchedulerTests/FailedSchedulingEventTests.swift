@@ -11,7 +11,7 @@ import Testing
 @Suite struct FailedSchedulingEventTests {
     @Test func unschedulablePodGetsAnEvent() async throws {
         let (server, port) = try await EmbeddedAPIServer.start()
-        defer { server.cancel() }
+        defer { server.stopSoon() }
         let client = try KubeClient(config: KubeConfig(server: "http://127.0.0.1:\(port)"))
         let scheduler = Task { try await SchedulerService(client: client).run() }
         defer { scheduler.cancel() }

@@ -11,7 +11,7 @@ import Testing
 @Suite struct GangCommitTests {
     @Test func aFailedBindLeavesNoHalfPlacedGang() async throws {
         let (server, port) = try await EmbeddedAPIServer.start()
-        defer { server.cancel() }
+        defer { server.stopSoon() }
         let client = try KubeClient(config: KubeConfig(server: "http://127.0.0.1:\(port)"))
         _ = try await client.create(Node(metadata: ObjectMeta(name: "a")))
         var pod = Pod(

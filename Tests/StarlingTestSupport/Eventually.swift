@@ -18,3 +18,20 @@ public func eventually(
     }
     throw TimedOut(what: what)
 }
+
+/// Runs `body`, throwing `TimedOut` naming `what` if it has not finished after `timeout` (the body is then
+/// cancelled), so that a test of something that must end cannot hang when it does not.
+public func within<T: Sendable>(
+    _ timeout: Duration, _ what: String, _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: timeout)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let result = try await group.next(), let value = result else { throw TimedOut(what: what) }
+        return value
+    }
+}

@@ -29,7 +29,7 @@ public enum TestBackend: String, CaseIterable, Sendable, CustomTestStringConvert
             let (server, port) = try await EmbeddedAPIServer.start()
             let client = try KubeClient(
                 config: KubeConfig(server: "http://127.0.0.1:\(port)", namespace: namespace), accessLog: accessLog)
-            return Connection(client: client, namespace: namespace, stop: { server.cancel() })
+            return Connection(client: client, namespace: namespace, stop: { server.stopSoon() })
         case .kubernetes:
             let cluster = try await KubeTestEnvironment.shared.start()
             try await KubeTestEnvironment.shared.installDefinitions()
@@ -52,19 +52,19 @@ public enum TestBackend: String, CaseIterable, Sendable, CustomTestStringConvert
 
 /// Starling's embedded API server on an OS-chosen loopback port, in memory.
 public enum EmbeddedAPIServer {
-    /// Starts one on `port` (0: any); cancel the task to stop it.
-    public static func start(store: ObjectStore? = nil, port: Int = 0) async throws -> (Task<Void, any Error>, Int) {
+    /// Starts one on `port` (0: any); stop the running service to stop it.
+    public static func start(store: ObjectStore? = nil, port: Int = 0) async throws -> (RunningService, Int) {
         let store = try store ?? ObjectStore(path: nil, historyLimit: 1000)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let server = APIServer(
             store: store, configuration: APIServerConfiguration(port: port, token: nil),
             onListening: { continuation.yield($0) })
-        let task = Task { try await server.run() }
+        let running = RunningService.start(server, label: "test.apiserver")
         var bound = 0
         for await port in ports {
             bound = port
             break
         }
-        return (task, bound)
+        return (running, bound)
     }
 }
