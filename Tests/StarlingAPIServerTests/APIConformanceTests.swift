@@ -171,8 +171,7 @@ import Testing
             #expect(await store.limits == limits)
         }
         // The same object under a lower limit: status writes and unrelated spec changes still go through.
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-limits-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try scratchDirectory("starling-limits")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try await withAPIServer(path: "\(dir)/state.db") { client, _ in
             _ = try await client.create(Objects.service("a", replicas: 900))
@@ -561,8 +560,7 @@ import Testing
     }
 
     @Test func theDatabaseAndItsLogAreOwnerOnly() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-mode-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try scratchDirectory("starling-mode")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = "\(dir)/state.db"
         FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o644])

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import StarlingAPI
 import StarlingClient
+import StarlingTestSupport
 import Testing
 
 /// `starling up` autoscaling a ModelService from zero and back: a request to a service with no replica is held by
@@ -31,8 +32,7 @@ import Testing
         """
 
     @Test func aHeldRequestScalesFromZeroIsServedAndTheIdleServiceReturnsToZero() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-as-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try scratchDirectory("starling-as")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Self.service.write(toFile: "\(dir)/scaled.yaml", atomically: true, encoding: .utf8)
         let up = try StarlingProcess(dataDirectory: dir, arguments: ["-f", "\(dir)/scaled.yaml"])
@@ -55,9 +55,10 @@ import Testing
         let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
         #expect(response.status.code == 200, "\(body)")
         #expect(ContinuousClock.now - sent >= .seconds(2), "held while the replica loaded")
-        let service = try await kube.get(ModelService.self, name: "scaled")
-        #expect(service.spec.replicas == 1)
+        // One replica was made for the held request. The service's replica count is not read here: the idle
+        // service may already be back at zero, 3 s after the answer, on a loaded machine.
         let events = try await kube.list(Event.self).items.filter { $0.reason == "ScaledUp" }
+        #expect(events.reduce(0) { $0 + ($1.count ?? 1) } == 1, "\(events.compactMap(\.message))")
         #expect(events.first?.message?.contains("requests held with no replica: 0 → 1 replicas") == true)
 
         // The pool's signals are exported for KEDA or an HPA on external metrics.
@@ -100,8 +101,7 @@ import Testing
         """
 
     @Test func aScaleDownDuringFiftyStreamsCompletesEveryOne() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-dr-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try scratchDirectory("starling-dr")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Self.service.write(toFile: "\(dir)/drained.yaml", atomically: true, encoding: .utf8)
         let up = try StarlingProcess(dataDirectory: dir, arguments: ["-f", "\(dir)/drained.yaml"])

@@ -5,6 +5,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import StarlingTestSupport
 #endif
 
 /// Ctrl-C during `starling bench run`: it stops sending, writes the partial report marked as interrupted and exits
@@ -13,8 +14,7 @@ import Glibc
     @Test func ctrlCWritesAPartialReportAndExits130() async throws {
         let servers = try await ModelServerProcess.start(1)
         defer { servers.forEach { $0.stop() } }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bench-int-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try scratchDirectory("bench-int")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: StarlingProcess.binary)

@@ -5,6 +5,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import StarlingTestSupport
 #endif
 
 @Suite(.serialized) struct EmbeddedClusterEndToEndTests {
@@ -54,9 +55,7 @@ import Glibc
     }
 
     @Test func twoHostServiceScalesRecoversAndSurvivesKill9() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-e2e-\(UUID().uuidString)")
-            .path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try scratchDirectory("starling-e2e")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Self.nodes.write(toFile: "\(dir)/nodes.yaml", atomically: true, encoding: .utf8)
         try Self.service.write(toFile: "\(dir)/echo.yaml", atomically: true, encoding: .utf8)

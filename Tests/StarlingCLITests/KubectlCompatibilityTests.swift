@@ -24,8 +24,7 @@ func kubectl(_ kubeconfig: String, _ args: [String], stdin: String? = nil) async
 @Suite(.serialized)
 struct KubectlCompatibilityTests {
     @Test func applyGetWatchDeleteThroughKubectl() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-kubectl-\(UUID().uuidString)")
-            .path
+        let dir = try scratchDirectory("starling-kubectl")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let up = try StarlingProcess(dataDirectory: dir, arguments: [])
         defer { up.stop() }

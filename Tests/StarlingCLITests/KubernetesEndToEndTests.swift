@@ -21,8 +21,7 @@ import Testing
         // An accelerator type only this test's nodes have, so pods of other suites sharing the control plane are
         // never bound to them.
         let accelerator = "SIM-H100-\(id)"
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("starling-e2e-\(id)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try scratchDirectory("starling-e2e")
         defer { try? FileManager.default.removeItem(atPath: directory) }
 
         let manifests = try ClusterManifests.objects(

@@ -1,6 +1,7 @@
 import Foundation
 import StarlingAPI
 import StarlingClient
+import StarlingTestSupport
 import Testing
 
 /// `starling up` serving from MIG partitions: a node with one H100 in MIG mode publishes its partitions, two

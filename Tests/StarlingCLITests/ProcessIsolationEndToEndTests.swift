@@ -60,9 +60,7 @@ import Glibc
     }
 
     @Test func aSetsidGrandchildEndsWithItsPodAndWithStarlingAndHoldsNoSocket() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-iso-\(UUID().uuidString)")
-            .path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try scratchDirectory("starling-iso")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Self.nodes.write(toFile: "\(dir)/nodes.yaml", atomically: true, encoding: .utf8)
         try Self.script(dir: dir).write(toFile: "\(dir)/pod.sh", atomically: true, encoding: .utf8)

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import StarlingAPI
 import StarlingClient
+import StarlingTestSupport
 import Testing
 
 @testable import StarlingCLI
@@ -17,7 +18,7 @@ import Testing
     }
 
     @Test func upServesTheDemoThroughTheGatewayAndFollowsScaling() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-qs-\(UUID().uuidString)").path
+        let dir = try scratchDirectory("starling-qs")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let up = try StarlingProcess(dataDirectory: dir, arguments: [], demo: true)
         defer { up.stop() }

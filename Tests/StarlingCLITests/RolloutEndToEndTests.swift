@@ -1,6 +1,7 @@
 import Foundation
 import StarlingAPI
 import StarlingClient
+import StarlingTestSupport
 import Synchronization
 import Testing
 

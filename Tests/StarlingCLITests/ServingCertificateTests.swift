@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import StarlingTestSupport
 import Testing
 import X509
 
@@ -22,8 +23,7 @@ import X509
     }
 
     @Test func ensureWritesOwnerOnlyFilesOnceAndReusesThem() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-cert-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try scratchDirectory("starling-cert")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let first = try ServingCertificate.ensure(in: dir, logger: Logger(label: "test"))
         for file in ["ca.crt", "ca.key", "apiserver.crt", "apiserver.key"] {

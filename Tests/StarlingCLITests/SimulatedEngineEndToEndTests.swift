@@ -6,6 +6,7 @@ import Testing
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+import StarlingTestSupport
 #endif
 
 /// A ModelService with engine `sim` runs `starling model-server` pods that answer vLLM's API.
@@ -32,9 +33,7 @@ import FoundationNetworking
         """
 
     @Test func simEngineServesCompletionsFromTheLeader() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("starling-sim-\(UUID().uuidString)")
-            .path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try scratchDirectory("starling-sim")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Self.service.write(toFile: "\(dir)/tiny.yaml", atomically: true, encoding: .utf8)
         let up = try StarlingProcess(dataDirectory: dir, arguments: ["-f", "\(dir)/tiny.yaml"])

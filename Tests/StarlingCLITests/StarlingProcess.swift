@@ -104,14 +104,6 @@ func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async 
     }
 }
 
-/// A fresh temporary directory named `prefix-<uuid>` holding `files` (name → contents); the caller removes it.
-func scratchDirectory(_ prefix: String, files: [String: String] = [:]) throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    for (name, contents) in files { try contents.write(toFile: "\(dir)/\(name)", atomically: true, encoding: .utf8) }
-    return dir
-}
-
 struct CLIFailure: Error, CustomStringConvertible {
     var description: String
     init(_ d: String) { description = d }

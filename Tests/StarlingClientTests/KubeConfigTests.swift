@@ -1,5 +1,6 @@
 import Foundation
 import StarlingAPI
+import StarlingTestSupport
 import Testing
 
 @testable import StarlingClient
@@ -48,8 +49,7 @@ import Testing
 
     @Test func inClusterNeedsTheServiceEnvironment() throws {
         #expect(throws: KubeConfig.LoadError.self) { try KubeConfig.inCluster(environment: [:]) }
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("sa-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let root = try scratchDirectory("sa")
         try "tok\n".write(toFile: "\(root)/token", atomically: true, encoding: .utf8)
         try "ns1".write(toFile: "\(root)/namespace", atomically: true, encoding: .utf8)
         let config = try KubeConfig.inCluster(

@@ -57,7 +57,7 @@ import Testing
         let (server, port) = try await EmbeddedAPIServer.start()
         defer { server.stopSoon() }
         let client = try KubeClient(config: KubeConfig(server: "http://127.0.0.1:\(port)", namespace: "default"))
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("agent-devices-\(UUID())").path
+        let dir = try scratchDirectory("agent-devices")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var logger = Logger(label: "test")
         logger.logLevel = .warning

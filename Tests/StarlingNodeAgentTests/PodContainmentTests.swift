@@ -25,9 +25,7 @@ import Glibc
     let logger = Logger(label: "test.containment")
 
     func temporaryDirectory() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("containment-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
+        try scratchDirectory("containment")
     }
 
     /// Starts `script` under sh as pod `uid` would be, returning the main process.
