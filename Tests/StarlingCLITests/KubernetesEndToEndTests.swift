@@ -164,7 +164,6 @@ import Testing
         let answer = try await HTTPClient.shared.execute(held, timeout: .seconds(90))
         let answerBody = String(buffer: try await answer.body.collect(upTo: 1 << 20))
         #expect(answer.status.code == 200, "\(answerBody)")
-        #expect(try await admin.get(ModelService.self, namespace: namespace, name: "scaled").spec.replicas == 1)
         try await waitUntil("back to zero", timeout: .seconds(90)) {
             let replicas = try await admin.get(ModelService.self, namespace: namespace, name: "scaled").spec.replicas
             let pods = try await admin.list(Pod.self, namespace: namespace).items
@@ -174,6 +173,10 @@ import Testing
             $0.source?.component == "autoscaler"
         }
         #expect(Set(scaleEvents.compactMap(\.reason)) == ["ScaledUp", "ScaledDown"], "\(scaleEvents.map(\.reason))")
+        // One replica for the held request (its count is not read after the answer: the idle service may already
+        // be back at zero 2 s later on a loaded machine).
+        let up = scaleEvents.filter { $0.reason == "ScaledUp" }
+        #expect(up.reduce(0) { $0 + ($1.count ?? 1) } == 1 && up.first?.message?.contains("0 → 1 replicas") == true)
         await gateway.stopped()
         await operatorProcess.stopped()
         await agent.stopped()
