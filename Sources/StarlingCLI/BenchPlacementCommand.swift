@@ -70,15 +70,7 @@ struct BenchPlacementCommand: AsyncParsableCommand {
         var now = 0.0
         for id in 0..<requests {
             now += -log(random.unit())
-            var pick = random.unit()
-            var profile = mix[0].0
-            for (name, weight) in mix {
-                if pick < weight {
-                    profile = name
-                    break
-                }
-                pick -= weight
-            }
+            let profile = random.pick(mix)
             events.append(Event(time: now, id: id, profile: profile, arrival: true))
             events.append(
                 Event(time: now - lifetime * log(random.unit()), id: id, profile: profile, arrival: false))

@@ -88,7 +88,7 @@ struct BenchSchedulerCommand: AsyncParsableCommand {
                         p.p99 * 1000, p.max * 1000))
         }
         print("")
-        print(String(format: "session setup (sorting nodes, free counts): %.3f s", Self.seconds(setup)))
+        print(String(format: "session setup (sorting nodes, free counts): %.3f s", setup.seconds))
         print(
             String(
                 format: "against kube-scheduler without DRA (%.0f-%.0f pods/s): %.1fx-%.1fx; with DRA claims "
@@ -142,18 +142,7 @@ struct BenchSchedulerCommand: AsyncParsableCommand {
         var total = 0
         while total < pods {
             let size = min(1 + Int(random.unit() * Double(maxGang)) % maxGang, pods - total)
-            var spec = whole
-            if random.unit() < partitionShare {
-                var pick = random.unit()
-                spec = partitions[0].0
-                for (candidate, weight) in partitions {
-                    if pick < weight {
-                        spec = candidate
-                        break
-                    }
-                    pick -= weight
-                }
-            }
+            let spec = random.unit() < partitionShare ? random.pick(partitions) : whole
             let name = "gang-\(gangs.count)"
             let members = (0..<size).map { w in
                 PodRequest(
@@ -188,17 +177,13 @@ struct BenchSchedulerCommand: AsyncParsableCommand {
         for gang in gangs {
             let begin = clock.now
             let outcome = session.place(gang)
-            run.perGang.append(seconds(clock.now - begin))
+            run.perGang.append((clock.now - begin).seconds)
             switch outcome {
             case .success(let placements): run.placedPods += placements.count
             case .failure: run.refusedPods += gang.pods.count
             }
         }
-        run.seconds = seconds(clock.now - start)
+        run.seconds = (clock.now - start).seconds
         return run
-    }
-
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 }

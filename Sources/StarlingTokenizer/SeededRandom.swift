@@ -25,4 +25,15 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
 
     /// Exponential with the given rate.
     public mutating func exponential(rate: Double) -> Double { -log(unit()) / rate }
+
+    /// One of `choices`, each drawn with the chance its weight gives (weights summing to 1); the first when a draw
+    /// falls past them.
+    public mutating func pick<T>(_ choices: [(T, Double)]) -> T {
+        var draw = unit()
+        for (choice, weight) in choices {
+            if draw < weight { return choice }
+            draw -= weight
+        }
+        return choices[0].0
+    }
 }

@@ -184,12 +184,7 @@ public struct DeviceAllocator: Sendable {
         var all = [Bool](repeating: true, count: devices.candidates.count)
         for text in expressions {
             var memo = takeSelection(text, node: node, devices: devices)
-            for i in all.indices where all[i] {
-                if memo.verdicts[i] == 0 {
-                    memo.verdicts[i] = expression(text)?.matches(devices.candidates[i].selectable) == true ? 2 : 1
-                }
-                all[i] = memo.verdicts[i] == 2
-            }
+            for i in all.indices where all[i] { all[i] = verdict(text, &memo, devices: devices, position: i) }
             selected[text, default: [:]][node] = memo
         }
         return all
@@ -201,15 +196,21 @@ public struct DeviceAllocator: Sendable {
     ) -> Bool {
         for text in expressions {
             var memo = takeSelection(text, node: node, devices: devices)
-            if memo.verdicts[position] == 0 {
-                memo.verdicts[position] =
-                    expression(text)?.matches(devices.candidates[position].selectable) == true ? 2 : 1
-            }
-            let verdict = memo.verdicts[position]
+            let selects = verdict(text, &memo, devices: devices, position: position)
             selected[text, default: [:]][node] = memo
-            if verdict != 2 { return false }
+            if !selects { return false }
         }
         return true
+    }
+
+    /// Whether `text` selects the device at `position`: the verdict in `memo`, or evaluated and recorded there.
+    mutating func verdict(
+        _ text: String, _ memo: inout NodeSelection, devices: DeviceState.NodeDevices, position: Int
+    ) -> Bool {
+        if memo.verdicts[position] == 0 {
+            memo.verdicts[position] = expression(text)?.matches(devices.candidates[position].selectable) == true ? 2 : 1
+        }
+        return memo.verdicts[position] == 2
     }
 
     /// The memo of `text` on `node`, moved out of the table (so that updating it copies nothing), fresh when the

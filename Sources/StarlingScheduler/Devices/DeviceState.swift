@@ -195,7 +195,7 @@ public struct DeviceState: Sendable {
                 devices.candidates[i].position = i
                 let c = devices.candidates[i]
                 devices.byID[c.id] = i
-                signature.combine(withUnsafeBytes(of: c.id.fingerprint) { Array($0) })
+                withUnsafeBytes(of: c.id.fingerprint) { signature.combine($0) }
                 for set in c.sets { devices.bySet[set].append(i) }
             }
             devices.signature = signature.value
