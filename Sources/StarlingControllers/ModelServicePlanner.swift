@@ -344,10 +344,9 @@ public struct ModelServicePlanner: Sendable {
         let settled = updatedReady == desired && !step.rolling
         status.currentRevision = settled || previous.currentRevision == nil ? revision : current
         status.updateRevision = revision
-        status.currentTemplate =
-            (status.currentRevision == revision ? GroupPodBuilder.shapingPart(of: spec) : keptBuilder?.service.spec)
-            .map(
-                TemplateSnapshot.init)
+        let currentSpec =
+            status.currentRevision == revision ? GroupPodBuilder.shapingPart(of: spec) : keptBuilder?.service.spec
+        status.currentTemplate = currentSpec.map(TemplateSnapshot.init)
         status.revisions = Self.revisionCounts(existing, excluding: recreating, size: size, update: revision)
         for (g, _) in recreations where !recreating.contains(g) && groups[g]?.isReady(size: size) == true {
             recreations[g] = nil
